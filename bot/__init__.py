@@ -1,0 +1,1 @@
+"""intra-bot: the community assistant of the beta.gouv.fr intrapreneurs."""

@@ -1,0 +1,180 @@
+"""Load `content/*.yaml` into validated, immutable models, once; reload on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.content_errors import (
+    ContentError,
+    Problem,
+    key_lines,
+    syntax_problem,
+    validation_problems,
+)
+from bot.content_models import (
+    ChannelsTopic,
+    ClubTopic,
+    Messages,
+    ReferentsTopic,
+    ResourcesTopic,
+    Topic,
+)
+from bot.search import SearchIndex
+from bot.text import fold
+
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+# Topic id -> the model its file must follow. The order is the order of the help.
+TOPIC_MODELS: dict[str, type[Topic]] = {
+    "role": Topic,
+    "referents": ReferentsTopic,
+    "certification": Topic,
+    "carriere": Topic,
+    "canaux": ChannelsTopic,
+    "club": ClubTopic,
+    "embarquement": Topic,
+    "ressources": ResourcesTopic,
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, eq=False)
+class Content:
+    """Everything the bot knows, validated. Immutable: a reload builds a new one."""
+
+    directory: Path
+    topics: dict[str, Topic]
+    messages: Messages
+    aliases: dict[str, str] = field(repr=False)
+    index: SearchIndex = field(repr=False)
+
+    @property
+    def referents(self) -> ReferentsTopic:
+        topic = self.topics["referents"]
+        assert isinstance(topic, ReferentsTopic)
+        return topic
+
+    @property
+    def channels(self) -> ChannelsTopic:
+        topic = self.topics["canaux"]
+        assert isinstance(topic, ChannelsTopic)
+        return topic
+
+    @property
+    def resources(self) -> ResourcesTopic:
+        topic = self.topics["ressources"]
+        assert isinstance(topic, ResourcesTopic)
+        return topic
+
+    @property
+    def club(self) -> ClubTopic:
+        topic = self.topics["club"]
+        assert isinstance(topic, ClubTopic)
+        return topic
+
+
+def load_content(directory: Path | str = DEFAULT_CONTENT_DIR) -> Content:
+    """Read and validate every content file; raise `ContentError` listing all problems."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    topics: dict[str, Topic] = {}
+    for topic_id, model in TOPIC_MODELS.items():
+        topic = _load_file(directory / f"{topic_id}.yaml", model, problems)
+        if topic is None:
+            continue
+        if topic.id != topic_id:
+            problems.append(
+                Problem(
+                    _shown(directory / f"{topic_id}.yaml"),
+                    _line(directory / f"{topic_id}.yaml", ("id",)),
+                    f"« id: {topic.id} » ne correspond pas au nom du fichier — écrivez « id: {topic_id} ».",
+                )
+            )
+        topics[topic_id] = topic
+    messages = _load_file(directory / "messages.yaml", Messages, problems)
+    aliases = _alias_table(directory, topics, problems)
+    if problems or messages is None:
+        raise ContentError(problems)
+    return Content(
+        directory=directory,
+        topics=topics,
+        messages=messages,
+        aliases=aliases,
+        index=SearchIndex.build(topics.values()),
+    )
+
+
+def _load_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:
+    shown = _shown(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(
+            Problem(shown, None, "fichier manquant — recréez-le (voir content/README.md).")
+        )
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(
+            Problem(shown, None, f"fichier illisible ({error}) — enregistrez-le en UTF-8.")
+        )
+        return None
+    try:
+        data: Any = yaml.safe_load(text)
+        lines = key_lines(text)
+    except yaml.YAMLError as error:
+        problems.append(syntax_problem(shown, error))
+        return None
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                shown, 1, "le fichier doit contenir des champs « clé: valeur » (il est vide ?)."
+            )
+        )
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems.extend(validation_problems(shown, error, lines, model))
+        return None
+
+
+def _alias_table(
+    directory: Path, topics: dict[str, Topic], problems: list[Problem]
+) -> dict[str, str]:
+    """Folded name or alias -> topic id; an alias claimed by two topics is a problem."""
+    table: dict[str, str] = {}
+    for topic_id, topic in topics.items():
+        for index, name in enumerate([topic_id, *topic.aliases]):
+            key = " ".join(fold(name).split())
+            owner = table.setdefault(key, topic_id)
+            if owner != topic_id:
+                path = directory / f"{topic_id}.yaml"
+                problems.append(
+                    Problem(
+                        _shown(path),
+                        _line(path, ("aliases", index - 1)),
+                        f"l'alias « {name} » est déjà utilisé par « {owner} » — choisissez-en un autre.",
+                    )
+                )
+    return table
+
+
+def _line(path: Path, loc: tuple[str | int, ...]) -> int | None:
+    try:
+        return key_lines(path.read_text(encoding="utf-8")).get(loc)
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _shown(path: Path) -> Path:
+    """The path as an editor knows it: relative to the working directory when possible."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path

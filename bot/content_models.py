@@ -1,0 +1,132 @@
+"""The shape of the YAML files in `content/`: one pydantic model per file kind.
+
+Unknown keys are rejected everywhere so that a typo never silently drops a text.
+Validation messages are in French: they are read by the people who edit content.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _check(pattern: re.Pattern[str], advice: str) -> AfterValidator:
+    def validate(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"« {value} » : {advice}")
+        return value
+
+    return AfterValidator(validate)
+
+
+Url = Annotated[str, _check(_URL, "adresse invalide, elle doit commencer par https://")]
+Email = Annotated[
+    str, _check(_EMAIL, "adresse e-mail invalide (exemple : prenom.nom@beta.gouv.fr)")
+]
+Username = Annotated[
+    str,
+    _check(
+        _USERNAME, "identifiant Mattermost invalide (minuscules, chiffres, « . », « - », « _ »)"
+    ),
+]
+Slug = Annotated[str, _check(_SLUG, "nom invalide (minuscules, chiffres et tirets, sans espace)")]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Link(Strict):
+    title: Text
+    url: Url
+
+
+class Section(Strict):
+    title: Text
+    text: str = ""
+    items: list[Text] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Section:
+        if not self.text and not self.items:
+            raise ValueError(f"la section « {self.title} » n'a ni « text » ni « items »")
+        return self
+
+
+class Topic(Strict):
+    """A subject the bot answers about: `/intra <id>` or one of its aliases."""
+
+    id: Slug
+    title: Text
+    aliases: list[Text] = []
+    description: Text = Field(description="one line, shown in the help")
+    summary: Text
+    sections: list[Section] = []
+    links: list[Link] = []
+    keywords: list[Text] = []
+    sources: list[Url] = Field(min_length=1)
+
+
+class Referent(Strict):
+    name: Text
+    role: Text
+    email: Email
+    mattermost: Username
+    handles_invitations: bool = False
+
+
+class ReferentsTopic(Topic):
+    referents: list[Referent] = Field(min_length=1)
+
+
+class Channel(Strict):
+    name: Slug
+    display_name: Text
+    visibility: Literal["public", "prive"]
+    url: Url
+    description: Text
+    how_to_join: Text
+
+
+class ChannelsTopic(Topic):
+    channels: list[Channel] = Field(min_length=1)
+
+
+class Resource(Strict):
+    title: Text
+    url: Url
+    kind: Literal["outil", "article", "guide"]
+    description: str = ""
+    keywords: list[Text] = []
+
+
+class ResourcesTopic(Topic):
+    resources: list[Resource] = Field(min_length=1)
+
+
+class ClubTopic(Topic):
+    rhythm: Text = Field(description="how often and when, in words")
+    agenda_url: Url
+
+
+class Welcome(Strict):
+    enabled: bool = True
+    text: Text
+
+
+class Messages(Strict):
+    """The bot's own sentences: help, not understood, coming soon, welcome."""
+
+    help_intro: Text
+    help_footer: Text
+    not_understood: Text
+    coming_soon: Text
+    welcome: Welcome

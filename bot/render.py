@@ -1,0 +1,82 @@
+"""Topics -> Mattermost-flavoured Markdown, in French. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.chat import MAX_REPLY_CHARS
+from bot.content_models import (
+    ChannelsTopic,
+    ClubTopic,
+    ReferentsTopic,
+    Resource,
+    ResourcesTopic,
+    Topic,
+)
+
+_KIND_TITLES = {"outil": "Outils à partager", "guide": "Guides", "article": "Articles"}
+
+
+def topic_markdown(topic: Topic) -> str:
+    parts = [f"### {topic.title}", topic.summary]
+    parts.extend(_extras(topic))
+    for section in topic.sections:
+        block = [f"**{section.title}**"]
+        if section.text:
+            block.append(section.text)
+        block.extend(f"- {item}" for item in section.items)
+        parts.append("\n".join(block))
+    if topic.links:
+        links = " · ".join(f"[{link.title}]({link.url})" for link in topic.links)
+        parts.append(f"**Pour aller plus loin** : {links}")
+    parts.append(sources_line(topic))
+    return cap("\n\n".join(parts))
+
+
+def sources_line(topic: Topic) -> str:
+    if len(topic.sources) == 1:
+        return f"_Source : {topic.sources[0]}_"
+    return "_Sources : " + " · ".join(topic.sources) + "_"
+
+
+def _extras(topic: Topic) -> list[str]:
+    if isinstance(topic, ReferentsTopic):
+        lines = [
+            f"- **{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
+            f" · sur Mattermost : `@{person.mattermost}`"
+            for person in topic.referents
+        ]
+        return ["\n".join(lines)]
+    if isinstance(topic, ChannelsTopic):
+        lines = [
+            f"- **~{channel.name}** ({'public' if channel.visibility == 'public' else 'privé'}) : "
+            f"{channel.description} {channel.how_to_join}"
+            for channel in topic.channels
+        ]
+        return ["\n".join(lines)]
+    if isinstance(topic, ClubTopic):
+        return [f"**Quand ?** {topic.rhythm}\n**L'agenda** : {topic.agenda_url}"]
+    if isinstance(topic, ResourcesTopic):
+        return [resources_markdown(topic.resources)]
+    return []
+
+
+def resources_markdown(resources: Sequence[Resource]) -> str:
+    blocks = []
+    for kind, title in _KIND_TITLES.items():
+        lines = [
+            f"- [{r.title}]({r.url})" + (f" — {r.description}" if r.description else "")
+            for r in resources
+            if r.kind == kind
+        ]
+        if lines:
+            blocks.append(f"**{title}**\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def cap(text: str, limit: int = MAX_REPLY_CHARS) -> str:
+    """Keep a reply under the post size limit, saying so when it had to be cut."""
+    if len(text) <= limit:
+        return text
+    note = "\n\n_(réponse raccourcie : elle dépassait la taille d'un message)_"
+    return text[: limit - len(note) - 1].rstrip() + "…" + note
