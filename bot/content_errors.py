@@ -76,7 +76,8 @@ def syntax_problem(path: Path, error: yaml.YAMLError) -> Problem:
 def validation_problems(
     path: Path, error: ValidationError, lines: Mapping[Location, int], model: type[BaseModel]
 ) -> list[Problem]:
-    return [_problem(path, item, lines, model) for item in error.errors()]
+    problems = [_problem(path, item, lines, model) for item in error.errors()]
+    return sorted(problems, key=lambda problem: problem.line or 0)
 
 
 def _problem(

@@ -1,0 +1,123 @@
+"""Settings: a TOML file, then `INTRA_BOT_<SECTION>__<KEY>` environment overrides.
+
+The console and `intra-bot ask` need no file at all: every key has a default.
+Secrets are `SecretStr`: they never appear in a log line, a repr or an error.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+ENV_PREFIX = "INTRA_BOT_"
+DEFAULT_CONFIG_FILE = Path("config.toml")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContentSettings(Section):
+    dir: Path | None = Field(None, description="content directory; default: the bundled content/")
+
+
+class MattermostSettings(Section):
+    url: str = "http://127.0.0.1:8065"
+    token: SecretStr = SecretStr("")
+    team: str = "betagouv"
+    public_channel: str = "domaine-intrapreneurs"
+    private_channel: str = "domaine-intras-prive"
+    request_timeout: float = Field(10.0, gt=0)
+
+
+class HttpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    command_tokens: list[SecretStr] = []
+    signing_secret: SecretStr = SecretStr("")
+
+
+class StoreSettings(Section):
+    url: str = "sqlite:///intra-bot.sqlite3"
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["keyvalue", "json"] = "keyvalue"
+
+
+class Settings(Section):
+    content: ContentSettings = ContentSettings()
+    mattermost: MattermostSettings = MattermostSettings()
+    http: HttpSettings = HttpSettings()
+    store: StoreSettings = StoreSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and how to fix it."""
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read `path` (if given, or ./config.toml if present) and apply environment overrides."""
+    environ = os.environ if environ is None else environ
+    explicit = path is not None or bool(environ.get(f"{ENV_PREFIX}CONFIG"))
+    path = path or Path(environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG_FILE))
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: invalid TOML ({error})") from None
+    elif explicit:
+        raise ConfigError(f"{path}: config file not found (copy config.example.toml and edit it)")
+    _apply_environment(data, environ)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(path, error)) from None
+
+
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        target = data.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"{name}: [{section}] is not a section")
+        field = _field(section, key)
+        is_list = field is not None and "list" in str(field.annotation)
+        target[key] = (
+            [item.strip() for item in value.split(",") if item.strip()] if is_list else value
+        )
+
+
+def _field(section: str, key: str) -> Any:
+    section_field = Settings.model_fields.get(section)
+    if section_field is None or not isinstance(section_field.annotation, type):
+        return None
+    annotation = section_field.annotation
+    if issubclass(annotation, BaseModel):
+        return annotation.model_fields.get(key)
+    return None
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        env = ENV_PREFIX + "__".join(str(p) for p in item["loc"][:2]).upper()
+        if item["type"] == "extra_forbidden":
+            lines.append(
+                f"{path}: unknown key '{key}' (see config.example.toml for the valid keys)"
+            )
+        else:
+            lines.append(f"{path} or {env}: '{key}': {item['msg']}")
+    return "\n".join(lines)

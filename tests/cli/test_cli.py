@@ -1,0 +1,79 @@
+"""`intra-bot ask`, `console` and `check` as a user runs them: real subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_ask_prints_the_reply() -> None:
+    result = run("ask", "referents")
+    assert result.returncode == 0, result.stderr
+    assert "Marine Purson" in result.stdout
+    assert "marine.purson@beta.gouv.fr" in result.stdout
+
+
+def test_ask_with_the_slash_prefix_and_accents() -> None:
+    result = run("ask", "/intra", "carrière")
+    assert result.returncode == 0
+    assert "accompagnement des carrières" in result.stdout
+
+
+def test_console_answers_each_line_until_quit() -> None:
+    result = run("console", stdin="aide\n/intra certification\nquit\nclub\n")
+    assert result.returncode == 0, result.stderr
+    assert "`/intra referents`" in result.stdout
+    assert "RS6247" in result.stdout
+    assert "premier jeudi" not in result.stdout  # nothing after quit
+    assert result.stdout.rstrip().endswith("À bientôt !")
+
+
+def test_console_ends_on_end_of_input() -> None:
+    result = run("console", stdin="qui sont les référents ?\n")
+    assert result.returncode == 0
+    assert "Benjamin Doberset" in result.stdout
+
+
+def test_check_good_content() -> None:
+    result = run("check")
+    assert result.returncode == 0
+    assert "Contenu valide" in result.stdout
+
+
+def test_check_bad_content_exits_2_without_traceback(tmp_path: Path) -> None:
+    for source in (ROOT / "content").glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "referents.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("    email: marine", "    emial: marine"),
+        encoding="utf-8",
+    )
+    result = run("check", "--content", str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert 'champ inconnu "emial" — vouliez-vous dire "email" ?' in result.stderr
+    assert "referents.yaml, ligne" in result.stderr
+
+
+def test_bad_config_exits_2_in_english(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[http]\nport = 'abc'\n", encoding="utf-8")
+    result = run("check", "--config", str(config))
+    assert result.returncode == 2
+    assert "http.port" in result.stderr
+    assert "Traceback" not in result.stderr

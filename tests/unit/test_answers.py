@@ -1,0 +1,149 @@
+"""Each subcommand answers with the facts of the seed page a user looks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answers import answer
+from bot.chat import MAX_REPLY_CHARS, Visibility
+from bot.content import Content
+
+
+def text(question: str, content: Content) -> str:
+    return answer(question, content).text
+
+
+def test_help_lists_every_subcommand(content: Content) -> None:
+    reply = text("aide", content)
+    for command in (
+        "role", "referents", "certification", "carriere", "canaux", "club",
+        "ressources", "chercher", "rejoindre", "demandes",
+    ):  # fmt: skip
+        assert f"`/intra {command}" in reply
+    assert text("", content) == reply
+    assert text("help", content) == reply
+    assert answer("aide", content).visibility is Visibility.EPHEMERAL
+
+
+def test_referents_names_and_emails(content: Content) -> None:
+    reply = text("referents", content)
+    for name, email in [
+        ("Benjamin Doberset", "benjamin.doberset@beta.gouv.fr"),
+        ("Magali Marcel Garreau", "magali.marcel@beta.gouv.fr"),
+        ("Marine Purson", "marine.purson@beta.gouv.fr"),
+    ]:
+        assert name in reply
+        assert email in reply
+
+
+def test_referents_usernames_do_not_ping_anyone(content: Content) -> None:
+    # A mention in a bot reply would notify the referent each time someone asks.
+    reply = text("referents", content)
+    assert "`@magali.marcel`" in reply
+    assert " @magali.marcel" not in reply
+
+
+def test_certification_facts(content: Content) -> None:
+    reply = text("certification", content)
+    assert "Concevoir un service numérique public" in reply
+    assert "RS6247" in reply
+    assert "mai" in reply and "décembre" in reply
+    for skill in ("Pitch", "Prototypage", "Déploiement", "Financement", "cohésion d'équipe"):
+        assert skill in reply
+    assert "financée par beta.gouv.fr" in reply
+
+
+def test_channels_names_both_channels(content: Content) -> None:
+    reply = text("canaux", content)
+    assert "~domaine-intrapreneurs" in reply
+    assert "~domaine-intras-prive" in reply
+    assert "/intra rejoindre" in reply
+
+
+def test_club_rhythm_and_agenda(content: Content) -> None:
+    reply = text("club", content)
+    assert "premier jeudi du mois" in reply
+    assert "16 h" in reply
+    assert content.club.agenda_url in reply
+
+
+def test_resources_list_every_title(content: Content) -> None:
+    reply = text("ressources", content)
+    for resource in content.resources.resources:
+        assert resource.title in reply
+        assert resource.url in reply
+    assert "guide-rgpd-et-securite" not in reply
+    assert "ci-dessous" not in reply  # the seed's orphan last sentence is gone
+
+
+def test_resources_filtered_by_word(content: Content) -> None:
+    reply = text("ressources budget", content)
+    assert "budget" in reply
+    assert "Embrapa" not in reply
+    assert "Aucune ressource" in text("ressources zzzz", content)
+
+
+def test_career_and_role(content: Content) -> None:
+    assert "clinique des situations difficiles" in text("carriere", content)
+    role = text("role", content)
+    assert "Investigation" in role and "Construction" in role and "Accélération" in role
+    assert "fiche métier" in role.lower()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Référents", "Les référents intras"),
+        ("RÉFÉRENTS", "Les référents intras"),
+        ("carrière", "accompagnement des carrières"),
+        ("/intra certif", "Concevoir un service numérique public"),
+        ("ressource", "Ressources pour les intras"),
+        ("qui sont les référents ?", "Les référents intras"),
+        ("onboarding", "embarquement"),
+    ],
+)
+def test_aliases_are_case_and_accent_insensitive(
+    typed: str, expected: str, content: Content
+) -> None:
+    assert expected in text(typed, content)
+
+
+def test_unknown_word_suggests_closest_commands(content: Content) -> None:
+    reply = text("refrents", content)
+    assert "Vouliez-vous dire `/intra referents`" in reply
+    assert "/intra aide" in reply
+
+
+def test_gibberish_points_to_help(content: Content) -> None:
+    reply = text("xyz", content)
+    assert "Je n'ai pas compris « xyz »" in reply
+    assert "/intra aide" in reply
+
+
+def test_search_is_ranked_and_accent_insensitive(content: Content) -> None:
+    reply = text("chercher donnees personnelles", content)
+    first = reply.splitlines()[2]
+    assert "Protection des données personnelles" in first
+    assert "Aucune" not in text("chercher RGPD", content)
+    assert "Que voulez-vous chercher" in text("chercher", content)
+
+
+def test_free_text_searches_everything(content: Content) -> None:
+    reply = text("comment se passe l'oral d'évaluation", content)
+    assert "/intra certification" in reply
+
+
+def test_join_and_requests_say_coming_soon(content: Content) -> None:
+    for command in ("rejoindre", "acces", "invitation", "demandes"):
+        assert "bientôt" in text(command, content)
+
+
+def test_echoed_text_cannot_mention_anyone(content: Content) -> None:
+    reply = text("@channel zzqq", content)
+    assert "@channel" not in reply
+    assert "@\u2060channel" in reply
+
+
+def test_every_reply_fits_in_a_post(content: Content) -> None:
+    for topic_id in content.topics:
+        assert len(text(topic_id, content)) < MAX_REPLY_CHARS
