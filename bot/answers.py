@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from bot.chat import Reply
 from bot.content import Content
+from bot.content_models import Resource
 from bot.render import cap, resources_markdown, topic_markdown
 from bot.search import Hit
 from bot.text import fold, inline, keywords, words
@@ -111,11 +112,7 @@ def _resources(rest: str, content: Content) -> Reply:
     if not keywords(rest):
         return topic_reply(content, "ressources")
     wanted = set(keywords(rest))
-    chosen = [
-        resource
-        for resource in content.resources.resources
-        if wanted & _stems(" ".join([resource.title, resource.description, *resource.keywords]))
-    ]
+    chosen = [resource for resource, stems in _resource_stems(content) if wanted & stems]
     if not chosen:
         return Reply(
             f"Aucune ressource ne correspond à « {inline(rest)} ». "
@@ -126,13 +123,21 @@ def _resources(rest: str, content: Content) -> Reply:
     return Reply(cap(f"{title}\n\n{resources_markdown(chosen)}"))
 
 
-def _stems(text: str) -> set[str]:
+@lru_cache(maxsize=16)
+def _resource_stems(content: Content) -> tuple[tuple[Resource, frozenset[str]], ...]:
+    return tuple(
+        (r, _stems(" ".join([r.title, r.description, *r.keywords])))
+        for r in content.resources.resources
+    )
+
+
+def _stems(text: str) -> frozenset[str]:
     """Words of `text` and their 4+ letter beginnings, so « budgets » finds « budget »."""
     found = set()
     for word in keywords(text):
         found.add(word)
         found.update(word[:end] for end in range(4, len(word)))
-    return found
+    return frozenset(found)
 
 
 def _coming_soon(_rest: str, content: Content) -> Reply:
@@ -152,13 +157,28 @@ def _topic_named_in(text: str, content: Content) -> str | None:
     folded = words(text)
     if not folded or len(folded) > MAX_WORDS_FOR_TOPIC:
         return None
-    joined = f" {' '.join(folded)} "
-    named = {
-        topic_id
-        for alias, topic_id in content.aliases.items()
-        if f" {alias} " in joined or (len(alias) > 4 and f" {alias}s " in joined)
-    }
+    single, multi = _alias_lookup(content)
+    named = {single[word] for word in folded if word in single}
+    if multi:
+        joined = f" {' '.join(folded)} "
+        named.update(topic_id for alias, topic_id in multi if alias in joined)
     return named.pop() if len(named) == 1 else None
+
+
+@lru_cache(maxsize=16)
+def _alias_lookup(content: Content) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """One-word aliases (plural forms too) for a dict look-up; the others for a substring test."""
+    single: dict[str, str] = {}
+    multi: list[tuple[str, str]] = []
+    for alias, topic_id in content.aliases.items():
+        alias_words = words(alias)
+        if len(alias_words) == 1:
+            single[alias_words[0]] = topic_id
+            if len(alias_words[0]) > 4:
+                single.setdefault(alias_words[0] + "s", topic_id)
+        elif alias_words:
+            multi.append((f" {' '.join(alias_words)} ", topic_id))
+    return single, tuple(multi)
 
 
 def _free_text(text: str, content: Content) -> Reply:
@@ -166,8 +186,8 @@ def _free_text(text: str, content: Content) -> Reply:
     if not hits:
         return _not_understood(text, content)
     reply = _search_results(hits, content, intro="Voici ce que j'ai trouvé :")
-    suggestions = _suggestions(text, content)
-    if suggestions and len(words(text)) == 1:
+    suggestions = _suggestions(text, content) if len(words(text)) == 1 else []
+    if suggestions:
         return Reply(cap(f"{_did_you_mean(suggestions)}\n\n{reply.text}"))
     return reply
 
@@ -196,9 +216,36 @@ def _not_understood(text: str, content: Content) -> Reply:
 def _suggestions(text: str, content: Content) -> list[str]:
     """The commands whose name is closest to the first word typed."""
     command, _ = _split(text)
-    known = [*content.aliases, *(w for ws in COMMAND_ALIASES.values() for w in ws)]
-    close = difflib.get_close_matches(command, known, n=3, cutoff=0.6)
+    if not command:
+        return []
+    typed = _bigrams(command)
+    # difflib is exact but slow; a bigram overlap picks the few names worth comparing.
+    sizes, by_bigram = _known_names(content)
+    shared: dict[str, int] = {}
+    for gram in typed:
+        for name in by_bigram.get(gram, ()):
+            shared[name] = shared.get(name, 0) + 1
+    likely = [name for name, n in shared.items() if 4 * n >= len(typed) + sizes[name]]
+    close = difflib.get_close_matches(command, likely, n=3, cutoff=0.6)
     return _unique(content.aliases.get(name, _command_of(name)) for name in close)
+
+
+@lru_cache(maxsize=16)
+def _known_names(content: Content) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Each command name's bigram count, and bigram -> the names that contain it."""
+    sizes: dict[str, int] = {}
+    by_bigram: dict[str, list[str]] = {}
+    for name in [*content.aliases, *(w for ws in COMMAND_ALIASES.values() for w in ws)]:
+        grams = _bigrams(name)
+        sizes[name] = len(grams)
+        for gram in grams:
+            by_bigram.setdefault(gram, []).append(name)
+    return sizes, by_bigram
+
+
+def _bigrams(word: str) -> frozenset[str]:
+    padded = f" {word} "
+    return frozenset(padded[i : i + 2] for i in range(len(padded) - 1))
 
 
 def _did_you_mean(suggestions: list[str]) -> str:

@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"[a-z0-9]+")
+# Combining marks left by NFKD: the accents of « é », « ç », « ï »…
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 # Words that carry no meaning for a search in French (and the few English ones
 # people type out of habit). Kept short on purpose: a stopword can never be found.
@@ -24,8 +26,10 @@ STOPWORDS = frozenset(
 
 def fold(text: str) -> str:
     """Lower-case `text` and strip its accents: « Référents » -> « referents »."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
 
 
 def words(text: str) -> list[str]:
