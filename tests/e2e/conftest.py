@@ -51,7 +51,10 @@ class MattermostServer:
 
     @property
     def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/api/v4/websocket"
+        return (
+            self.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+            + "/api/v4/websocket"
+        )
 
     def client(self, token: str | None = None) -> httpx.Client:
         """A sync httpx client on /api/v4, authenticated with ``token`` if given."""
@@ -95,9 +98,13 @@ def start_mattermost() -> MattermostServer:
     try:
         up = _run("up", timeout=UP_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
+        out, err = (
+            x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+            for x in (exc.stdout, exc.stderr)
+        )
         pytest.fail(
             f"scripts/mattermost.sh up did not finish within {UP_TIMEOUT_S} s\n"
-            f"--- stdout ---\n{exc.stdout or ''}\n--- stderr ---\n{exc.stderr or ''}",
+            f"--- stdout ---\n{out}\n--- stderr ---\n{err}",
             pytrace=False,
         )
     if up.returncode != 0:

@@ -12,8 +12,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import aiohttp
@@ -77,57 +77,60 @@ def test_bot_post_is_readable_by_intra_user(mattermost: MattermostServer) -> Non
 async def test_websocket_receives_posted_event(mattermost: MattermostServer) -> None:
     marker = f"smoke websocket {uuid.uuid4()}"
     alice_token = mattermost.login("alice.intra")
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(mattermost.ws_url, heartbeat=20) as ws:
-            await ws.send_json(
-                {
-                    "seq": 1,
-                    "action": "authentication_challenge",
-                    "data": {"token": mattermost.bot_token},
-                }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(mattermost.ws_url, heartbeat=20) as ws,
+    ):
+        await ws.send_json(
+            {
+                "seq": 1,
+                "action": "authentication_challenge",
+                "data": {"token": mattermost.bot_token},
+            }
+        )
+
+        async def next_json() -> dict[str, Any]:
+            msg = await ws.receive(timeout=15)
+            assert msg.type == aiohttp.WSMsgType.TEXT, msg
+            frame: dict[str, Any] = json.loads(msg.data)
+            return frame
+
+        # hello event and the reply to our challenge, in either order
+        authenticated = False
+        deadline = time.monotonic() + 15
+        while not authenticated:
+            assert time.monotonic() < deadline, "no reply to authentication_challenge"
+            frame = await next_json()
+            if frame.get("seq_reply") == 1:
+                assert frame.get("status") == "OK", frame
+                authenticated = True
+
+        async with httpx.AsyncClient(
+            base_url=mattermost.url + "/api/v4",
+            headers={"Authorization": f"Bearer {alice_token}"},
+            timeout=30,
+        ) as alice:
+            r = await alice.post(
+                "/posts", json={"channel_id": mattermost.public_channel_id, "message": marker}
             )
+            assert r.status_code == 201, r.text
+            post_id = r.json()["id"]
 
-            async def next_json() -> dict:
-                msg = await ws.receive(timeout=15)
-                assert msg.type == aiohttp.WSMsgType.TEXT, msg
-                return json.loads(msg.data)
-
-            # hello event and the reply to our challenge, in either order
-            authenticated = False
-            deadline = time.monotonic() + 15
-            while not authenticated:
-                assert time.monotonic() < deadline, "no reply to authentication_challenge"
-                frame = await next_json()
-                if frame.get("seq_reply") == 1:
-                    assert frame.get("status") == "OK", frame
-                    authenticated = True
-
-            async with httpx.AsyncClient(
-                base_url=mattermost.url + "/api/v4",
-                headers={"Authorization": f"Bearer {alice_token}"},
-                timeout=30,
-            ) as alice:
-                r = await alice.post(
-                    "/posts", json={"channel_id": mattermost.public_channel_id, "message": marker}
-                )
-                assert r.status_code == 201, r.text
-                post_id = r.json()["id"]
-
-            deadline = time.monotonic() + 15
-            while True:
-                assert time.monotonic() < deadline, "no 'posted' event for alice's post"
-                frame = await next_json()
-                if frame.get("event") != "posted":
-                    continue
-                post = json.loads(frame["data"]["post"])  # data.post is a JSON string
-                if post["id"] != post_id:
-                    continue
-                assert post["message"] == marker
-                assert post["user_id"] == mattermost.user_ids["alice.intra"]
-                assert post["channel_id"] == mattermost.public_channel_id
-                assert frame["broadcast"]["channel_id"] == mattermost.public_channel_id
-                assert frame["data"]["sender_name"] == "@alice.intra"
-                break
+        deadline = time.monotonic() + 15
+        while True:
+            assert time.monotonic() < deadline, "no 'posted' event for alice's post"
+            frame = await next_json()
+            if frame.get("event") != "posted":
+                continue
+            post = json.loads(frame["data"]["post"])  # data.post is a JSON string
+            if post["id"] != post_id:
+                continue
+            assert post["message"] == marker
+            assert post["user_id"] == mattermost.user_ids["alice.intra"]
+            assert post["channel_id"] == mattermost.public_channel_id
+            assert frame["broadcast"]["channel_id"] == mattermost.public_channel_id
+            assert frame["data"]["sender_name"] == "@alice.intra"
+            break
 
 
 class _Responder:
@@ -138,14 +141,12 @@ class _Responder:
         responder = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
                 responder.requests.append(form)
                 text = form.get("text", [""])[0]
-                body = json.dumps(
-                    {"response_type": "ephemeral", "text": f"pong {text}"}
-                ).encode()
+                body = json.dumps({"response_type": "ephemeral", "text": f"pong {text}"}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -159,7 +160,7 @@ class _Responder:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/command"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "_Responder":
+    def __enter__(self) -> _Responder:
         self.thread.start()
         return self
 
