@@ -66,6 +66,15 @@ def topic_reply(content: Content, topic_id: str) -> Reply:
     return Reply(topic_markdown(content.topics[topic_id]))
 
 
+def command_of(text: str) -> tuple[str, str]:
+    """The canonical command a text starts with (« acces » -> « rejoindre »), and the rest."""
+    command, rest = _split(text)
+    for name, words_for_it in COMMAND_ALIASES.items():
+        if command in words_for_it:
+            return name, rest
+    return command, rest
+
+
 def _split(text: str) -> tuple[str, str]:
     text = text.strip()
     if fold(text).startswith("/intra"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     _content_option(check)
     check.add_argument("--config", type=Path, help="also validate this config file")
     check.set_defaults(handler=_check)
+
+    run = commands.add_parser("run", help="serve Mattermost: HTTP endpoints, websocket, scheduler")
+    run.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    run.set_defaults(handler=_run)
+
+    setup = commands.add_parser(
+        "setup", help="register the /intra command and check the Mattermost side"
+    )
+    setup.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    setup.set_defaults(handler=_setup)
     return parser
 
 
@@ -70,8 +82,6 @@ def _content_option(parser: argparse.ArgumentParser) -> None:
 def _content(args: argparse.Namespace) -> Content:
     if args.content is not None:
         return load_content(args.content)
-    import os
-
     return load_content(os.environ.get("INTRA_BOT_CONTENT__DIR") or DEFAULT_CONTENT_DIR)
 
 
@@ -98,6 +108,45 @@ def _check(args: argparse.Namespace) -> int:
     topics = len(content.topics)
     print(f"Contenu valide : {topics} sujets dans {content.directory}.")
     return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import BotApp, StartupError
+    from bot.logs import configure_logging
+    from bot.store import StoreError
+
+    settings = load_settings(args.config)
+    configure_logging(settings.logging.level, settings.logging.format)
+    if not settings.mattermost.token.get_secret_value():
+        raise ConfigError("mattermost.token is empty: set it (or INTRA_BOT_MATTERMOST__TOKEN)")
+    try:
+        app = BotApp(settings)
+        asyncio.run(app.run())
+    except (StartupError, StoreError) as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from bot.mattermost.api import MattermostApi
+    from bot.mattermost.setup import run_setup
+
+    settings = load_settings(args.config)
+    content = load_content(settings.content.dir or DEFAULT_CONTENT_DIR)
+
+    async def go() -> bool:
+        api = MattermostApi(settings.mattermost.url, settings.mattermost.token.get_secret_value())
+        admin_token = os.environ.get("INTRA_BOT_SETUP_ADMIN_TOKEN", "")
+        command_api = MattermostApi(settings.mattermost.url, admin_token) if admin_token else api
+        try:
+            return await run_setup(settings, content, api, command_api, print)
+        finally:
+            await api.close()
+            if command_api is not api:
+                await command_api.close()
+
+    return EXIT_OK if asyncio.run(go()) else 1
 
 
 def _print_content_error(error: ContentError) -> None:

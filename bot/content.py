@@ -79,6 +79,24 @@ class Content:
         return topic
 
 
+class ContentSource:
+    """The content in use, swapped whole on reload; a bad reload keeps the previous one."""
+
+    def __init__(self, directory: Path | str = DEFAULT_CONTENT_DIR) -> None:
+        self.directory = Path(directory)
+        self.current = load_content(self.directory)
+        self.last_error: ContentError | None = None
+
+    def reload(self) -> ContentError | None:
+        try:
+            self.current = load_content(self.directory)
+        except ContentError as error:
+            self.last_error = error
+            return error
+        self.last_error = None
+        return None
+
+
 def load_content(directory: Path | str = DEFAULT_CONTENT_DIR) -> Content:
     """Read and validate every content file; raise `ContentError` listing all problems."""
     directory = Path(directory)

@@ -1,0 +1,218 @@
+"""Wiring: config -> store, content, services, adapters; start and stop gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import Any
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.content import DEFAULT_CONTENT_DIR, ContentSource
+from bot.conversation import Conversation
+from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
+from bot.mattermost.http import CommandEndpoint, build_app
+from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 8.0  # SIGTERM to exit within 10 s, with margin
+API_CHECK_INTERVAL = 15.0
+
+
+class StartupError(Exception):
+    """The bot cannot start with this configuration (exit 2); the message says why."""
+
+
+class BotApp:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop_event = asyncio.Event()
+        self.ready_event = asyncio.Event()
+        self.content = ContentSource(settings.content.dir or DEFAULT_CONTENT_DIR)
+        self.store = Store.open(settings.store.url)
+        self.conversation = Conversation(self.content)
+        self.api = MattermostApi(
+            settings.mattermost.url,
+            settings.mattermost.token.get_secret_value(),
+            timeout=settings.mattermost.request_timeout,
+        )
+        self.stream: EventStream | None = None
+        self.identity: BotIdentity | None = None
+        self.api_ok = False
+        self.api_checked_at: float | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.bound_port: int | None = None
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve until SIGTERM/SIGINT; raise StartupError for a rejected token."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload_content)
+        await self.start()
+        try:
+            await self.stop_event.wait()
+        finally:
+            await self.stop()
+        failure = next(
+            (t for t in self._tasks if t.done() and not t.cancelled() and t.exception()), None
+        )
+        if failure is not None:
+            raise failure.exception()  # type: ignore[misc]
+
+    async def start(self) -> None:
+        await self._start_http()
+        self._tasks.append(asyncio.create_task(self._connect(), name="connect"))
+        self._tasks.append(asyncio.create_task(self._watch_api(), name="watch-api"))
+
+    async def stop(self) -> None:
+        log.info("event=stopping")
+        self.stop_event.set()
+        try:
+            await asyncio.wait_for(self._shutdown(), timeout=STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("event=stop_timeout seconds=%s", STOP_TIMEOUT)
+        log.info("event=stopped")
+
+    async def _shutdown(self) -> None:
+        if self.stream is not None:
+            await self.stream.close()
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.stream is not None:
+            await self.stream.drain()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.api.close()
+        self.store.close()
+
+    def reload_content(self) -> None:
+        error = self.content.reload()
+        if error is None:
+            log.info("event=content_reloaded topics=%d", len(self.content.current.topics))
+        else:
+            log.error(
+                "event=content_reload_failed problems=%d kept=previous first=%r",
+                len(error.problems),
+                str(error.problems[0]) if error.problems else "",
+            )
+
+    # -- parts --------------------------------------------------------------------
+
+    async def _start_http(self) -> None:
+        tokens = [t.get_secret_value() for t in self.settings.http.command_tokens]
+        endpoint = CommandEndpoint(self.conversation, lambda: tokens)
+        app = build_app(endpoint, self.health)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.bound_port = sockets[0].getsockname()[1] if sockets else self.settings.http.port
+        log.info("event=http_listening host=%s port=%s", self.settings.http.host, self.bound_port)
+        if not tokens:
+            log.warning(
+                "event=no_command_token hint='set http.command_tokens (intra-bot setup prints it)'"
+            )
+
+    async def _connect(self) -> None:
+        """Find who we are and where we post, retrying while Mattermost is unreachable."""
+        attempt = 0
+        while not self.stop_event.is_set():
+            try:
+                me = await self.api.me()
+                team_id = await self.api.team_id(self.settings.mattermost.team)
+                public = await self.api.channel(team_id, self.settings.mattermost.public_channel)
+                break
+            except MattermostUnavailable as error:
+                delay = backoff_delay(attempt)
+                attempt += 1
+                log.warning(
+                    "event=mattermost_unreachable error=%r retry_in=%.1f", str(error), delay
+                )
+                await sleep_unless(self.stop_event, delay)
+            except MattermostApiError as error:
+                if error.status == 401:
+                    self.stop_event.set()
+                    raise StartupError(
+                        "Mattermost rejected the bot token (401). Check mattermost.token "
+                        "(INTRA_BOT_MATTERMOST__TOKEN): it must be the bot account's access token."
+                    ) from None
+                delay = backoff_delay(attempt)
+                attempt += 1
+                log.error(
+                    "event=mattermost_setup_error error=%r retry_in=%.1f hint='run intra-bot setup'",
+                    str(error),
+                    delay,
+                )
+                await sleep_unless(self.stop_event, delay)
+        else:
+            return
+        self.api_ok = True
+        self.api_checked_at = time.monotonic()
+        self.identity = BotIdentity(me.id, me.username)
+        welcome = self.content.current.messages.welcome
+        router = EventRouter(
+            self.api,
+            self.store,
+            self.conversation,
+            self.identity,
+            WelcomeSettings(channel_id=public.id, enabled=welcome.enabled),
+        )
+        self.stream = EventStream(
+            self.api.websocket_url, self.settings.mattermost.token.get_secret_value(), router
+        )
+        log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
+        self.ready_event.set()
+        await self.stream.run(self.stop_event)
+
+    async def _watch_api(self) -> None:
+        while not self.stop_event.is_set():
+            self.api_ok = await self.api.ping()
+            self.api_checked_at = time.monotonic()
+            await sleep_unless(self.stop_event, API_CHECK_INTERVAL)
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        store_ok = await asyncio.to_thread(self.store.ping)
+        stream = self.stream.status() if self.stream else None
+        now = time.monotonic()
+        websocket = {
+            "ok": bool(stream and stream.connected),
+            "connection_id": stream.connection_id if stream else "",
+            "reconnects": stream.reconnects if stream else 0,
+            "last_event_age_s": round(now - stream.last_event_at, 1)
+            if stream and stream.last_event_at
+            else None,
+            "last_error": stream.last_error if stream else "not started",
+        }
+        parts = {
+            "store": {"ok": store_ok},
+            "content": {
+                "ok": self.content.last_error is None,
+                "topics": len(self.content.current.topics),
+                "last_reload_error": str(self.content.last_error.problems[0])
+                if self.content.last_error and self.content.last_error.problems
+                else None,
+            },
+            "mattermost_api": {
+                "ok": self.api_ok,
+                "checked_age_s": round(now - self.api_checked_at, 1)
+                if self.api_checked_at
+                else None,
+            },
+            "websocket": websocket,
+        }
+        ready = store_ok and self.api_ok and websocket["ok"] is True
+        return ready, {"status": "ok" if ready else "unavailable", "parts": parts}

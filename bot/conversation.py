@@ -1,0 +1,31 @@
+"""One way in: a slash command, a DM, a mention and the console all end here.
+
+Commands that need more than the content (who is asking, the store, the chat
+platform) are registered by their service; everything else is `answers.answer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.answers import answer, command_of
+from bot.chat import Message, Reply
+from bot.content import ContentSource
+
+CommandHandler = Callable[[Message, str], Awaitable[Reply]]
+
+
+class Conversation:
+    def __init__(self, content: ContentSource) -> None:
+        self.content = content
+        self._commands: dict[str, CommandHandler] = {}
+
+    def register(self, command: str, handler: CommandHandler) -> None:
+        self._commands[command] = handler
+
+    async def respond(self, message: Message) -> Reply:
+        command, rest = command_of(message.text)
+        handler = self._commands.get(command)
+        if handler is not None:
+            return await handler(message, rest)
+        return answer(message.text, self.content.current)

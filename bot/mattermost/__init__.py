@@ -1,0 +1,1 @@
+"""The Mattermost adapter: REST facade, websocket, HTTP routes, setup."""

@@ -1,0 +1,153 @@
+"""Websocket events -> the core: DMs and mentions are answered, joiners welcomed.
+
+Each post is claimed in the store before it is answered, so a replayed event, a
+second replica or a restart never answers the same post twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.chat import Message, Reply, User
+from bot.conversation import Conversation
+from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.mattermost.render import post_props
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    user_id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class WelcomeSettings:
+    channel_id: str
+    enabled: bool
+
+
+class EventRouter:
+    def __init__(
+        self,
+        api: MattermostApi,
+        store: Store,
+        conversation: Conversation,
+        identity: BotIdentity,
+        welcome: WelcomeSettings,
+    ) -> None:
+        self._api = api
+        self._store = store
+        self._conversation = conversation
+        self._me = identity
+        self._welcome = welcome
+        self._mention = re.compile(rf"(?<![\w.-])@{re.escape(identity.username)}\b", re.IGNORECASE)
+
+    async def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "posted":
+            await self._posted(event)
+        elif kind == "user_added":
+            await self._user_added(event)
+
+    async def _posted(self, event: dict[str, Any]) -> None:
+        data = event.get("data") or {}
+        try:
+            post = json.loads(data.get("post") or "{}")
+        except ValueError:
+            log.warning("event=posted_bad_payload")
+            return
+        if not isinstance(post, dict) or not post.get("id"):
+            return
+        text = self.addressed_text(post, data)
+        if text is None:
+            return
+        if not await asyncio.to_thread(self._store.claim_event, f"post:{post['id']}"):
+            log.info("event=post_already_answered post_id=%s", post["id"])
+            return
+        direct = data.get("channel_type") == "D"
+        thread = (
+            str(post.get("root_id") or "") if direct else str(post.get("root_id") or post["id"])
+        )
+        user = User(
+            id=str(post.get("user_id")), username=str(data.get("sender_name", "")).lstrip("@")
+        )
+        message = Message(
+            text=text,
+            user=user,
+            channel_id=str(post["channel_id"]),
+            post_id=str(post["id"]),
+            thread_id=thread,
+        )
+        reply = await self._conversation.respond(message)
+        await self._post_reply(message, reply)
+
+    def addressed_text(self, post: dict[str, Any], data: dict[str, Any]) -> str | None:
+        """The text to answer if this post is for the bot (a DM or a mention), else None."""
+        if post.get("user_id") == self._me.user_id:
+            return None
+        props = post.get("props") or {}
+        if str(props.get("from_bot", "")).lower() == "true" or props.get("from_webhook") == "true":
+            return None
+        if post.get("type"):  # system messages: joins, header changes...
+            return None
+        message = str(post.get("message") or "")
+        channel_type = data.get("channel_type")
+        if channel_type == "D":
+            return self._mention.sub(" ", message).strip()
+        mentions = _json_list(data.get("mentions"))
+        if self._me.user_id in mentions or self._mention.search(message):
+            return self._mention.sub(" ", message).strip()
+        return None
+
+    async def _post_reply(self, message: Message, reply: Reply) -> None:
+        try:
+            post_id = await self._api.create_post(
+                message.channel_id, reply.text, root_id=message.thread_id, props=post_props(reply)
+            )
+        except (MattermostApiError, MattermostUnavailable) as error:
+            log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
+            return
+        log.info("event=replied post_id=%s reply_id=%s", message.post_id, post_id)
+
+    async def _user_added(self, event: dict[str, Any]) -> None:
+        if not self._welcome.enabled:
+            return
+        broadcast = event.get("broadcast") or {}
+        user_id = str((event.get("data") or {}).get("user_id") or "")
+        if broadcast.get("channel_id") != self._welcome.channel_id or not user_id:
+            return
+        if user_id == self._me.user_id:
+            return
+        if not await asyncio.to_thread(self._store.claim_event, f"welcome:{user_id}"):
+            return
+        try:
+            user = await self._api.user(user_id)
+            if user.is_bot:
+                return
+            channel_id = await self._api.direct_channel(self._me.user_id, user_id)
+            text = self._conversation.content.current.messages.welcome.text
+            await self._api.create_post(channel_id, text)
+        except (MattermostApiError, MattermostUnavailable) as error:
+            log.error("event=welcome_failed user_id=%s error=%r", user_id, str(error))
+            return
+        log.info("event=welcomed user_id=%s", user_id)
+
+
+def _json_list(raw: Any) -> list[str]:
+    if isinstance(raw, list):
+        return [str(item) for item in raw]
+    if isinstance(raw, str) and raw:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return []
+        return [str(item) for item in value] if isinstance(value, list) else []
+    return []

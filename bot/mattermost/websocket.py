@@ -1,0 +1,204 @@
+"""The Mattermost websocket: authenticate, follow `seq`, resume after a drop, back off.
+
+Mattermost keeps a dropped connection for a few minutes with a queue of the events
+it could not deliver. Reconnecting with `connection_id` and `sequence_number` (the
+next seq we expect) replays them, with their original seqs and no new `hello`.
+When the server has forgotten the connection (restart, reaped, queue overflow) it
+answers with a `hello` carrying a new `connection_id`: we simply start fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+EventHandler = Callable[[Event], Awaitable[None]]
+
+MIN_BACKOFF = 1.0
+MAX_BACKOFF = 60.0
+# A connection that stayed up this long was healthy: the next drop backs off from 1 s again.
+HEALTHY_AFTER = 30.0
+
+
+class TokenRejected(Exception):
+    """The server refused the bot token on the websocket upgrade."""
+
+
+@dataclass
+class StreamStatus:
+    connected: bool
+    connection_id: str
+    next_seq: int
+    last_event_at: float | None
+    reconnects: int
+    last_error: str
+
+
+def backoff_delay(attempt: int, rng: Callable[[], float] = random.random) -> float:
+    """Exponential from 1 s to 60 s, with jitter over the upper half of the window."""
+    window = min(MAX_BACKOFF, MIN_BACKOFF * 2.0 ** min(attempt, 16))
+    return max(MIN_BACKOFF, window / 2 + rng() * window / 2)
+
+
+class EventStream:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        handler: EventHandler,
+        *,
+        heartbeat: float = 30.0,
+    ) -> None:
+        self._url = url
+        self._token = token
+        self._handler = handler
+        self._heartbeat = heartbeat
+        self._connection_id = ""
+        self._next_seq = 0
+        self._connected = False
+        self._last_event_at: float | None = None
+        self._reconnects = 0
+        self._last_error = ""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+
+    def status(self) -> StreamStatus:
+        return StreamStatus(
+            connected=self._connected,
+            connection_id=self._connection_id,
+            next_seq=self._next_seq,
+            last_event_at=self._last_event_at,
+            reconnects=self._reconnects,
+            last_error=self._last_error,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Stay connected until `stop` is set; never raise for a network problem."""
+        attempt = 0
+        async with aiohttp.ClientSession() as session:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    await self._session(session, stop)
+                except TokenRejected:
+                    self._last_error = "token rejected (401)"
+                    log.error("event=websocket_token_rejected action=retrying")
+                except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                    self._last_error = f"{error.__class__.__name__}: {error}"
+                    log.warning("event=websocket_error error=%r", self._last_error)
+                except Exception:  # the stream must outlive any bug in one event
+                    log.exception("event=websocket_unexpected_error")
+                finally:
+                    self._connected = False
+                    self._ws = None
+                if stop.is_set():
+                    break
+                if time.monotonic() - started > HEALTHY_AFTER:
+                    attempt = 0
+                delay = backoff_delay(attempt)
+                attempt += 1
+                self._reconnects += 1
+                log.info("event=websocket_reconnect_in seconds=%.1f attempt=%d", delay, attempt)
+                await sleep_unless(stop, delay)
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for the event handlers still running (graceful stop)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def _session(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+        url = self._url
+        resuming = bool(self._connection_id)
+        if resuming:
+            query = {"connection_id": self._connection_id, "sequence_number": self._next_seq}
+            url = f"{url}?{urlencode(query)}"
+        try:
+            ws = await session.ws_connect(
+                url,
+                headers={"Authorization": f"Bearer {self._token}"},
+                heartbeat=self._heartbeat,
+                autoping=True,
+            )
+        except aiohttp.WSServerHandshakeError as error:
+            if error.status == 401:
+                raise TokenRejected() from None
+            raise
+        self._ws = ws
+        self._connected = True
+        self._last_error = ""
+        log.info("event=websocket_connected resume=%s next_seq=%d", resuming, self._next_seq)
+        async with ws:
+            closer = asyncio.create_task(_close_when(stop, ws))
+            try:
+                async for message in ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        self._receive(message.data)
+                    elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
+                        break
+            finally:
+                closer.cancel()
+        log.info("event=websocket_closed code=%s", ws.close_code)
+
+    def _receive(self, raw: str) -> None:
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            log.warning("event=websocket_bad_json length=%d", len(raw))
+            return
+        if not isinstance(event, dict) or "event" not in event:
+            return  # a reply to one of our requests (seq_reply)
+        self._last_event_at = time.monotonic()
+        seq = event.get("seq")
+        if event["event"] == "hello":
+            connection_id = str(event.get("data", {}).get("connection_id", ""))
+            if connection_id != self._connection_id:
+                log.info(
+                    "event=websocket_fresh_connection previous=%s new=%s",
+                    self._connection_id or "-",
+                    connection_id,
+                )
+            self._connection_id = connection_id
+        if isinstance(seq, int):
+            if seq > self._next_seq and event["event"] != "hello":
+                log.warning("event=websocket_gap expected=%d got=%d", self._next_seq, seq)
+            if seq < self._next_seq and event["event"] != "hello":
+                return  # already handled before the drop
+            self._next_seq = seq + 1
+        task = asyncio.create_task(self._dispatch(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dispatch(self, event: Event) -> None:
+        try:
+            await self._handler(event)
+        except Exception:
+            log.exception("event=handler_failed ws_event=%s", event.get("event"))
+
+
+async def _close_when(stop: asyncio.Event, ws: aiohttp.ClientWebSocketResponse) -> None:
+    await stop.wait()
+    await ws.close()
+
+
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

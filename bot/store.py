@@ -1,0 +1,175 @@
+"""Persistence with SQLAlchemy Core: SQLite by default, PostgreSQL for several replicas.
+
+Every piece of state that must survive a restart or be shared between replicas
+lives here, and every "only once" decision is a single atomic statement: an
+INSERT that a primary key lets only one writer win.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which has no time zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+# One row per event already handled: a post answered, a welcome sent...
+handled_events = Table(
+    "handled_events",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("handled_at", UtcDateTime(), nullable=False),
+)
+
+# Small named values that must survive restarts (e.g. the last good copy of a feed).
+values = Table(
+    "kv_values",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
+class StoreError(Exception):
+    """The store cannot be reached or used; the message is for operators."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect and create the tables if needed."""
+        url = normalise_url(url)
+        try:
+            engine = create_engine(url, future=True, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            metadata.create_all(engine)
+        except SQLAlchemyError as error:
+            raise StoreError(
+                f"cannot open the store at {_safe(url)}: {error.__class__.__name__}: {error.args[0] if error.args else ''}"
+            ) from None
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def claim_event(self, key: str, *, now: datetime | None = None) -> bool:
+        """True for the first caller with this key, ever; False for everyone after."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(handled_events).values(key=key, handled_at=now or utcnow())
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def forget_events_before(self, cutoff: datetime, prefix: str) -> int:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(handled_events).where(
+                    handled_events.c.handled_at < cutoff,
+                    handled_events.c.key.startswith(prefix),
+                )
+            )
+        return int(result.rowcount or 0)
+
+    def get_value(self, name: str) -> str | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(values.c.value).where(values.c.name == name)).first()
+        return None if row is None else str(row[0])
+
+    def set_value(self, name: str, value: str, *, now: datetime | None = None) -> None:
+        stamp = now or utcnow()
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                values.update().where(values.c.name == name).values(value=value, updated_at=stamp)
+            )
+            if not updated.rowcount:
+                connection.execute(insert(values).values(name=name, value=value, updated_at=stamp))
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and make SQLite paths' parent directories."""
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _sqlite_pragmas(connection: object, _record: object) -> None:
+    # WAL lets several processes read while one writes; the busy timeout makes a
+    # second writer wait instead of failing, which is what "exactly once" needs.
+    cursor = connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for logs and errors."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
