@@ -1,0 +1,138 @@
+"""The websocket client through drops: resume and replay, fresh start, backoff."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import bot.mattermost.websocket as websocket
+from bot.mattermost.websocket import EventStream, backoff_delay
+from tests.contract.fake_websocket import FakeMattermostWebsocket
+from tests.contract.payloads import posted_event
+
+TOKEN = "bottoken000000000000000000"
+
+
+@pytest.fixture
+async def server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeMattermostWebsocket]:
+    monkeypatch.setattr(websocket, "MIN_BACKOFF", 0.05)
+    monkeypatch.setattr(websocket, "MAX_BACKOFF", 0.2)
+    fake = FakeMattermostWebsocket(TOKEN)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.changed = asyncio.Condition()
+
+    async def __call__(self, event: dict[str, Any]) -> None:
+        async with self.changed:
+            self.events.append(event)
+            self.changed.notify_all()
+
+    def posts(self) -> list[str]:
+        return [e["data"]["post"] for e in self.events if e["event"] == "posted"]
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        async with self.changed:
+            await asyncio.wait_for(
+                self.changed.wait_for(lambda: len(self.posts()) >= count), timeout
+            )
+
+
+async def started(server: FakeMattermostWebsocket, token: str = TOKEN) -> tuple[EventStream, Recorder, asyncio.Event, asyncio.Task[None]]:
+    recorder = Recorder()
+    stream = EventStream(server.url, token, recorder, heartbeat=5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    return stream, recorder, stop, task
+
+
+async def test_events_are_delivered_in_order(server: FakeMattermostWebsocket) -> None:
+    stream, recorder, stop, task = await started(server)
+    await asyncio.wait_for(server.connected.wait(), 5)
+    for n in range(3):
+        await server.push(posted_event(f"m{n}", post_id=f"p{n}"))
+    await recorder.wait_for(3)
+    assert stream.status().next_seq == 4
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_short_drop_resumes_and_replays_missed_events(server: FakeMattermostWebsocket) -> None:
+    stream, recorder, stop, task = await started(server)
+    await asyncio.wait_for(server.connected.wait(), 5)
+    await server.push(posted_event("before", post_id="p1"))
+    await recorder.wait_for(1)
+    first_id = stream.status().connection_id
+    await server.drop()
+    await server.push(posted_event("during the drop", post_id="p2"))  # queued
+    await recorder.wait_for(2)
+    assert server.requests[-1] == {"connection_id": first_id, "sequence_number": "2"}
+    assert stream.status().connection_id == first_id
+    assert [e["event"] for e in recorder.events].count("hello") == 1
+    assert len(recorder.posts()) == 2  # each event once
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_forgotten_connection_starts_fresh(server: FakeMattermostWebsocket) -> None:
+    stream, recorder, stop, task = await started(server)
+    await asyncio.wait_for(server.connected.wait(), 5)
+    first_id = stream.status().connection_id
+    await server.restart()
+    await asyncio.wait_for(server.connected.wait(), 5)
+    await server.push(posted_event("after restart", post_id="p9"))
+    await recorder.wait_for(1)
+    assert stream.status().connection_id not in ("", first_id)
+    assert stream.status().reconnects >= 1
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_rejected_token_is_reported_and_retried(server: FakeMattermostWebsocket) -> None:
+    stream, _recorder, stop, task = await started(server, token="wrong")
+    await asyncio.sleep(0.5)
+    assert stream.status().last_error == "token rejected (401)"
+    assert stream.status().reconnects >= 2
+    assert not task.done()  # a bad token at run time never kills the process
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_failing_handler_does_not_stop_the_stream(server: FakeMattermostWebsocket) -> None:
+    seen: list[str] = []
+
+    async def handler(event: dict[str, Any]) -> None:
+        if event["event"] == "posted":
+            seen.append(event["data"]["post"])
+            raise RuntimeError("bug in one handler")
+
+    stream = EventStream(server.url, TOKEN, handler)
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    await asyncio.wait_for(server.connected.wait(), 5)
+    await server.push(posted_event("a", post_id="a"))
+    await server.push(posted_event("b", post_id="b"))
+    for _ in range(50):
+        if len(seen) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert len(seen) == 2 and stream.status().connected
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+def test_backoff_grows_to_sixty_seconds_with_jitter() -> None:
+    assert backoff_delay(0, rng=lambda: 0.0) == 1.0
+    assert backoff_delay(3, rng=lambda: 0.0) == 4.0
+    assert backoff_delay(3, rng=lambda: 1.0) == 8.0
+    assert backoff_delay(10, rng=lambda: 1.0) == 60.0
+    assert backoff_delay(100, rng=lambda: 0.5) == 45.0
+    assert len({backoff_delay(5) for _ in range(20)}) > 1
