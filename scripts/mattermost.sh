@@ -6,6 +6,7 @@
 #   scripts/mattermost.sh env     print KEY=value lines for the tests (after `up`)
 #   scripts/mattermost.sh status  say what runs
 #   scripts/mattermost.sh logs    tail the Mattermost log (logs -f to follow)
+#   scripts/mattermost.sh restart stop and start the Mattermost server only (PG keeps running)
 #   scripts/mattermost.sh down    stop Mattermost and the PG cluster (data kept)
 #   scripts/mattermost.sh reset   down + delete the run dir (fresh DB next `up`)
 #   scripts/mattermost.sh build   only build the server (cached)
@@ -388,6 +389,15 @@ cmd_down() {
     pg_down
 }
 
+# Restart the Mattermost server only (PostgreSQL keeps running): what the bot's
+# reconnection test does to it.
+cmd_restart() {
+    find_pg_bin
+    pg_running || die "PostgreSQL is not running: use 'up'"
+    mm_stop
+    mm_start
+}
+
 cmd_env() {
     [ -f "$ENV_FILE" ] || die "no $ENV_FILE: run 'scripts/mattermost.sh up' first"
     cat "$ENV_FILE"
@@ -420,10 +430,11 @@ cmd_reset() {
 case "${1:-}" in
     up) cmd_up ;;
     down) cmd_down ;;
+    restart) cmd_restart ;;
     env) cmd_env ;;
     status) cmd_status ;;
     logs) shift; cmd_logs "$@" ;;
     reset) cmd_reset ;;
     build) mm_build; echo "$MM_BIN" ;;
-    *) echo "usage: $0 up|down|env|status|logs [-f|N]|reset|build" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|restart|env|status|logs [-f|N]|reset|build" >&2; exit 2 ;;
 esac
