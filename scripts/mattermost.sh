@@ -182,6 +182,15 @@ mm_build() {
         return 0
     fi
     command -v go >/dev/null 2>&1 || die "the 'go' toolchain is not on PATH: it is needed to build Mattermost"
+    # one build at a time per cache dir; re-check once we hold the lock
+    mkdir -p "$(dirname "$MM_HOME")"
+    exec 9>"$MM_HOME.lock"
+    flock 9
+    if [ -x "$MM_BIN" ] && [ -d "$MM_HOME/i18n" ] && [ -d "$MM_HOME/templates" ] && [ -d "$MM_HOME/fonts" ]; then
+        exec 9>&-
+        return 0
+    fi
+    rm -rf "$MM_HOME".build.*
     log "building Mattermost $MM_SERVER_VERSION (public $MM_PUBLIC_VERSION) into $MM_HOME; this takes a while the first time"
     # The checksum database does not know these pseudo-versions: skip it for
     # the two Mattermost modules only (every other dependency is verified
@@ -237,6 +246,7 @@ print(out.get(sys.argv[2],""))' "$dl_json" "$MM_PUBLIC_MODULE")"
     rm -rf "$MM_HOME/i18n" "$MM_HOME/templates" "$MM_HOME/fonts" "$MM_HOME/bin"
     mv "$work/i18n" "$work/templates" "$work/fonts" "$work/bin" "$MM_HOME/"
     rm -rf "$work"
+    exec 9>&-
     log "built $MM_BIN in $((SECONDS - t0)) s"
 }
 
@@ -252,7 +262,9 @@ mm_pid() {
 }
 
 mm_ping() {
-    curl -fsS --max-time 3 "$MM_URL/api/v4/system/ping" >/dev/null 2>&1
+    python3 -c 'import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=3) as r:
+    sys.exit(0 if r.status == 200 else 1)' "$MM_URL/api/v4/system/ping" >/dev/null 2>&1
 }
 
 mm_env() {
@@ -373,10 +385,12 @@ bootstrap() {
 }
 
 cmd_up() {
-    command -v curl >/dev/null 2>&1 || die "curl is needed"
     command -v python3 >/dev/null 2>&1 || die "python3 is needed"
     local t0=$SECONDS
     mkdir -p "$RUN_DIR"
+    # one `up` at a time per run dir (e.g. two pytest sessions starting together)
+    exec 8>"$RUN_DIR.lock"
+    flock 8
     mm_build
     pg_up
     mm_start
