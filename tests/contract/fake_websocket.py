@@ -66,7 +66,10 @@ class FakeMattermostWebsocket:
             connection = Connection(secrets.token_hex(13))
             self.connections[connection.id] = connection
             connection.socket = socket
-            await self._send(connection, {"event": "hello", "data": {"connection_id": connection.id}, "broadcast": {}})
+            await self._send(
+                connection,
+                {"event": "hello", "data": {"connection_id": connection.id}, "broadcast": {}},
+            )
         self.current = connection
         self.connected.set()
         async for _message in socket:

@@ -68,7 +68,12 @@ def posted_event(
     return {
         "event": "posted",
         "data": data,
-        "broadcast": {"omit_users": None, "user_id": "", "channel_id": post["channel_id"], "team_id": ""},
+        "broadcast": {
+            "omit_users": None,
+            "user_id": "",
+            "channel_id": post["channel_id"],
+            "team_id": "",
+        },
         "seq": seq,
     }
 

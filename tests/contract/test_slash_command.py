@@ -93,3 +93,20 @@ def test_token_check() -> None:
     assert not token_is_valid("a" * 26, ["b" * 26])
     assert not token_is_valid("", [""])
     assert not token_is_valid("anything", [])
+
+
+async def test_oversized_body_is_refused(client: TestClient[object, object]) -> None:
+    form = slash_command_form(TOKENS[0], "x" * 100_000)
+    response = await client.post(
+        COMMAND_PATH, data=form, headers={"Authorization": f"Token {TOKENS[0]}"}
+    )
+    assert response.status == 413
+
+
+def test_form_parser_decodes_what_the_bot_reads() -> None:
+    from bot.mattermost.http import parse_form
+
+    form = parse_form(
+        "token=t&text=qui+sont+les+r%C3%A9f%C3%A9rents+%3F&user_id=u&text=second&junk"
+    )
+    assert form == {"token": "t", "text": "qui sont les référents ?", "user_id": "u"}

@@ -46,7 +46,9 @@ class Recorder:
             )
 
 
-async def started(server: FakeMattermostWebsocket, token: str = TOKEN) -> tuple[EventStream, Recorder, asyncio.Event, asyncio.Task[None]]:
+async def started(
+    server: FakeMattermostWebsocket, token: str = TOKEN
+) -> tuple[EventStream, Recorder, asyncio.Event, asyncio.Task[None]]:
     recorder = Recorder()
     stream = EventStream(server.url, token, recorder, heartbeat=5)
     stop = asyncio.Event()
@@ -65,7 +67,9 @@ async def test_events_are_delivered_in_order(server: FakeMattermostWebsocket) ->
     await asyncio.wait_for(task, 5)
 
 
-async def test_short_drop_resumes_and_replays_missed_events(server: FakeMattermostWebsocket) -> None:
+async def test_short_drop_resumes_and_replays_missed_events(
+    server: FakeMattermostWebsocket,
+) -> None:
     stream, recorder, stop, task = await started(server)
     await asyncio.wait_for(server.connected.wait(), 5)
     await server.push(posted_event("before", post_id="p1"))

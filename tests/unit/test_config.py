@@ -56,7 +56,7 @@ def test_bad_value_names_key_and_hides_secret(tmp_path: Path) -> None:
 def test_unknown_key(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text("[http]\nprot = 1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="unknown key 'http.prot'"):
+    with pytest.raises(ConfigError, match=r"unknown key 'http\.prot'"):
         load_settings(config, environ={})
 
 
