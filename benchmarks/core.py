@@ -65,10 +65,14 @@ def throughput(seconds: float = 2.0) -> float:
 def main() -> None:
     median, worst, peak_kib = cold_start()
     rate = throughput()
-    print(f"cold start `intra-bot ask referents`: median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms")
+    print(
+        f"cold start `intra-bot ask referents`: median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms"
+    )
     print(f"peak RSS of the CLI process: {peak_kib / 1024:.1f} MiB")
     print(f"answer() throughput (mix of {len(QUERIES)} queries): {rate:,.0f} answers/s")
-    print(f"ratio to targets: cold start {median / 1.0:.2f} of 1 s, throughput {rate / 20000:.1f}x of 20,000/s")
+    print(
+        f"ratio to targets: cold start {median / 1.0:.2f} of 1 s, throughput {rate / 20000:.1f}x of 20,000/s"
+    )
 
 
 if __name__ == "__main__":

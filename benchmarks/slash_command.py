@@ -65,14 +65,35 @@ def wait_port(port: int) -> None:
 def measure(mode: str, seconds: int, script: Path) -> tuple[float, float, float]:
     port = free_port()
     server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, str(HERE / "serve_command.py"), mode, "--port", str(port)]
+        [
+            "taskset",
+            "-c",
+            "0",
+            sys.executable,
+            str(HERE / "serve_command.py"),
+            mode,
+            "--port",
+            str(port),
+        ]
     )
     try:
         wait_port(port)
         url = f"http://127.0.0.1:{port}/mattermost/command"
         warm = ["taskset", "-c", "1", "wrk", "-t1", "-c32", "-d2s", "-s", str(script), url]
         subprocess.run(warm, check=True, capture_output=True)
-        run = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url]
+        run = [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            "-c32",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ]
         out = subprocess.run(run, check=True, capture_output=True, text=True).stdout
     finally:
         server.terminate()
@@ -101,7 +122,9 @@ def main() -> None:
     print(f"{'':28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'bare aiohttp, fixed JSON':28} {bare[0]:>10,.0f} {bare[1]:>8.2f} {bare[2]:>8.2f}")
     print(f"{'/intra referents (bot)':28} {ours[0]:>10,.0f} {ours[1]:>8.2f} {ours[2]:>8.2f}")
-    print(f"ratio: {ours[0] / bare[0]:.0%} of the bare throughput (target >= 70 %); p99 {ours[2]:.2f} ms (target <= 10 ms)")
+    print(
+        f"ratio: {ours[0] / bare[0]:.0%} of the bare throughput (target >= 70 %); p99 {ours[2]:.2f} ms (target <= 10 ms)"
+    )
 
 
 if __name__ == "__main__":
