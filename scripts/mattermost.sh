@@ -105,6 +105,9 @@ pg_up() {
     fi
     mkdir -p "$RUN_DIR/pg"
     chmod 755 "$RUN_DIR" "$RUN_DIR/pg"
+    if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$RUN_DIR/pg"; then
+        die "the postgres OS user cannot reach $RUN_DIR (a parent dir is not world-searchable): set INTRA_BOT_MM_RUN elsewhere, e.g. under /tmp"
+    fi
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
         log "initdb $PG_DATA ($PG_BIN)"
         rm -rf "$PG_DATA"
