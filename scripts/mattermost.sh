@@ -444,14 +444,19 @@ cmd_reset() {
     rm -rf "$RUN_DIR"
 }
 
-case "${1:-}" in
-    up) cmd_up ;;
-    down) cmd_down ;;
-    restart) cmd_restart ;;
-    env) cmd_env ;;
-    status) cmd_status ;;
-    logs) shift; cmd_logs "$@" ;;
-    reset) cmd_reset ;;
-    build) mm_build; echo "$MM_BIN" ;;
-    *) echo "usage: $0 up|down|restart|env|status|logs [-f|N]|reset|build" >&2; exit 2 ;;
-esac
+main() {
+    case "${1:-}" in
+        up) cmd_up ;;
+        down) cmd_down ;;
+        restart) cmd_restart ;;
+        env) cmd_env ;;
+        status) cmd_status ;;
+        logs) shift; cmd_logs "$@" ;;
+        reset) cmd_reset ;;
+        build) mm_build; echo "$MM_BIN" ;;
+        *) echo "usage: $0 up|down|restart|env|status|logs [-f|N]|reset|build" >&2; exit 2 ;;
+    esac
+}
+
+# One line, parsed whole before it runs: editing this file while it runs is safe.
+main "$@"; exit $?
