@@ -43,6 +43,9 @@ TOPIC_MODELS: dict[str, type[Topic]] = {
 
 M = TypeVar("M", bound=BaseModel)
 
+# libyaml's loader when PyYAML was built with it (the wheels are): several times faster.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True, eq=False)
 class Content:
@@ -143,8 +146,7 @@ def _load_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:
         )
         return None
     try:
-        data: Any = yaml.safe_load(text)
-        lines = key_lines(text)
+        data: Any = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
         problems.append(syntax_problem(shown, error))
         return None
@@ -158,7 +160,8 @@ def _load_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems.extend(validation_problems(shown, error, lines, model))
+        # Line numbers cost a second, slower parse: only pay for it when there is a problem.
+        problems.extend(validation_problems(shown, error, key_lines(text), model))
         return None
 
 
