@@ -138,7 +138,8 @@ EOF
         fi
         log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
         [ "$(id -u)" -eq 0 ] && { touch "$PG_LOG"; chown postgres: "$PG_LOG"; }
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null \
+        # 8>&- 9>&-: the long-lived server must not inherit (and hold) our lock fds
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null 8>&- 9>&- \
             || { tail -n 50 "$PG_LOG" >&2 || true; die "PostgreSQL did not start (log: $PG_LOG)"; }
     fi
     # role + databases (idempotent)
@@ -341,6 +342,7 @@ mm_start() {
         rm -f "$RUN_DIR/mm.sock"
         log "starting Mattermost at $MM_URL (log: $MM_LOG)"
         (
+            exec 8>&- 9>&-  # the server must not inherit (and hold) our lock fds
             mm_env
             cd "$MM_HOME"
             # setsid: own session so that the caller's Ctrl-C / job control does not kill it
