@@ -55,6 +55,11 @@ die() { printf '[mattermost.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 PG_BIN=""
 find_pg_bin() {
     local d major best="" best_major=0
+    # an existing cluster runs with the binaries of its own major version
+    if [ -f "$PG_DATA/PG_VERSION" ]; then
+        d="/usr/lib/postgresql/$(cat "$PG_DATA/PG_VERSION")/bin"
+        if [ -x "$d/pg_ctl" ]; then PG_BIN="$d"; return 0; fi
+    fi
     for d in /usr/lib/postgresql/*/bin; do
         [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] || continue
         major="$(basename "$(dirname "$d")")"
