@@ -46,6 +46,19 @@ def answer(text: str, content: Content) -> Reply:
     return _free_text(text, content)
 
 
+def resolve(text: str, content: Content) -> str:
+    """The topic id or command `answer` would dispatch `text` to ("" for a search)."""
+    command, _ = _split(text)
+    if not command:
+        return "aide"
+    if command in content.aliases:
+        return content.aliases[command]
+    for name, words_for_it in COMMAND_ALIASES.items():
+        if command in words_for_it:
+            return name
+    return _topic_named_in(text, content) or ""
+
+
 def help_reply(content: Content) -> Reply:
     return _help_reply(content)
 
@@ -64,15 +77,6 @@ def _help_reply(content: Content) -> Reply:
 @lru_cache(maxsize=256)
 def topic_reply(content: Content, topic_id: str) -> Reply:
     return Reply(topic_markdown(content.topics[topic_id]))
-
-
-def command_of(text: str) -> tuple[str, str]:
-    """The canonical command a text starts with (« acces » -> « rejoindre »), and the rest."""
-    command, rest = _split(text)
-    for name, words_for_it in COMMAND_ALIASES.items():
-        if command in words_for_it:
-            return name, rest
-    return command, rest
 
 
 def _split(text: str) -> tuple[str, str]:

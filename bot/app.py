@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import os
+import secrets
 import signal
+import socket
 import time
+from dataclasses import asdict
 from typing import Any
 
+import httpx
 from aiohttp import web
 
+from bot.club import ClubService
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, ContentSource
 from bot.conversation import Conversation
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
 from bot.mattermost.http import CommandEndpoint, build_app
+from bot.mattermost.poster import MattermostChannelPoster
 from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
+from bot.scheduler import ReminderScheduler
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+ICS_PATH = "/club.ics"
 STOP_TIMEOUT = 8.0  # SIGTERM to exit within 10 s, with margin
 API_CHECK_INTERVAL = 15.0
 
@@ -37,6 +47,18 @@ class BotApp:
         self.content = ContentSource(settings.content.dir or DEFAULT_CONTENT_DIR)
         self.store = Store.open(settings.store.url)
         self.conversation = Conversation(self.content)
+        public_url = settings.http.public_url.rstrip("/")
+        self.club = ClubService(
+            self.content,
+            self.store,
+            owner=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
+            grace=dt.timedelta(hours=settings.reminders.grace_hours),
+            lease=dt.timedelta(seconds=settings.reminders.lease_seconds),
+            subscribe_url=public_url + ICS_PATH,
+            fetch=fetch_url,
+        )
+        self.conversation.register("club", self.club.reply)
+        self.scheduler: ReminderScheduler | None = None
         self.api = MattermostApi(
             settings.mattermost.url,
             settings.mattermost.token.get_secret_value(),
@@ -84,6 +106,8 @@ class BotApp:
         log.info("event=stopped")
 
     async def _shutdown(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
         if self.stream is not None:
             await self.stream.close()
         for task in self._tasks:
@@ -101,6 +125,8 @@ class BotApp:
         error = self.content.reload()
         if error is None:
             log.info("event=content_reloaded topics=%d", len(self.content.current.topics))
+            if self.scheduler is not None:
+                self.scheduler.replan()
         else:
             log.error(
                 "event=content_reload_failed problems=%d kept=previous first=%r",
@@ -113,7 +139,7 @@ class BotApp:
     async def _start_http(self) -> None:
         tokens = [t.get_secret_value() for t in self.settings.http.command_tokens]
         endpoint = CommandEndpoint(self.conversation, lambda: tokens)
-        app = build_app(endpoint, self.health)
+        app = build_app(endpoint, self.health, [web.get(ICS_PATH, self._club_ics)])
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
@@ -126,6 +152,15 @@ class BotApp:
             log.warning(
                 "event=no_command_token hint='set http.command_tokens (intra-bot setup prints it)'"
             )
+
+    async def _club_ics(self, _request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(self.club.ics)
+        return web.Response(
+            body=body,
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={"Content-Disposition": 'inline; filename="club-intras.ics"'},
+        )
 
     async def _connect(self) -> None:
         """Find who we are and where we post, retrying while Mattermost is unreachable."""
@@ -175,6 +210,10 @@ class BotApp:
             self.api.websocket_url, self.settings.mattermost.token.get_secret_value(), router
         )
         log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
+        if self.settings.reminders.enabled:
+            self.club.channel = MattermostChannelPoster(self.api, team_id)
+            self.scheduler = ReminderScheduler(self.club)
+            self.scheduler.start()
         self.ready_event.set()
         await self.stream.run(self.stop_event)
 
@@ -213,6 +252,21 @@ class BotApp:
                 else None,
             },
             "websocket": websocket,
+            "club_feed": asdict(self.club.feed_status),
+            "reminders": {
+                "ok": True,
+                "enabled": self.settings.reminders.enabled,
+                "running": self.scheduler is not None,
+                "next": self.scheduler.next_reminder() if self.scheduler else None,
+                "last_posted": self.club.last_posted or None,
+            },
         }
         ready = store_ok and self.api_ok and websocket["ok"] is True
         return ready, {"status": "ok" if ready else "unavailable", "parts": parts}
+
+
+async def fetch_url(url: str) -> bytes:
+    async with httpx.AsyncClient(timeout=20, follow_redirects=True) as client:
+        response = await client.get(url)
+        response.raise_for_status()
+        return response.content

@@ -8,6 +8,7 @@ events into `Message`s.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
@@ -79,4 +80,20 @@ class ChatPlatform(Protocol):
 
     async def send_direct(self, user_id: str, reply: Reply) -> str:
         """Send `reply` to one person in a direct message; return the post's id."""
+        ...
+
+
+class ChannelPoster(Protocol):
+    """Posting to a named channel with an invisible marker, and finding such a post again.
+
+    The marker lets a replica that takes over a reminder from a crashed one see whether
+    the post went out before the crash, instead of posting it twice.
+    """
+
+    async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
+        """Post `text` in the channel; return the post's id."""
+        ...
+
+    async def find_marked(self, channel_name: str, marker: str, since: datetime) -> str | None:
+        """The id of a post carrying `marker` made since `since`, if any."""
         ...

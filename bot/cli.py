@@ -9,11 +9,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.answers import answer
+from bot.chat import Message, Reply, User
+from bot.club import ClubService
 from bot.config import ConfigError, load_settings
 from bot.console import render, run_console
-from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
+from bot.content import DEFAULT_CONTENT_DIR, Content, ContentSource, load_content
 from bot.content_errors import ContentError
+from bot.conversation import Conversation
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -57,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", type=Path, help="also validate this config file")
     check.set_defaults(handler=_check)
 
+    club = commands.add_parser(
+        "club", help="the next club dates and when each reminder will be posted, and where"
+    )
+    _content_option(club)
+    club.add_argument("--count", type=int, default=3, help="how many club dates (default 3)")
+    club.add_argument("--text", action="store_true", help="also print each reminder's text")
+    club.add_argument("--config", type=Path, help="config file (for the subscription link)")
+    club.set_defaults(handler=_club)
+
     run = commands.add_parser("run", help="serve Mattermost: HTTP endpoints, websocket, scheduler")
     run.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
     run.set_defaults(handler=_run)
@@ -85,20 +96,42 @@ def _content(args: argparse.Namespace) -> Content:
     return load_content(os.environ.get("INTRA_BOT_CONTENT__DIR") or DEFAULT_CONTENT_DIR)
 
 
+def _offline(args: argparse.Namespace) -> Conversation:
+    """The conversation without a server: the content, and the club dates from the rule."""
+    source = ContentSource.of(_content(args))
+    conversation = Conversation(source)
+    conversation.register("club", ClubService(source, store=None, owner="console").reply)
+    return conversation
+
+
+def _respond(conversation: Conversation, text: str) -> Reply:
+    user = User(id="console", username="console")
+    return asyncio.run(conversation.respond(Message(text=text, user=user, channel_id="console")))
+
+
 def _ask(args: argparse.Namespace) -> int:
-    content = _content(args)
-    print(render(answer(" ".join(args.text), content)))
+    conversation = _offline(args)
+    print(render(_respond(conversation, " ".join(args.text))))
     return EXIT_OK
 
 
 def _console(args: argparse.Namespace) -> int:
-    content = _content(args)
+    conversation = _offline(args)
     return run_console(
-        lambda text: answer(text, content),
+        lambda text: _respond(conversation, text),
         sys.stdin,
         sys.stdout,
         interactive=sys.stdin.isatty(),
     )
+
+
+def _club(args: argparse.Namespace) -> int:
+    from bot.club_preview import preview
+
+    settings = load_settings(args.config) if args.config else None
+    public_url = settings.http.public_url if settings else ""
+    print(preview(_content(args), count=args.count, show_text=args.text, public_url=public_url))
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -47,6 +47,12 @@ class StoreSettings(Section):
     url: str = "sqlite:///intra-bot.sqlite3"
 
 
+class RemindersSettings(Section):
+    enabled: bool = True
+    grace_hours: float = Field(6.0, ge=0)
+    lease_seconds: float = Field(120.0, gt=0)
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["keyvalue", "json"] = "keyvalue"
@@ -57,6 +63,7 @@ class Settings(Section):
     mattermost: MattermostSettings = MattermostSettings()
     http: HttpSettings = HttpSettings()
     store: StoreSettings = StoreSettings()
+    reminders: RemindersSettings = RemindersSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -90,6 +90,15 @@ class ContentSource:
         self.current = load_content(self.directory)
         self.last_error: ContentError | None = None
 
+    @classmethod
+    def of(cls, content: Content) -> ContentSource:
+        """A source around content already loaded."""
+        source = cls.__new__(cls)
+        source.directory = content.directory
+        source.current = content
+        source.last_error = None
+        return source
+
     def reload(self) -> ContentError | None:
         try:
             self.current = load_content(self.directory)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.answers import answer, command_of
+from bot.answers import answer, resolve
 from bot.chat import Message, Reply
 from bot.content import ContentSource
 
@@ -24,8 +24,16 @@ class Conversation:
         self._commands[command] = handler
 
     async def respond(self, message: Message) -> Reply:
-        command, rest = command_of(message.text)
-        handler = self._commands.get(command)
+        content = self.content.current
+        handler = self._commands.get(resolve(message.text, content))
         if handler is not None:
-            return await handler(message, rest)
-        return answer(message.text, self.content.current)
+            return await handler(message, _rest(message.text))
+        return answer(message.text, content)
+
+
+def _rest(text: str) -> str:
+    """What follows the command word: « /intra rejoindre Bonjour » -> « Bonjour »."""
+    text = text.strip()
+    if text.lower().startswith("/intra"):
+        text = text[len("/intra") :].strip()
+    return text.partition(" ")[2].strip()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
+from bot import french
+from bot.agenda import Occurrence
 from bot.chat import MAX_REPLY_CHARS
 from bot.content_models import (
     ChannelsTopic,
@@ -31,6 +34,36 @@ def topic_markdown(topic: Topic) -> str:
         parts.append(f"**Pour aller plus loin** : {links}")
     parts.append(sources_line(topic))
     return cap("\n\n".join(parts))
+
+
+def club_markdown(club: ClubTopic, upcoming: Sequence[Occurrence], subscribe_url: str) -> str:
+    zone = ZoneInfo(club.schedule.timezone)
+    parts = [f"### {club.title}", club.summary]
+    if upcoming:
+        first, *others = upcoming
+        parts.append("**Le prochain club** : " + _occurrence_line(first, zone, year=False))
+        if others:
+            parts.append(
+                "**Les suivants** :\n" + "\n".join(f"- {_occurrence_line(o, zone)}" for o in others)
+            )
+    else:
+        parts.append(f"**Quand ?** {club.rhythm}")
+    links = f"**L'agenda de la communauté** (c'est lui qui fait foi) : {club.agenda_url}"
+    if subscribe_url:
+        links += f"\n**Ajouter les dates du club à votre agenda** : {subscribe_url}"
+    parts.append(links)
+    parts.append(sources_line(club))
+    return cap("\n\n".join(parts))
+
+
+def _occurrence_line(occurrence: Occurrence, zone: ZoneInfo, *, year: bool = False) -> str:
+    start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
+    line = f"{french.day(start.date(), year=year)}, de {french.hour(start)} à {french.hour(end)}, {occurrence.place}"
+    if occurrence.moved_from is not None:
+        line += f" — ⚠️ date déplacée (au lieu du {french.day(occurrence.moved_from)})"
+    if occurrence.note:
+        line += f". {occurrence.note}"
+    return line
 
 
 def sources_line(topic: Topic) -> str:

@@ -8,7 +8,8 @@ INSERT that a primary key lets only one writer win.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Integer,
     MetaData,
     String,
     Table,
@@ -70,6 +72,29 @@ values = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+
+# One row per reminder occurrence: claimed (with a lease), then posted or skipped.
+reminder_posts = Table(
+    "reminder_posts",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("owner", String(100), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=False),
+    Column("lease_until", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("post_id", String(64), nullable=False, default=""),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    owner: str
+    takeover: bool  # someone claimed it before and vanished: it may already be posted
+    claimed_at: datetime
 
 
 class StoreError(Exception):
@@ -130,6 +155,106 @@ class Store:
                 )
             )
         return int(result.rowcount or 0)
+
+    # -- reminders ---------------------------------------------------------------
+
+    def claim_reminder(self, key: str, owner: str, now: datetime, lease: timedelta) -> Claim | None:
+        """Take the right to post `key`: first come, or after the holder's lease ran out."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(reminder_posts).values(
+                        key=key,
+                        state="claimed",
+                        owner=owner,
+                        claimed_at=now,
+                        lease_until=now + lease,
+                        attempts=1,
+                        post_id="",
+                        updated_at=now,
+                    )
+                )
+            return Claim(key, owner, takeover=False, claimed_at=now)
+        except IntegrityError:
+            pass
+        with self.engine.begin() as connection:
+            previous = connection.execute(
+                select(reminder_posts.c.claimed_at).where(reminder_posts.c.key == key)
+            ).scalar_one_or_none()
+            taken = connection.execute(
+                reminder_posts.update()
+                .where(
+                    reminder_posts.c.key == key,
+                    reminder_posts.c.state == "claimed",
+                    reminder_posts.c.lease_until < now,
+                )
+                .values(
+                    owner=owner,
+                    lease_until=now + lease,
+                    attempts=reminder_posts.c.attempts + 1,
+                    updated_at=now,
+                )
+            )
+        if taken.rowcount == 1:
+            return Claim(key, owner, takeover=True, claimed_at=previous or now)
+        return None
+
+    def extend_reminder_lease(self, claim: Claim, until: datetime) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                reminder_posts.update()
+                .where(
+                    reminder_posts.c.key == claim.key,
+                    reminder_posts.c.owner == claim.owner,
+                    reminder_posts.c.state == "claimed",
+                )
+                .values(lease_until=until, updated_at=until)
+            )
+        return result.rowcount == 1
+
+    def mark_reminder_posted(self, claim: Claim, post_id: str, now: datetime) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                reminder_posts.update()
+                .where(
+                    reminder_posts.c.key == claim.key,
+                    reminder_posts.c.owner == claim.owner,
+                    reminder_posts.c.state == "claimed",
+                )
+                .values(state="posted", post_id=post_id, updated_at=now)
+            )
+        return result.rowcount == 1
+
+    def mark_reminder_skipped(self, key: str, owner: str, now: datetime) -> bool:
+        """Record a reminder missed for too long; True the first time only."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(reminder_posts).values(
+                        key=key,
+                        state="skipped",
+                        owner=owner,
+                        claimed_at=now,
+                        lease_until=now,
+                        attempts=0,
+                        post_id="",
+                        updated_at=now,
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def reminder_states(self, keys: list[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(reminder_posts.c.key, reminder_posts.c.state).where(
+                    reminder_posts.c.key.in_(keys)
+                )
+            ).all()
+        return {str(row[0]): str(row[1]) for row in rows}
 
     def get_value(self, name: str) -> str | None:
         with self.engine.connect() as connection:

@@ -202,6 +202,15 @@ class MattermostApi:
             "posts/update", self._driver.client.put(f"/api/v4/posts/{post_id}", options=body)
         )
 
+    async def posts_since(self, channel_id: str, since_ms: int) -> list[JSON]:
+        data = await self._call(
+            "channels/posts",
+            self._driver.client.get(
+                f"/api/v4/channels/{channel_id}/posts", params={"since": since_ms}
+            ),
+        )
+        return list(cast(JSON, data).get("posts", {}).values())
+
     async def get_post(self, post_id: str) -> JSON:
         return cast(JSON, await self._call("posts/{id}", self._driver.posts.get_post(post_id)))
 
