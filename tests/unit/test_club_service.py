@@ -47,12 +47,12 @@ async def test_feed_wins_and_its_last_good_copy_survives_failures(
     club = service(with_feed(content_copy), tmp_path, [FEED, OSError("unreachable"), b"garbage"])
     assert club.occurrences(NOW)[0].source == "rule"  # nothing fetched yet
     await club.refresh_feed()
-    first = [o for o in club.occurrences(NOW) if o.end > NOW][0]
+    first = next(o for o in club.occurrences(NOW) if o.end > NOW)
     assert first.source == "feed" and first.start.date() == dt.date(2026, 2, 5)
     await club.refresh_feed()  # network error
     await club.refresh_feed()  # invalid feed
     assert club.feed_status.ok is False and club.feed_status.last_error
-    assert [o for o in club.occurrences(NOW) if o.end > NOW][0].source == "feed"
+    assert next(o for o in club.occurrences(NOW) if o.end > NOW).source == "feed"
 
 
 async def test_unusable_cached_feed_falls_back_to_the_rule(
