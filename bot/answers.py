@@ -153,15 +153,15 @@ def _stems(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _coming_soon(_rest: str, content: Content) -> Reply:
-    return Reply(content.messages.coming_soon)
+def _mattermost_only(_rest: str, content: Content) -> Reply:
+    return Reply(content.messages.mattermost_only)
 
 
 _COMMANDS: dict[str, Handler] = {
     "aide": _help,
     "chercher": _search,
-    "rejoindre": _coming_soon,
-    "demandes": _coming_soon,
+    "rejoindre": _mattermost_only,
+    "demandes": _mattermost_only,
 }
 
 

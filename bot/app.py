@@ -16,16 +16,21 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bot.club import ClubService
+from bot.club import ClubService, utc_now
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, ContentSource
 from bot.conversation import Conversation
+from bot.invitations import InvitationService, InvitationSettings
+from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
 from bot.mattermost.http import CommandEndpoint, build_app
+from bot.mattermost.platform import MattermostInvitationPlatform
 from bot.mattermost.poster import MattermostChannelPoster
+from bot.mattermost.render import ButtonSigner
 from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
 from bot.scheduler import ReminderScheduler
+from bot.signing import derive_secret
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,12 +63,33 @@ class BotApp:
             fetch=fetch_url,
         )
         self.conversation.register("club", self.club.reply)
+        token = settings.mattermost.token.get_secret_value()
+        self.secret = derive_secret(settings.http.signing_secret.get_secret_value(), token)
+        self.signer = ButtonSigner(self.secret, public_url + ACTION_PATH)
+        invitations = settings.invitations
+        self.invitations = InvitationService(
+            self.content,
+            self.store,
+            None,  # the platform arrives once Mattermost answers
+            InvitationSettings(
+                cooldown=dt.timedelta(days=invitations.cooldown_days),
+                recall_after=dt.timedelta(days=invitations.recall_after_days),
+                retention=dt.timedelta(days=invitations.retention_days),
+            ),
+            clock=utc_now,
+        )
+        self.conversation.register("rejoindre", self.invitations.request)
+        self.conversation.register("demandes", self.invitations.pending)
         self.scheduler: ReminderScheduler | None = None
         self.api = MattermostApi(
             settings.mattermost.url,
             settings.mattermost.token.get_secret_value(),
             timeout=settings.mattermost.request_timeout,
         )
+        self.actions = InvitationActions(
+            self.invitations, self.api, self.secret, public_url + DIALOG_PATH
+        )
+
         self.stream: EventStream | None = None
         self.identity: BotIdentity | None = None
         self.api_ok = False
@@ -138,8 +164,9 @@ class BotApp:
 
     async def _start_http(self) -> None:
         tokens = [t.get_secret_value() for t in self.settings.http.command_tokens]
-        endpoint = CommandEndpoint(self.conversation, lambda: tokens)
-        app = build_app(endpoint, self.health, [web.get(ICS_PATH, self._club_ics)])
+        endpoint = CommandEndpoint(self.conversation, lambda: tokens, self.signer)
+        routes = [web.get(ICS_PATH, self._club_ics), *self.actions.routes()]
+        app = build_app(endpoint, self.health, routes)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
@@ -205,15 +232,25 @@ class BotApp:
             self.conversation,
             self.identity,
             WelcomeSettings(channel_id=public.id, enabled=welcome.enabled),
+            self.signer,
+        )
+        self.invitations.platform = MattermostInvitationPlatform(
+            self.api,
+            team_id,
+            self.settings.mattermost.private_channel,
+            me.id,
+            me.username,
+            self.signer,
         )
         self.stream = EventStream(
             self.api.websocket_url, self.settings.mattermost.token.get_secret_value(), router
         )
         log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
-        if self.settings.reminders.enabled:
-            self.club.channel = MattermostChannelPoster(self.api, team_id)
-            self.scheduler = ReminderScheduler(self.club)
-            self.scheduler.start()
+        self.club.channel = MattermostChannelPoster(self.api, team_id)
+        self.scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
+        self.scheduler.every(3600, self.invitations.recall, "invitations-recall")
+        self.scheduler.every(86400, self.invitations.purge, "invitations-retention")
+        self.scheduler.start()
         self.ready_event.set()
         await self.stream.run(self.stop_event)
 

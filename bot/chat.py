@@ -41,12 +41,21 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Card:
+    """A block under a reply with its own buttons (one per request in a list, say)."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
-    """What the core answers: Markdown text, optional buttons, and who sees it."""
+    """What the core answers: Markdown text, optional buttons or cards, and who sees it."""
 
     text: str
     buttons: tuple[Button, ...] = ()
     visibility: Visibility = Visibility.EPHEMERAL
+    cards: tuple[Card, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,12 @@ class StoreSettings(Section):
     url: str = "sqlite:///intra-bot.sqlite3"
 
 
+class InvitationsSettings(Section):
+    cooldown_days: float = Field(30.0, ge=0)
+    recall_after_days: float = Field(3.0, ge=0)
+    retention_days: float = Field(365.0, ge=1)
+
+
 class RemindersSettings(Section):
     enabled: bool = True
     grace_hours: float = Field(6.0, ge=0)
@@ -64,6 +70,7 @@ class Settings(Section):
     http: HttpSettings = HttpSettings()
     store: StoreSettings = StoreSettings()
     reminders: RemindersSettings = RemindersSettings()
+    invitations: InvitationsSettings = InvitationsSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -255,10 +255,10 @@ class Welcome(Strict):
 
 
 class Messages(Strict):
-    """The bot's own sentences: help, not understood, coming soon, welcome."""
+    """The bot's own sentences: help, not understood, Mattermost-only commands, welcome."""
 
     help_intro: Text
     help_footer: Text
     not_understood: Text
-    coming_soon: Text
+    mattermost_only: Text
     welcome: Welcome

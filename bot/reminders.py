@@ -32,6 +32,8 @@ def when(reminder: Reminder, occurrence: Occurrence, zone: ZoneInfo) -> dt.datet
 
     « 7j à 9:30 » before a club on Thursday 2 April is Thursday 26 March at 9:30
     Paris time, whichever side of the daylight-saving change each falls on.
+    The rest (« 1h », « 90s ») is elapsed time: « 1h » is one real hour before,
+    even across the change.
     """
     offset = reminder.offset
     days = dt.timedelta(days=offset.days)
@@ -39,7 +41,9 @@ def when(reminder: Reminder, occurrence: Occurrence, zone: ZoneInfo) -> dt.datet
     local_start = occurrence.start.astimezone(zone)
     day = local_start.date() - days
     wall = reminder.at or local_start.timetz().replace(tzinfo=None)
-    return dt.datetime.combine(day, wall, tzinfo=zone) - rest
+    # Aware arithmetic within one zone is wall-clock arithmetic: subtract the rest in UTC.
+    local = dt.datetime.combine(day, wall, tzinfo=zone)
+    return (local.astimezone(dt.UTC) - rest).astimezone(zone)
 
 
 def plan(club: ClubTopic, occurrences: list[Occurrence]) -> list[PlannedReminder]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -27,8 +28,9 @@ REMINDER_PREFIX = "reminder:"
 
 
 class ReminderScheduler:
-    def __init__(self, service: ClubService) -> None:
+    def __init__(self, service: ClubService, *, reminders: bool = True) -> None:
         self.service = service
+        self.reminders = reminders
         self._scheduler = AsyncIOScheduler(
             timezone=dt.UTC,
             job_defaults={
@@ -42,6 +44,9 @@ class ReminderScheduler:
 
     def start(self) -> None:
         now = self.service.clock()
+        if not self.reminders:
+            self._scheduler.start()
+            return
         self._scheduler.add_job(
             self.service.refresh_feed,
             IntervalTrigger(seconds=FEED_EVERY.total_seconds()),
@@ -61,6 +66,17 @@ class ReminderScheduler:
         )
         self._scheduler.start()
         self.replan()
+
+    def every(self, seconds: float, func: Callable[[], Awaitable[object]], job_id: str) -> None:
+        """A periodic job (recalls, retention), first run one minute after start."""
+        first = self.service.clock() + dt.timedelta(minutes=1)
+        self._scheduler.add_job(
+            func,
+            IntervalTrigger(seconds=seconds),
+            id=job_id,
+            next_run_time=first,
+            replace_existing=True,
+        )
 
     def replan(self) -> None:
         """(Re)build one date job per upcoming reminder from the current content."""

@@ -16,7 +16,7 @@ from typing import Any
 from bot.chat import Message, Reply, User
 from bot.conversation import Conversation
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
-from bot.mattermost.render import post_props
+from bot.mattermost.render import ButtonSigner, post_props
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,9 @@ class EventRouter:
         conversation: Conversation,
         identity: BotIdentity,
         welcome: WelcomeSettings,
+        signer: ButtonSigner | None = None,
     ) -> None:
+        self._signer = signer
         self._api = api
         self._store = store
         self._conversation = conversation
@@ -110,7 +112,10 @@ class EventRouter:
     async def _post_reply(self, message: Message, reply: Reply) -> None:
         try:
             post_id = await self._api.create_post(
-                message.channel_id, reply.text, root_id=message.thread_id, props=post_props(reply)
+                message.channel_id,
+                reply.text,
+                root_id=message.thread_id,
+                props=post_props(reply, self._signer),
             )
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))

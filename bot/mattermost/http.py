@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.chat import Message, Reply, User
 from bot.conversation import Conversation
-from bot.mattermost.render import command_response
+from bot.mattermost.render import ButtonSigner, command_response
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,15 @@ def token_is_valid(presented: str, accepted: Sequence[str]) -> bool:
 
 
 class CommandEndpoint:
-    def __init__(self, conversation: Conversation, tokens: Callable[[], Sequence[str]]) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        tokens: Callable[[], Sequence[str]],
+        signer: ButtonSigner | None = None,
+    ) -> None:
         self._conversation = conversation
         self._tokens = tokens
+        self._signer = signer
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
@@ -65,7 +71,7 @@ class CommandEndpoint:
         )
         reply = await self._conversation.respond(message)
         log.debug("event=slash_command user_id=%s", message.user.id)
-        return web.Response(body=_encoded(reply), content_type="application/json")
+        return web.Response(body=_encoded(reply, self._signer), content_type="application/json")
 
 
 async def _read_form(request: web.Request) -> dict[str, str] | None:
@@ -104,9 +110,9 @@ def parse_form(body: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=512)
-def _encoded(reply: Reply) -> bytes:
+def _encoded(reply: Reply, signer: ButtonSigner | None) -> bytes:
     # Topic replies are cached objects: encoding each once saves most of the JSON cost.
-    return json.dumps(command_response(reply), ensure_ascii=False).encode()
+    return json.dumps(command_response(reply, signer), ensure_ascii=False).encode()
 
 
 def _unauthorized() -> web.Response:

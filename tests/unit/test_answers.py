@@ -133,9 +133,9 @@ def test_free_text_searches_everything(content: Content) -> None:
     assert "/intra certification" in reply
 
 
-def test_join_and_requests_say_coming_soon(content: Content) -> None:
+def test_join_and_requests_outside_mattermost_say_where_they_work(content: Content) -> None:
     for command in ("rejoindre", "acces", "invitation", "demandes"):
-        assert "bientôt" in text(command, content)
+        assert "s'utilise sur Mattermost" in text(command, content)
 
 
 def test_echoed_text_cannot_mention_anyone(content: Content) -> None:
