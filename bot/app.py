@@ -75,6 +75,7 @@ class BotApp:
                 cooldown=dt.timedelta(days=invitations.cooldown_days),
                 recall_after=dt.timedelta(days=invitations.recall_after_days),
                 retention=dt.timedelta(days=invitations.retention_days),
+                referents_channel=invitations.referents_channel,
             ),
             clock=utc_now,
         )

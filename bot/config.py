@@ -48,6 +48,7 @@ class StoreSettings(Section):
 
 
 class InvitationsSettings(Section):
+    referents_channel: str = ""
     cooldown_days: float = Field(30.0, ge=0)
     recall_after_days: float = Field(3.0, ge=0)
     retention_days: float = Field(365.0, ge=1)

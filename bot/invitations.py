@@ -48,6 +48,10 @@ class InvitationPlatform(Protocol):
         """Send a DM; return (channel id, post id)."""
         ...
 
+    async def post_in(self, channel_name: str, reply: Reply) -> tuple[str, str]:
+        """Post in a team channel; return (channel id, post id)."""
+        ...
+
     async def update_post(self, post_id: str, reply: Reply) -> None: ...
     async def add_member(self, user_id: str) -> None:
         """Add to the private channel; raise AddFailed with advice when it cannot."""
@@ -67,6 +71,7 @@ class InvitationSettings:
     cooldown: dt.timedelta = dt.timedelta(days=30)
     recall_after: dt.timedelta = dt.timedelta(days=3)
     retention: dt.timedelta = dt.timedelta(days=365)
+    referents_channel: str = ""
 
 
 class InvitationService:
@@ -152,6 +157,21 @@ class InvitationService:
 
     async def _notify_referents(self, invitation: Invitation, profile: User) -> int:
         assert self.platform is not None
+        if self.settings.referents_channel:
+            try:
+                channel_id, post_id = await self.platform.post_in(
+                    self.settings.referents_channel, self.notice(invitation, profile)
+                )
+            except Exception as error:
+                log.error(
+                    "event=invitation_notice_failed id=%s channel=%s error=%r",
+                    invitation.id,
+                    self.settings.referents_channel,
+                    str(error)[:200],
+                )
+                return 0
+            await asyncio.to_thread(self.records.add_notice, invitation.id, channel_id, post_id)
+            return 1
         ids = await self.platform.user_ids(self.referent_usernames())
         sent = 0
         for username, user_id in ids.items():

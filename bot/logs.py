@@ -33,6 +33,12 @@ def configure_logging(level: str = "INFO", fmt: str = "keyvalue") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # The driver logs every error response at ERROR and its retries at WARNING: ours say it better.
-    logging.getLogger("mattermostautodriver").setLevel(logging.CRITICAL)
+    for name in (
+        "mattermostautodriver",
+        "mattermostautodriver.api",
+        "mattermostautodriver.websocket",
+    ):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -68,6 +68,13 @@ class MattermostInvitationPlatform:
         )
         return channel_id, post_id
 
+    async def post_in(self, channel_name: str, reply: Reply) -> tuple[str, str]:
+        channel = await self._api.channel(self._team_id, channel_name)
+        post_id = await self._api.create_post(
+            channel.id, reply.text, props=post_props(reply, self._signer)
+        )
+        return channel.id, post_id
+
     async def update_post(self, post_id: str, reply: Reply) -> None:
         await self._api.update_post(post_id, reply.text, post_props(reply, self._signer))
 
