@@ -285,6 +285,7 @@ class BotApp:
             },
             "mattermost_api": {
                 "ok": self.api_ok,
+                "rest_calls": self.api.calls,
                 "checked_age_s": round(now - self.api_checked_at, 1)
                 if self.api_checked_at
                 else None,
