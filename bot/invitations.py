@@ -12,20 +12,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from bot import french
-from bot.chat import Button, ButtonStyle, Card, Message, Reply, User
+from bot.chat import Card, Message, Reply, User
 from bot.content import ContentSource
-from bot.invitation_records import ACCEPTED, DECLINED, Invitation, InvitationRecords
+from bot.invitation_records import Invitation, InvitationRecords
+from bot.invitation_texts import (
+    ACCEPT,
+    MESSAGE_LIMIT,
+    PARIS,
+    already_pending,
+    buttons,
+    clean,
+    notice_text,
+    outcome,
+    when,
+)
 from bot.store import Store
-from bot.text import defuse, inline
+from bot.text import defuse
 
 log = logging.getLogger(__name__)
-
-PARIS = ZoneInfo("Europe/Paris")
-MESSAGE_LIMIT = 500
-ACCEPT, DECLINE = "accept", "decline"
 
 
 class AddFailed(Exception):
@@ -112,26 +118,24 @@ class InvitationService:
             return Reply(f"Vous êtes déjà membre de {channel} : rien à demander ! 🙂")
         open_request = await asyncio.to_thread(self.records.open_for, user.id)
         if open_request is not None:
-            return Reply(_already_pending(open_request, channel))
+            return Reply(already_pending(open_request, channel))
         declined = await asyncio.to_thread(self.records.last_declined, user.id)
         now = self.clock()
         if declined and declined.decided_at and declined.decided_at + self.settings.cooldown > now:
             again = (declined.decided_at + self.settings.cooldown).astimezone(PARIS)
             return Reply(
-                f"Votre demande du {_when(declined.created_at)} n'a pas été acceptée. "
+                f"Votre demande du {when(declined.created_at)} n'a pas été acceptée. "
                 f"Vous pourrez en faire une nouvelle à partir du {french.day(again.date(), year=True)}. "
                 "En attendant, vous pouvez écrire aux référentes (`/intra referents`)."
             )
         profile = await platform.profile(user.id)
         invitation = await asyncio.to_thread(
-            self.records.create, user.id, profile.username, _clean(text), now
+            self.records.create, user.id, profile.username, clean(text), now
         )
         if invitation is None:  # a concurrent command created it first
             current = await asyncio.to_thread(self.records.open_for, user.id)
             return Reply(
-                _already_pending(current, channel)
-                if current
-                else "Votre demande est déjà en cours."
+                already_pending(current, channel) if current else "Votre demande est déjà en cours."
             )
         log.info(
             "event=invitation_requested id=%s user=%s at=%s",
@@ -193,9 +197,7 @@ class InvitationService:
 
     def notice(self, invitation: Invitation, profile: User | None = None) -> Reply:
         """The referents' message: who asks, their message quoted and defused, two buttons."""
-        return Reply(
-            _notice_text(invitation, profile, self._channel()), buttons=_buttons(invitation)
-        )
+        return Reply(notice_text(invitation, profile, self._channel()), buttons=buttons(invitation))
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -226,7 +228,7 @@ class InvitationService:
             decider.username,
             decider.id,
             now,
-            _clean(reason),
+            clean(reason),
         )
         if not won:
             current = await asyncio.to_thread(self.records.get, invitation_id)
@@ -306,12 +308,12 @@ class InvitationService:
 
     async def _update_notices(self, invitation: Invitation) -> None:
         assert self.platform is not None
-        outcome = Reply(
-            _notice_text(invitation, None, self._channel()) + "\n\n" + _outcome(invitation)
+        updated = Reply(
+            notice_text(invitation, None, self._channel()) + "\n\n" + outcome(invitation)
         )
         for _, post_id in invitation.notices:
             try:
-                await self.platform.update_post(post_id, outcome)
+                await self.platform.update_post(post_id, updated)
             except Exception as error:
                 log.error(
                     "event=invitation_notice_update_failed id=%s post_id=%s error=%r",
@@ -321,9 +323,7 @@ class InvitationService:
                 )
 
     def outcome_reply(self, invitation: Invitation) -> Reply:
-        return Reply(
-            _notice_text(invitation, None, self._channel()) + "\n\n" + _outcome(invitation)
-        )
+        return Reply(notice_text(invitation, None, self._channel()) + "\n\n" + outcome(invitation))
 
     # -- /intra demandes, recalls, retention ---------------------------------------------
 
@@ -334,7 +334,7 @@ class InvitationService:
         if not requests:
             return Reply("Aucune demande d'accès en attente. 🎈")
         cards = tuple(
-            Card(_notice_text(item, None, self._channel(), short=True), _buttons(item))
+            Card(notice_text(item, None, self._channel(), short=True), buttons(item))
             for item in requests
         )
         count = len(requests)
@@ -391,58 +391,3 @@ class InvitationService:
 
     def _channel(self) -> str:
         return self.platform.channel_name if self.platform else "domaine-intras-prive"
-
-
-def _clean(text: str) -> str:
-    text = text.strip().strip('"«»“”').strip()
-    return text[: MESSAGE_LIMIT * 2]
-
-
-def _when(moment: dt.datetime) -> str:
-    local = moment.astimezone(PARIS)
-    return f"{french.day(local.date())} à {french.hour(local)}"
-
-
-def _already_pending(invitation: Invitation, channel: str) -> str:
-    return (
-        f"Votre demande pour rejoindre {channel} est en attente depuis le {_when(invitation.created_at)}. "
-        "Les référentes vont la traiter ; inutile d'en refaire une."
-    )
-
-
-def _buttons(invitation: Invitation) -> tuple[Button, ...]:
-    return (
-        Button("Accepter", ACCEPT, invitation.id, ButtonStyle.PRIMARY),
-        Button("Refuser", DECLINE, invitation.id, ButtonStyle.DANGER),
-    )
-
-
-def _notice_text(
-    invitation: Invitation, profile: User | None, channel: str, *, short: bool = False
-) -> str:
-    who = f"`@{invitation.requester_username}`"
-    if profile is not None and profile.full_name:
-        who = f"**{profile.full_name}** ({who})"
-    if profile is not None and profile.position:
-        who += f", {profile.position}"
-    lines = [] if short else [f"#### 📬 Demande d'accès à ~{channel}"]
-    lines.append(f"{who} demande à rejoindre ~{channel} — le {_when(invitation.created_at)}.")
-    if invitation.message:
-        lines.append(defuse(invitation.message, limit=MESSAGE_LIMIT))
-    else:
-        lines.append("_(pas de message)_")
-    return "\n".join(lines)
-
-
-def _outcome(invitation: Invitation) -> str:
-    moment = _when(invitation.decided_at) if invitation.decided_at else ""
-    if invitation.state == ACCEPTED:
-        return f"✅ **Acceptée** par `@{invitation.decided_by}` le {moment} : la personne a été ajoutée au canal."
-    if invitation.state == DECLINED:
-        reason = (
-            f" (motif transmis : {inline(invitation.reason, limit=200)})"
-            if invitation.reason
-            else ""
-        )
-        return f"❌ **Refusée** par `@{invitation.decided_by}` le {moment}{reason}."
-    return "⏳ En cours de traitement."

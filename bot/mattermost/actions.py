@@ -14,7 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.chat import User
-from bot.invitations import ACCEPT, DECLINE, InvitationService
+from bot.invitation_texts import ACCEPT, DECLINE
+from bot.invitations import InvitationService
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.signing import sign, verify
 

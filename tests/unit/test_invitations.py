@@ -12,7 +12,8 @@ import pytest
 from bot.chat import Message, Reply, User
 from bot.content import ContentSource
 from bot.invitation_records import ACCEPTED, DECLINED, PENDING
-from bot.invitations import ACCEPT, DECLINE, AddFailed, InvitationService, InvitationSettings
+from bot.invitation_texts import ACCEPT, DECLINE
+from bot.invitations import AddFailed, InvitationService, InvitationSettings
 from bot.store import Store
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
