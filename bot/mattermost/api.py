@@ -96,7 +96,12 @@ class MattermostApi:
     async def _call(self, what: str, coroutine: Any) -> Any:
         self.calls += 1
         try:
-            return await coroutine
+            result = await coroutine
+            if isinstance(result, httpx.Response):
+                # The driver hands back the raw response unless the Content-Type is exactly
+                # "application/json"; a proxy adding "; charset=utf-8" must not break us.
+                return result.json()
+            return result
         except MattermostError as error:
             raise MattermostApiError(
                 int(getattr(error, "status_code", 0) or 0),
@@ -105,6 +110,8 @@ class MattermostApi:
             ) from None
         except InvalidMattermostError as error:
             raise MattermostApiError(error.status_code, "", f"{what}: unexpected answer") from None
+        except ValueError:
+            raise MattermostApiError(0, "", f"{what}: the answer is not JSON") from None
         except httpx.HTTPError as error:
             raise MattermostUnavailable(f"{what}: {error.__class__.__name__}: {error}") from None
 
