@@ -175,23 +175,16 @@ class InvitationRecords:
         return result.rowcount == 1
 
     def finish_accept(self, invitation_id: str, user_id: str, now: datetime) -> bool:
-        return self._move(invitation_id, user_id, ACCEPTED, now)
+        return self._leave_accepting(invitation_id, user_id, state=ACCEPTED, decided_at=now)
 
     def abort_accept(self, invitation_id: str, user_id: str) -> bool:
         """The add failed: the request is open again, as if nobody had clicked."""
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                update(invitations)
-                .where(
-                    invitations.c.id == invitation_id,
-                    invitations.c.state == ACCEPTING,
-                    invitations.c.decided_by_id == user_id,
-                )
-                .values(state=PENDING, decided_at=None, decided_by="", decided_by_id="")
-            )
-        return result.rowcount == 1
+        return self._leave_accepting(
+            invitation_id, user_id, state=PENDING, decided_at=None, decided_by="", decided_by_id=""
+        )
 
-    def _move(self, invitation_id: str, user_id: str, state: str, now: datetime) -> bool:
+    def _leave_accepting(self, invitation_id: str, user_id: str, **values: object) -> bool:
+        """Move out of "accepting", only for the referent who holds it."""
         with self.engine.begin() as connection:
             result = connection.execute(
                 update(invitations)
@@ -200,7 +193,7 @@ class InvitationRecords:
                     invitations.c.state == ACCEPTING,
                     invitations.c.decided_by_id == user_id,
                 )
-                .values(state=state, decided_at=now)
+                .values(**values)
             )
         return result.rowcount == 1
 

@@ -160,23 +160,8 @@ class Store:
 
     def claim_reminder(self, key: str, owner: str, now: datetime, lease: timedelta) -> Claim | None:
         """Take the right to post `key`: first come, or after the holder's lease ran out."""
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(reminder_posts).values(
-                        key=key,
-                        state="claimed",
-                        owner=owner,
-                        claimed_at=now,
-                        lease_until=now + lease,
-                        attempts=1,
-                        post_id="",
-                        updated_at=now,
-                    )
-                )
+        if self._insert_reminder(key, "claimed", owner, now, lease_until=now + lease, attempts=1):
             return Claim(key, owner, takeover=False, claimed_at=now)
-        except IntegrityError:
-            pass
         with self.engine.begin() as connection:
             previous = connection.execute(
                 select(reminder_posts.c.claimed_at).where(reminder_posts.c.key == key)
@@ -227,23 +212,35 @@ class Store:
 
     def mark_reminder_skipped(self, key: str, owner: str, now: datetime) -> bool:
         """Record a reminder missed for too long; True the first time only."""
+        return self._insert_reminder(key, "skipped", owner, now, lease_until=now, attempts=0)
+
+    def _insert_reminder(
+        self,
+        key: str,
+        state: str,
+        owner: str,
+        now: datetime,
+        *,
+        lease_until: datetime,
+        attempts: int,
+    ) -> bool:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
                     insert(reminder_posts).values(
                         key=key,
-                        state="skipped",
+                        state=state,
                         owner=owner,
                         claimed_at=now,
-                        lease_until=now,
-                        attempts=0,
+                        lease_until=lease_until,
+                        attempts=attempts,
                         post_id="",
                         updated_at=now,
                     )
                 )
-            return True
         except IntegrityError:
             return False
+        return True
 
     def reminder_states(self, keys: list[str]) -> dict[str, str]:
         if not keys:
