@@ -38,7 +38,8 @@ class ReminderScheduler:
                 "max_instances": 1,
                 # A job that fires late (busy loop, suspended VM) still runs within the grace
                 # period; the service then decides, from the store, whether it is due.
-                "misfire_grace_time": int(service.grace.total_seconds()),
+                # APScheduler refuses 0 (grace_hours = 0, or under a second): at least 1 s.
+                "misfire_grace_time": max(1, int(service.grace.total_seconds())),
             },
         )
 
