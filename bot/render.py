@@ -46,8 +46,7 @@ def club_markdown(club: ClubTopic, upcoming: Sequence[Occurrence], subscribe_url
             parts.append(
                 "**Les suivants** :\n" + "\n".join(f"- {_occurrence_line(o, zone)}" for o in others)
             )
-    else:
-        parts.append(f"**Quand ?** {club.rhythm}")
+    parts.append(f"**D'habitude** : {club.rhythm}")
     links = f"**L'agenda de la communauté** (c'est lui qui fait foi) : {club.agenda_url}"
     if subscribe_url:
         links += f"\n**Ajouter les dates du club à votre agenda** : {subscribe_url}"
