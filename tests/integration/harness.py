@@ -21,12 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy import select
 
 from bot.agenda import rule_date
 from bot.club import ClubService
 from bot.content import DEFAULT_CONTENT_DIR, ContentSource
 from bot.reminders import PlannedReminder
-from bot.store import Store
+from bot.store import Store, reminder_posts
 
 PARIS = ZoneInfo("Europe/Paris")
 CHANNEL = "domaine-intrapreneurs"
@@ -286,10 +287,6 @@ def wait_for(path: Path, timeout: float = 30.0) -> None:
 
 
 def reminder_row(store: Store, key: str) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from bot.store import reminder_posts
-
     with store.engine.connect() as connection:
         found = connection.execute(select(reminder_posts).where(reminder_posts.c.key == key)).one()
     return dict(found._mapping)

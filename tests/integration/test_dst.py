@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.club import ClubService
 from bot.content import DEFAULT_CONTENT_DIR, ContentSource
@@ -158,15 +159,13 @@ async def test_reminders_keep_their_wall_clock_times_across_the_change(
         store.close()
 
 
-def _real_reminders() -> list[dict[str, Any]]:
-    import yaml
+def _real_club() -> dict[str, Any]:
+    return dict(yaml.safe_load((DEFAULT_CONTENT_DIR / "club.yaml").read_text(encoding="utf-8")))
 
-    club = yaml.safe_load((DEFAULT_CONTENT_DIR / "club.yaml").read_text(encoding="utf-8"))
-    return list(club["reminders"])
+
+def _real_reminders() -> list[dict[str, Any]]:
+    return list(_real_club()["reminders"])
 
 
 def _real_exceptions() -> list[dict[str, Any]]:
-    import yaml
-
-    club = yaml.safe_load((DEFAULT_CONTENT_DIR / "club.yaml").read_text(encoding="utf-8"))
-    return list(club["schedule"]["exceptions"])
+    return list(_real_club()["schedule"]["exceptions"])
