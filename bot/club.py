@@ -214,7 +214,10 @@ class ClubService:
                 if attempt == POST_ATTEMPTS:
                     return False
                 until = self.clock() + self.lease + dt.timedelta(seconds=delay)
-                await asyncio.to_thread(store.extend_reminder_lease, claim, until)
+                if not await asyncio.to_thread(store.extend_reminder_lease, claim, until):
+                    # Our lease ran out and another replica took over: it posts, not us.
+                    log.warning("event=reminder_claim_lost key=%s owner=%s", item.key, self.owner)
+                    return False
                 await asyncio.sleep(delay)
                 continue
             await asyncio.to_thread(store.mark_reminder_posted, claim, post_id, self.clock())

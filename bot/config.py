@@ -56,7 +56,7 @@ class InvitationsSettings(Section):
 
 class RemindersSettings(Section):
     enabled: bool = True
-    grace_hours: float = Field(6.0, ge=0)
+    grace_hours: float = Field(6.0, gt=0)
     lease_seconds: float = Field(120.0, gt=0)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Column, Index, String, Table, Text, delete, insert, selec
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from bot.store import Store, UtcDateTime, metadata
+from bot.store import Store, UtcDateTime, create_tables, metadata
 
 PENDING, ACCEPTING, ACCEPTED, DECLINED = "pending", "accepting", "accepted", "declined"
 
@@ -64,7 +64,7 @@ class Invitation:
 class InvitationRecords:
     def __init__(self, store: Store) -> None:
         self.engine = store.engine
-        metadata.create_all(self.engine, tables=[invitations])
+        create_tables(self.engine, [invitations])
 
     def create(
         self, requester_id: str, username: str, message: str, now: datetime

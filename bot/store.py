@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Store:
             engine = create_engine(url, future=True, pool_pre_ping=True)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
-            metadata.create_all(engine)
+            create_tables(engine)
         except SQLAlchemyError as error:
             raise StoreError(
                 f"cannot open the store at {_safe(url)}: {error.__class__.__name__}: {error.args[0] if error.args else ''}"
@@ -266,6 +266,19 @@ class Store:
             )
             if not updated.rowcount:
                 connection.execute(insert(values).values(name=name, value=value, updated_at=stamp))
+
+
+def create_tables(engine: Engine, tables: list[Table] | None = None) -> None:
+    """CREATE TABLE IF NOT EXISTS, safe when several replicas start on a fresh store at once."""
+    attempts = 20  # each lost race means one table fewer to create next time
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine, tables=tables)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError) as error:
+            # Another replica created a table between our check and our CREATE: look again.
+            if "exist" not in str(error).lower() or attempt == attempts - 1:
+                raise
 
 
 def normalise_url(url: str) -> str:
