@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot import agenda, reminders
 from bot.agenda import FeedError, Occurrence
@@ -20,7 +21,9 @@ from bot.chat import ChannelPoster, Message, Reply
 from bot.content import ContentSource
 from bot.content_models import ClubTopic
 from bot.render import club_markdown
-from bot.store import Store
+
+if TYPE_CHECKING:  # SQLAlchemy costs 0.3 s to import: `intra-bot ask` has no store
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
