@@ -112,6 +112,17 @@ class ContentSource:
 def load_content(directory: Path | str = DEFAULT_CONTENT_DIR) -> Content:
     """Read and validate every content file; raise `ContentError` listing all problems."""
     directory = Path(directory)
+    if not directory.is_dir():
+        raise ContentError(
+            [
+                Problem(
+                    _shown(directory),
+                    None,
+                    "dossier de contenu introuvable — indiquez le bon dossier avec --content "
+                    "ou la variable INTRA_BOT_CONTENT__DIR.",
+                )
+            ]
+        )
     problems: list[Problem] = []
     topics: dict[str, Topic] = {}
     for topic_id, model in TOPIC_MODELS.items():

@@ -94,3 +94,8 @@ def test_every_problem_is_reported_at_once(content_copy: Path) -> None:
     found = problems(content_copy)
     assert any("role.yaml" in p for p in found)
     assert sum("canaux.yaml" in p for p in found) >= 3
+
+
+def test_missing_directory_is_one_clear_problem(tmp_path: Path) -> None:
+    found = problems(tmp_path / "nowhere")
+    assert len(found) == 1 and "dossier de contenu introuvable" in found[0]
