@@ -181,6 +181,12 @@ class BotApp:
                 "event=no_command_token hint='set http.command_tokens (intra-bot setup prints it)'"
             )
 
+    async def _forget_answered_posts(self) -> None:
+        # Replays only come within minutes of a drop; a month of memory is plenty.
+        cutoff = utc_now() - dt.timedelta(days=30)
+        forgotten = await asyncio.to_thread(self.store.forget_events_before, cutoff, "post:")
+        log.info("event=answered_posts_forgotten count=%d before=%s", forgotten, cutoff.isoformat())
+
     async def _club_ics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(self.club.ics)
         return web.Response(
@@ -251,6 +257,7 @@ class BotApp:
         self.scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
         self.scheduler.every(3600, self.invitations.recall, "invitations-recall")
         self.scheduler.every(86400, self.invitations.purge, "invitations-retention")
+        self.scheduler.every(86400, self._forget_answered_posts, "forget-answered-posts")
         self.scheduler.start()
         self.ready_event.set()
         await self.stream.run(self.stop_event)

@@ -252,3 +252,52 @@ def test_bot_reconnects_after_a_server_restart(
     finally:
         fresh.close()
     assert bot.process is not None and bot.process.poll() is None
+
+
+def test_sighup_reloads_the_content_and_a_bad_one_is_refused(
+    bot_env: dict[str, str], command_token: str, tmp_path: Path
+) -> None:
+    import shutil
+    import signal
+
+    import httpx
+
+    content = tmp_path / "content"
+    shutil.copytree(Path(__file__).resolve().parents[3] / "content", content)
+    process = BotProcess(
+        {**bot_env, "INTRA_BOT_CONTENT__DIR": str(content)}, tmp_path / "hup.log"
+    ).start()
+
+    def ask(text: str) -> str:
+        response = httpx.post(
+            process.url + "/mattermost/command",
+            data={"token": command_token, "user_id": "u", "channel_id": "c", "text": text},
+        )
+        return str(response.json()["text"])
+
+    try:
+        role = content / "role.yaml"
+        role.write_text(
+            role.read_text(encoding="utf-8").replace(
+                "Intrapreneur, intrapreneure : le rôle", "Le rôle, version 2"
+            ),
+            encoding="utf-8",
+        )
+        assert process.process is not None
+        process.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "Le rôle, version 2" not in ask("role"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        role.write_text("title: [cassé", encoding="utf-8")
+        process.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while process.health()[1]["parts"]["content"]["ok"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        status, body = process.health()
+        assert status == 200  # the previous content still serves
+        assert "role.yaml" in body["parts"]["content"]["last_reload_error"]
+        assert "Le rôle, version 2" in ask("role")
+    finally:
+        process.stop()
