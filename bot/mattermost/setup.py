@@ -179,7 +179,7 @@ async def _register_command(
                 False,
                 f"/{TRIGGER} command registered",
                 "the token used cannot manage slash commands: run setup with an admin's token "
-                f"in INTRA_BOT_SETUP_ADMIN_TOKEN, or give @bot the team admin role ({error.status} {error.error_id})",
+                f"in INTRA_BOT_SETUP_ADMIN_TOKEN, or make the bot a team admin ({error.status} {error.error_id})",
             )
         )
         return
