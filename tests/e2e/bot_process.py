@@ -203,5 +203,39 @@ class MattermostUser:
         raise AssertionError(f"no matching post in {channel_id} within {timeout} s")
 
 
+def create_intra(server: MattermostServer, name: str, password: str, **profile: str) -> str:
+    """A new user in the team and in the public channel (as an intra joining); their id."""
+    with server.client(server.admin_token) as admin:
+        user = admin.post(
+            "/users",
+            json={
+                "username": name,
+                "email": f"{name}@example.test",
+                "password": password,
+                **profile,
+            },
+        )
+        user.raise_for_status()
+        user_id = str(user.json()["id"])
+        admin.post(
+            f"/teams/{server.team_id}/members", json={"team_id": server.team_id, "user_id": user_id}
+        ).raise_for_status()
+        admin.post(
+            f"/channels/{server.public_channel_id}/members", json={"user_id": user_id}
+        ).raise_for_status()
+    return user_id
+
+
+def restore_bot_in_private_channel(server: MattermostServer) -> None:
+    """Put the bot back in the private channel as channel admin (after a test removed it)."""
+    channel, bot = server.private_channel_id, server.bot_user_id
+    with server.client(server.admin_token) as admin:
+        admin.post(f"/channels/{channel}/members", json={"user_id": bot}).raise_for_status()
+        admin.put(
+            f"/channels/{channel}/members/{bot}/schemeRoles",
+            json={"scheme_admin": True, "scheme_user": True},
+        ).raise_for_status()
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)

@@ -11,7 +11,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.bot_process import BotProcess, MattermostUser, free_port, now_ms, run_setup
+from tests.e2e.bot_process import (
+    BotProcess,
+    MattermostUser,
+    create_intra,
+    free_port,
+    now_ms,
+    restore_bot_in_private_channel,
+    run_setup,
+)
 from tests.e2e.conftest import SCRIPT, MattermostServer
 from tests.e2e.tcp_proxy import TcpProxy
 
@@ -86,17 +94,7 @@ def test_newcomer_of_the_public_channel_gets_a_welcome_dm(
 ) -> None:
     name = f"newcomer{uuid.uuid4().hex[:8]}"
     password = "Passw0rd-newcomer!"
-    with mattermost.client(mattermost.admin_token) as admin:
-        user = admin.post(
-            "/users", json={"username": name, "email": f"{name}@example.test", "password": password}
-        ).json()
-        admin.post(
-            f"/teams/{mattermost.team_id}/members",
-            json={"team_id": mattermost.team_id, "user_id": user["id"]},
-        ).raise_for_status()
-        admin.post(
-            f"/channels/{mattermost.public_channel_id}/members", json={"user_id": user["id"]}
-        ).raise_for_status()
+    user = {"id": create_intra(mattermost, name, password)}
     with mattermost.client(mattermost.login(name, password)) as newcomer:
         dm = newcomer.post("/channels/direct", json=[user["id"], mattermost.bot_user_id]).json()[
             "id"
@@ -188,13 +186,7 @@ def test_setup_reports_the_bot_missing_from_the_private_channel(
         try:
             result = run_setup(bot_env)
         finally:
-            admin.post(
-                f"/channels/{channel}/members", json={"user_id": mattermost.bot_user_id}
-            ).raise_for_status()
-            admin.put(
-                f"/channels/{channel}/members/{mattermost.bot_user_id}/schemeRoles",
-                json={"scheme_admin": True, "scheme_user": True},
-            ).raise_for_status()
+            restore_bot_in_private_channel(mattermost)
     assert result.returncode == 1
     assert "FAIL  channel ~domaine-intras-prive exists and the bot can see it" in result.stdout
     assert "fix:" in result.stdout and "channel admin" in result.stdout

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.bot_process import BotProcess
+from tests.e2e.bot_process import BotProcess, create_intra, restore_bot_in_private_channel
 from tests.e2e.conftest import MattermostServer
 from tests.e2e.user_socket import UserSocket
 
@@ -59,28 +59,15 @@ def person(server: MattermostServer, username: str) -> Person:
 def newcomer(mattermost: MattermostServer) -> Iterator[Person]:
     """A fresh intra, member of the team and of the public channel only."""
     name = f"intra{uuid.uuid4().hex[:10]}"
-    with mattermost.client(mattermost.admin_token) as admin:
-        user = admin.post(
-            "/users",
-            json={
-                "username": name,
-                "email": f"{name}@example.test",
-                "password": PASSWORD,
-                "first_name": "Camille",
-                "last_name": "Testeuse",
-                "position": "Intra à la DGFiP",
-            },
-        ).json()
-        admin.post(
-            f"/teams/{mattermost.team_id}/members",
-            json={"team_id": mattermost.team_id, "user_id": user["id"]},
-        ).raise_for_status()
-        admin.post(
-            f"/channels/{mattermost.public_channel_id}/members", json={"user_id": user["id"]}
-        ).raise_for_status()
+    create_intra(
+        mattermost,
+        name,
+        PASSWORD,
+        first_name="Camille",
+        last_name="Testeuse",
+        position="Intra à la DGFiP",
+    )
     someone = person(mattermost, name)
-    someone.token = mattermost.login(name, PASSWORD)
-    someone.client = mattermost.client(someone.token)
     yield someone
     someone.client.close()
 
@@ -364,13 +351,7 @@ def test_add_failure_tells_the_referent_and_keeps_the_request_open(
             assert "en attente depuis" in newcomer.command(mattermost, "/intra rejoindre")
         finally:
             socket.close()
-            admin.post(
-                f"/channels/{channel}/members", json={"user_id": mattermost.bot_user_id}
-            ).raise_for_status()
-            admin.put(
-                f"/channels/{channel}/members/{mattermost.bot_user_id}/schemeRoles",
-                json={"scheme_admin": True, "scheme_user": True},
-            ).raise_for_status()
+            restore_bot_in_private_channel(mattermost)
     # once fixed, the same button works
     assert click(marine, notice, "Accepter").status_code == 200
     wait_until(lambda: is_member(mattermost, newcomer.id))
