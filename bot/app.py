@@ -135,6 +135,7 @@ class BotApp:
     async def _shutdown(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        await self.club.drain()
         if self.stream is not None:
             await self.stream.close()
         for task in self._tasks:

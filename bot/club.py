@@ -61,6 +61,7 @@ class ClubService:
     retry_delay: float = 2.0
     feed_status: FeedStatus = field(default_factory=FeedStatus)
     last_posted: str = ""
+    _inflight: set[asyncio.Task[bool]] = field(default_factory=set, repr=False)
 
     @property
     def club(self) -> ClubTopic:
@@ -172,7 +173,22 @@ class ClubService:
         log.info("event=reminder_not_due key=%s", key)
 
     async def fire(self, item: reminders.PlannedReminder) -> bool:
-        """Claim, then post with retries. True if this call posted it."""
+        """Claim, then post with retries. True if this call posted it.
+
+        Shielded: a shutdown that cancels the scheduler's job lets the post and its
+        record finish (`drain`), instead of leaving a posted reminder merely "claimed".
+        """
+        task = asyncio.create_task(self._fire(item))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    async def drain(self) -> None:
+        """Wait for the reminders being posted (graceful stop)."""
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _fire(self, item: reminders.PlannedReminder) -> bool:
         store, channel = self.store, self.channel
         if channel is None or store is None:
             return False
