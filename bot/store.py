@@ -185,19 +185,13 @@ class Store:
         return None
 
     def extend_reminder_lease(self, claim: Claim, until: datetime) -> bool:
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                reminder_posts.update()
-                .where(
-                    reminder_posts.c.key == claim.key,
-                    reminder_posts.c.owner == claim.owner,
-                    reminder_posts.c.state == "claimed",
-                )
-                .values(lease_until=until, updated_at=until)
-            )
-        return result.rowcount == 1
+        return self._update_claim(claim, lease_until=until, updated_at=until)
 
     def mark_reminder_posted(self, claim: Claim, post_id: str, now: datetime) -> bool:
+        return self._update_claim(claim, state="posted", post_id=post_id, updated_at=now)
+
+    def _update_claim(self, claim: Claim, **values: object) -> bool:
+        """Change a claimed row, only while `claim` still holds it (no takeover since)."""
         with self.engine.begin() as connection:
             result = connection.execute(
                 reminder_posts.update()
@@ -206,7 +200,7 @@ class Store:
                     reminder_posts.c.owner == claim.owner,
                     reminder_posts.c.state == "claimed",
                 )
-                .values(state="posted", post_id=post_id, updated_at=now)
+                .values(**values)
             )
         return result.rowcount == 1
 
