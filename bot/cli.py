@@ -19,6 +19,8 @@ from bot.conversation import Conversation
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+# What a shell reports for a writer stopped by SIGPIPE (128 + 13), as `seq … | head -1` does.
+EXIT_CLOSED_PIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,6 +39,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader went away (`intra-bot ask … | head -1`): stop quietly, no traceback.
+
+    Python would still try to flush stdout at exit and print a second error; pointing the
+    descriptor at /dev/null makes that flush a no-op.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_CLOSED_PIPE
 
 
 def _parser() -> argparse.ArgumentParser:

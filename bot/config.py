@@ -92,14 +92,16 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: invalid TOML ({error})") from None
     elif explicit:
         raise ConfigError(f"{path}: config file not found (copy config.example.toml and edit it)")
-    _apply_environment(data, environ)
+    from_environment = _apply_environment(data, environ)
     try:
         return Settings.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(path, error)) from None
+        raise ConfigError(_describe(path, error, from_environment)) from None
 
 
-def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """Overlay the environment on the file's data; returns (section, key) -> variable name."""
+    origins: dict[tuple[str, str], str] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
@@ -112,6 +114,8 @@ def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None
         target[key] = (
             [item.strip() for item in value.split(",") if item.strip()] if is_list else value
         )
+        origins[(section, key)] = name
+    return origins
 
 
 def _field(section: str, key: str) -> Any:
@@ -124,15 +128,21 @@ def _field(section: str, key: str) -> Any:
     return None
 
 
-def _describe(path: Path, error: ValidationError) -> str:
+def _describe(
+    path: Path, error: ValidationError, from_environment: Mapping[tuple[str, str], str]
+) -> str:
+    """One line per problem, naming where the bad value came from: the file or the variable."""
     lines = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"])
-        env = ENV_PREFIX + "__".join(str(p) for p in item["loc"][:2]).upper()
+        loc = [str(part) for part in item["loc"]]
+        key = ".".join(loc)
+        variable = from_environment.get((loc[0], loc[1])) if len(loc) >= 2 else None
+        if variable is None and len(loc) == 1:
+            # a whole unknown section made of environment variables only
+            variable = next((v for (s, _), v in from_environment.items() if s == loc[0]), None)
+        where = f"environment variable {variable}" if variable else str(path)
         if item["type"] == "extra_forbidden":
-            lines.append(
-                f"{path}: unknown key '{key}' (see config.example.toml for the valid keys)"
-            )
+            lines.append(f"{where}: unknown key '{key}' (see config.example.toml for the valid keys)")
         else:
-            lines.append(f"{path} or {env}: '{key}': {item['msg']}")
+            lines.append(f"{where}: '{key}': {item['msg']}")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,47 @@ def test_bad_config_exits_2_in_english(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "http.port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """`intra-bot console … | head -1`: the reader leaves early; no traceback, SIGPIPE's status."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdout.readline()
+    process.stdout.close()  # what `head -1` does once it has its line
+    try:
+        # far more than a pipe buffer of replies, so the bot must hit the closed pipe
+        process.stdin.write(b"aide\n" * 2000)
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # the bot already stopped: that is the point
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    process.wait(timeout=60)
+    assert b"Traceback" not in stderr, stderr.decode()
+    assert b"BrokenPipe" not in stderr
+    assert process.returncode == 141
+
+
+def test_ask_into_a_closed_pipe_ends_quietly() -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will ever read: the first write fails
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "referents"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert b"Traceback" not in result.stderr, result.stderr.decode()
+    assert result.returncode == 141

@@ -63,3 +63,30 @@ def test_unknown_key(tmp_path: Path) -> None:
 def test_missing_explicit_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_an_environment_mistake_names_the_variable_not_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[http]\nport = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={"INTRA_BOT_LOG__LEVEL": "DEBUG"})
+    message = str(caught.value)
+    assert "environment variable INTRA_BOT_LOG__LEVEL" in message
+    assert str(config) not in message
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={"INTRA_BOT_HTTP__PORT": "many"})
+    assert "environment variable INTRA_BOT_HTTP__PORT: 'http.port'" in str(caught.value)
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={"INTRA_BOT_HTTP__PROT": "1"})
+    assert "environment variable INTRA_BOT_HTTP__PROT: unknown key 'http.prot'" in str(caught.value)
+
+
+def test_a_file_mistake_names_the_file_even_with_environment_overrides(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[http]\nport = "abc"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={"INTRA_BOT_LOGGING__LEVEL": "DEBUG"})
+    assert f"{config}: 'http.port'" in str(caught.value)
+    assert "INTRA_BOT" not in str(caught.value)

@@ -4,6 +4,7 @@ setup, restarts and drops. No mock stands in for the server."""
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -122,7 +123,7 @@ def test_healthz_and_graceful_stop(bot: BotProcess) -> None:
 def test_rejected_token_at_start_is_exit_2(bot_env: dict[str, str], tmp_path: Path) -> None:
     env = {**bot_env, "INTRA_BOT_MATTERMOST__TOKEN": "notavalidtoken00000000000a"}
     result = subprocess.run(
-        ["python", "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "run"],
         env=env,
         capture_output=True,
         text=True,
