@@ -1,29 +1,58 @@
-# intra-bot: `docker build -t intra-bot .` then see README « Deploy ».
-FROM python:3.11-slim AS build
+# intra-bot's image: `docker build -t intra-bot .`, then see the README, « Deploy ».
+#
+# The base is an argument so that it can be pinned by digest
+# (--build-arg BASE=python:3.11-slim-bookworm@sha256:…) or replaced by a local image of the same
+# Debian release where no registry is reachable (scripts/docker-smoke.sh does that).
+ARG BASE=python:3.11-slim-bookworm
+
+# --- build: the locked dependencies and the bot, in a venv copied whole into the runtime stage
+FROM ${BASE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
+RUN python3 -m venv /opt/intra-bot
+COPY requirements/runtime.txt /tmp/requirements/runtime.txt
+RUN /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/runtime.txt
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres]"
+RUN /opt/intra-bot/bin/pip install --no-deps . \
+    && /opt/intra-bot/bin/python -m compileall -q /opt/intra-bot/lib
 
-FROM python:3.11-slim
+# --- cleanroom: the fast test suites on the locked dev dependencies and nothing else (CI only;
+# never part of the runtime image)
+FROM build AS cleanroom
+COPY requirements/dev.txt /tmp/requirements/dev.txt
+RUN /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/dev.txt
+COPY content ./content
+COPY config.example.toml ./
+COPY tests ./tests
+RUN useradd --uid 10002 --create-home tester && chown -R tester /src
+USER tester
+ENV PATH=/opt/intra-bot/bin:$PATH
+CMD ["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/unit", "tests/contract", "tests/cli"]
+
+# --- runtime
+FROM ${BASE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    PATH=/opt/intra-bot/bin:$PATH \
     INTRA_BOT_CONFIG=/etc/intra-bot/config.toml \
     INTRA_BOT_CONTENT__DIR=/srv/intra-bot/content \
     INTRA_BOT_STORE__URL=sqlite:////var/lib/intra-bot/intra-bot.sqlite3 \
     INTRA_BOT_HTTP__HOST=0.0.0.0 \
     INTRA_BOT_HTTP__PORT=8080
-RUN useradd --system --uid 10001 --home-dir /var/lib/intra-bot --create-home intrabot \
-    && mkdir -p /etc/intra-bot /srv/intra-bot
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
+# One fixed id for the user and its group, so mounted volumes can be prepared on the host.
+RUN groupadd --gid 10001 intrabot \
+    && useradd --uid 10001 --gid intrabot --no-log-init --shell /usr/sbin/nologin \
+        --home-dir /var/lib/intra-bot --create-home intrabot
+COPY --from=build /opt/intra-bot /opt/intra-bot
 # The content is baked in as a default; mount your own over /srv/intra-bot/content.
 COPY content /srv/intra-bot/content
 COPY config.example.toml /etc/intra-bot/config.toml
 USER intrabot
+WORKDIR /var/lib/intra-bot
 VOLUME ["/var/lib/intra-bot"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os, sys, urllib.request; port = os.environ.get('INTRA_BOT_HTTP__PORT', '8080'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status == 200 else 1)"
+    CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('INTRA_BOT_HTTP__PORT', '8080'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status == 200 else 1)"]
 STOPSIGNAL SIGTERM
 CMD ["intra-bot", "run"]

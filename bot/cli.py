@@ -30,7 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        sys.stdout.flush()  # meet a closed pipe here rather than at interpreter exit
+        return status
     except ContentError as error:
         _print_content_error(error)
         return EXIT_BAD_INPUT

@@ -99,7 +99,9 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         raise ConfigError(_describe(path, error, from_environment)) from None
 
 
-def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[tuple[str, str], str]:
+def _apply_environment(
+    data: dict[str, Any], environ: Mapping[str, str]
+) -> dict[tuple[str, str], str]:
     """Overlay the environment on the file's data; returns (section, key) -> variable name."""
     origins: dict[tuple[str, str], str] = {}
     for name, value in environ.items():
@@ -142,7 +144,9 @@ def _describe(
             variable = next((v for (s, _), v in from_environment.items() if s == loc[0]), None)
         where = f"environment variable {variable}" if variable else str(path)
         if item["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key '{key}' (see config.example.toml for the valid keys)")
+            lines.append(
+                f"{where}: unknown key '{key}' (see config.example.toml for the valid keys)"
+            )
         else:
             lines.append(f"{where}: '{key}': {item['msg']}")
     return "\n".join(lines)

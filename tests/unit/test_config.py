@@ -67,7 +67,7 @@ def test_missing_explicit_file(tmp_path: Path) -> None:
 
 def test_an_environment_mistake_names_the_variable_not_the_file(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('[http]\nport = 1\n', encoding="utf-8")
+    config.write_text("[http]\nport = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_settings(config, environ={"INTRA_BOT_LOG__LEVEL": "DEBUG"})
     message = str(caught.value)
