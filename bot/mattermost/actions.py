@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.chat import User
-from bot.invitation_texts import ACCEPT, DECLINE
+from bot.invitation_texts import ACCEPT, DECLINE, at_username
 from bot.invitations import InvitationService
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.signing import sign, verify
@@ -77,7 +77,7 @@ class InvitationActions:
         dialog = {
             "callback_id": "decline",
             "title": "Refuser la demande",
-            "introduction_text": f"Refuser la demande de `@{invitation.requester_username}` ? "
+            "introduction_text": f"Refuser la demande de {at_username(invitation.requester_username)} ? "
             "La personne sera prévenue, avec votre mot s'il y en a un.",
             "submit_label": "Refuser",
             "notify_on_cancel": False,
