@@ -1,15 +1,8 @@
-"""`defuse` against what people can put in their profile, a request or a reason.
-
-`rendered` reads the output the way Mattermost does before it looks for mentions
-(backslash escapes and HTML entities resolved, code spans left out, `server/public/shared/markdown`), and
-`fires` applies its word split (`channels/app/mention_parser_standard.go`): a word
-that starts with « @ » and goes on is a mention.
-"""
+"""`defuse` against what people can put in their profile, a request or a reason."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 import unicodedata
 
@@ -21,35 +14,9 @@ from bot.chat import User
 from bot.invitation_records import PENDING, Invitation
 from bot.invitation_texts import at_username, notice_text
 from bot.text import Form, defuse
+from tests.mattermost_markdown import fires, rendered
 
 SPECIAL = set("\\`*_{}[]()#+-!|>~<=&$")
-_TOKEN = re.compile(r"\\[!-/:-@\[-`{-~]|`[^`]*`|&#?[A-Za-z0-9]+;|.", re.DOTALL)
-
-
-def rendered(markdown: str) -> str:
-    """The text Markdown leaves once escapes and character references are resolved."""
-    out = []
-    for token in _TOKEN.findall(markdown):
-        if token.startswith("\\") and len(token) == 2:
-            out.append(token[1])
-        elif token.startswith("`") and len(token) > 1:
-            out.append(" ")  # a code span is no text: nothing in it is a mention
-        elif token.startswith("&") and len(token) > 1:
-            out.append(html.unescape(token))
-        else:
-            out.append(token)
-    return "".join(out)
-
-
-def fires(markdown: str) -> list[str]:
-    """The mentions Mattermost's parser would find in `markdown`'s text."""
-    words = re.split(r"[^\w:.\-@]|_(?=\W)", rendered(markdown))
-    found = []
-    for word in words:
-        word = word.lstrip(":.-_")
-        if word.startswith("@") and len(word) > 1 and (word[1].isalnum() or word[1] in "._-"):
-            found.append(word.lower())
-    return found
 
 
 def unescaped_specials(markdown: str) -> set[str]:
