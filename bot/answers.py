@@ -15,7 +15,7 @@ from bot.content import Content
 from bot.content_models import Resource
 from bot.render import cap, resources_markdown, topic_markdown
 from bot.search import MAX_QUERY_CHARS, Hit
-from bot.text import fold, inline, keywords, words
+from bot.text import Form, defuse, fold, inline, keywords, words
 
 # Commands that are not content topics, with the words people use for them.
 COMMAND_ALIASES: dict[str, tuple[str, ...]] = {
@@ -145,7 +145,7 @@ def _resources(rest: str, content: Content) -> Reply:
         return Reply(
             f"Aucune ressource ne correspond à « {inline(rest)} ». "
             "Tapez `/intra ressources` pour la liste complète, "
-            f"ou `/intra chercher {inline(rest, limit=40)}` pour chercher partout."
+            f"ou `/intra chercher {defuse(rest, limit=40, form=Form.CODE)}` pour chercher partout."
         )
     title = f"### Ressources : « {inline(rest)} »"
     return Reply(cap(f"{title}\n\n{resources_markdown(chosen)}"))

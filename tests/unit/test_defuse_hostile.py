@@ -166,3 +166,23 @@ def test_every_markdown_character_is_escaped(text: str, form: Form) -> None:
     assert not any(unicodedata.category(c) in {"Cc", "Cs", "Co"} for c in body if c != "\n")
     if form is Form.INLINE:
         assert "\n" not in out
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "ressources zzz` @all [x](javascript:alert(1))",
+        "chercher qqqq @here **x**",
+        "zzzz @Channel ```",
+    ],
+)
+def test_what_the_answers_repeat_of_a_question_is_defused(question: str) -> None:
+    from bot.answers import answer
+    from bot.content import ContentSource
+
+    text = answer(question, ContentSource().current).text
+    assert fires(text) == []
+    # Outside code spans (where a backslash escapes), no link; a span ends where the bot ends it.
+    assert "](" not in re.sub(r"`[^`]*`", "", re.sub(r"\\.", "", text))
+    if question.startswith("ressources"):
+        assert re.search(r"`/intra chercher [^`]*` pour chercher partout", text), text
