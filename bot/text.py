@@ -58,8 +58,9 @@ _AT = "@"
 _JOINER = "\u2060"
 # Invisible or layout-changing characters a person could use to hide a mention from a
 # filter or to reorder what a reader sees: format (zero-width, bidi), control, private
-# use, unpaired surrogates (which would not even encode).
-_DROPPED_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs", "Cn"})
+# use, unpaired surrogates (which would not even encode). Unassigned code points stay:
+# they may be emoji newer than Python's tables, and « @ » is defused whatever follows.
+_DROPPED_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs"})
 _LINE_BREAKS = frozenset("\n\r\u2028\u2029\x0b\x0c\x85")
 MAX_QUOTED_LINES = 12
 
