@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import lru_cache
 
 from bot.chat import Reply
 from bot.content import Content
 from bot.content_models import Resource
 from bot.render import cap, resources_markdown, topic_markdown
-from bot.search import Hit
-from bot.text import fold, inline, keywords, words
+from bot.search import MAX_QUERY_CHARS, Hit
+from bot.text import Form, defuse, fold, inline, keywords, words
 
 # Commands that are not content topics, with the words people use for them.
 COMMAND_ALIASES: dict[str, tuple[str, ...]] = {
@@ -30,10 +31,24 @@ COMMAND_HELP = {
 }
 # A question longer than this is a search, even if it names a topic.
 MAX_WORDS_FOR_TOPIC = 8
+# Only this much of a question is read (the rest is ignored, and the reply says so), so
+# that a long paste costs what a short question does.
+MAX_TEXT_CHARS = MAX_QUERY_CHARS
+TOO_LONG = (
+    "_Votre message est long : je n'en ai lu que les "
+    f"{MAX_TEXT_CHARS:,} premiers caractères._".replace(",", "\u202f")
+)
 
 
 def answer(text: str, content: Content) -> Reply:
     """The reply to `/intra <text>` (or the same text in a DM or a mention)."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return _answer(text, content)
+    reply = _answer(text[:MAX_TEXT_CHARS], content)
+    return replace(reply, text=cap(f"{TOO_LONG}\n\n{reply.text}"))
+
+
+def _answer(text: str, content: Content) -> Reply:
     command, rest = _split(text)
     if not command:
         return help_reply(content)
@@ -48,7 +63,7 @@ def answer(text: str, content: Content) -> Reply:
 
 def resolve(text: str, content: Content) -> str:
     """The topic id or command `answer` would dispatch `text` to ("" for a search)."""
-    command, _ = _split(text)
+    command, _ = _split(text[:MAX_TEXT_CHARS])
     if not command:
         return "aide"
     if command in content.aliases:
@@ -56,7 +71,7 @@ def resolve(text: str, content: Content) -> str:
     for name, words_for_it in COMMAND_ALIASES.items():
         if command in words_for_it:
             return name
-    return _topic_named_in(text, content) or ""
+    return _topic_named_in(text[:MAX_TEXT_CHARS], content) or ""
 
 
 def help_reply(content: Content) -> Reply:
@@ -130,7 +145,7 @@ def _resources(rest: str, content: Content) -> Reply:
         return Reply(
             f"Aucune ressource ne correspond à « {inline(rest)} ». "
             "Tapez `/intra ressources` pour la liste complète, "
-            f"ou `/intra chercher {inline(rest, limit=40)}` pour chercher partout."
+            f"ou `/intra chercher {defuse(rest, limit=40, form=Form.CODE)}` pour chercher partout."
         )
     title = f"### Ressources : « {inline(rest)} »"
     return Reply(cap(f"{title}\n\n{resources_markdown(chosen)}"))
@@ -229,11 +244,12 @@ def _not_understood(text: str, content: Content) -> Reply:
 def _suggestions(text: str, content: Content) -> list[str]:
     """The commands whose name is closest to the first word typed."""
     command, _ = _split(text)
-    if not command:
+    sizes, by_bigram = _known_names(content)
+    # No name is close to a word more than three times its length (difflib's ratio < 0.6).
+    if not command or len(command) > 3 * max(map(len, sizes), default=0):
         return []
     typed = _bigrams(command)
     # difflib is exact but slow; a bigram overlap picks the few names worth comparing.
-    sizes, by_bigram = _known_names(content)
     shared: dict[str, int] = {}
     for gram in typed:
         for name in by_bigram.get(gram, ()):

@@ -18,10 +18,16 @@ MAX_REPLY_CHARS = 16_000
 
 
 class Visibility(Enum):
-    """Who sees a reply: only the asker (ephemeral) or the whole channel."""
+    """Who may see a reply: the core decides, each adapter keeps the promise.
 
-    EPHEMERAL = "ephemeral"
-    IN_CHANNEL = "in_channel"
+    EVERYONE: whoever sees the question may see the answer (a mention in a channel is
+    answered in its thread). ASKER: only the person who asked (lists reserved to the
+    referents, permission errors, someone's own request): ephemeral for a slash command,
+    a direct message for a mention in a channel, with at most a short public pointer.
+    """
+
+    EVERYONE = "everyone"
+    ASKER = "asker"
 
 
 class ButtonStyle(Enum):
@@ -54,7 +60,7 @@ class Reply:
 
     text: str
     buttons: tuple[Button, ...] = ()
-    visibility: Visibility = Visibility.EPHEMERAL
+    visibility: Visibility = Visibility.EVERYONE
     cards: tuple[Card, ...] = ()
 
 

@@ -6,18 +6,38 @@ platform) are registered by their service; everything else is `answers.answer`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TypeVar
 
 from bot.answers import answer, resolve
-from bot.chat import Message, Reply
+from bot.chat import Message, Reply, Visibility
 from bot.content import ContentSource
 
 CommandHandler = Callable[[Message, str], Awaitable[Reply]]
+Self_ = TypeVar("Self_")
+
+# What the others in a channel see when the bot answers a mention privately.
+PRIVATE_POINTER = Reply("🔒 Je vous ai répondu en message privé.")
+
+
+def asker_only(
+    handler: Callable[[Self_, Message, str], Awaitable[Reply]],
+) -> Callable[[Self_, Message, str], Awaitable[Reply]]:
+    """Mark every reply of a command as seen by its asker only (`Visibility.ASKER`)."""
+
+    @functools.wraps(handler)
+    async def private(self: Self_, message: Message, rest: str) -> Reply:
+        return replace(await handler(self, message, rest), visibility=Visibility.ASKER)
+
+    return private
 
 
 class Conversation:
     def __init__(self, content: ContentSource) -> None:
         self.content = content
+        self.private_pointer = PRIVATE_POINTER
         self._commands: dict[str, CommandHandler] = {}
 
     def register(self, command: str, handler: CommandHandler) -> None:

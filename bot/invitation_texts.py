@@ -8,10 +8,14 @@ from zoneinfo import ZoneInfo
 from bot import french
 from bot.chat import Button, ButtonStyle, User
 from bot.invitation_records import ACCEPTED, DECLINED, Invitation
-from bot.text import defuse, inline
+from bot.text import Form, defuse, inline
 
 PARIS = ZoneInfo("Europe/Paris")
 MESSAGE_LIMIT = 500
+# People edit these profile fields themselves: each is defused and capped like a message.
+NAME_LIMIT = 80
+POSITION_LIMIT = 120
+USERNAME_LIMIT = 64
 ACCEPT, DECLINE = "accept", "decline"
 
 
@@ -23,6 +27,11 @@ def clean(text: str) -> str:
 def when(moment: dt.datetime) -> str:
     local = moment.astimezone(PARIS)
     return f"{french.day(local.date())} à {french.hour(local)}"
+
+
+def at_username(name: str) -> str:
+    """A username as the bot shows it: « `@name` », in a code span where nothing fires."""
+    return f"`@{defuse(name.lstrip('@'), limit=USERNAME_LIMIT, form=Form.CODE)}`"
 
 
 def already_pending(invitation: Invitation, channel: str) -> str:
@@ -42,11 +51,11 @@ def buttons(invitation: Invitation) -> tuple[Button, ...]:
 def notice_text(
     invitation: Invitation, profile: User | None, channel: str, *, short: bool = False
 ) -> str:
-    who = f"`@{invitation.requester_username}`"
-    if profile is not None and profile.full_name:
-        who = f"**{profile.full_name}** ({who})"
-    if profile is not None and profile.position:
-        who += f", {profile.position}"
+    who = at_username(invitation.requester_username)
+    if profile is not None and profile.full_name.strip():
+        who = f"**{inline(profile.full_name, limit=NAME_LIMIT)}** ({who})"
+    if profile is not None and profile.position.strip():
+        who += f", {inline(profile.position, limit=POSITION_LIMIT)}"
     lines = [] if short else [f"#### 📬 Demande d'accès à ~{channel}"]
     lines.append(f"{who} demande à rejoindre ~{channel} — le {when(invitation.created_at)}.")
     if invitation.message:
@@ -59,12 +68,12 @@ def notice_text(
 def outcome(invitation: Invitation) -> str:
     moment = when(invitation.decided_at) if invitation.decided_at else ""
     if invitation.state == ACCEPTED:
-        return f"✅ **Acceptée** par `@{invitation.decided_by}` le {moment} : la personne a été ajoutée au canal."
+        return f"✅ **Acceptée** par {at_username(invitation.decided_by)} le {moment} : la personne a été ajoutée au canal."
     if invitation.state == DECLINED:
         reason = (
             f" (motif transmis : {inline(invitation.reason, limit=200)})"
             if invitation.reason
             else ""
         )
-        return f"❌ **Refusée** par `@{invitation.decided_by}` le {moment}{reason}."
+        return f"❌ **Refusée** par {at_username(invitation.decided_by)} le {moment}{reason}."
     return "⏳ En cours de traitement."

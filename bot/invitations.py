@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import french
-from bot.chat import Card, Message, Reply, User
+from bot.chat import Card, Message, Reply, User, Visibility
 from bot.content import ContentSource
+from bot.conversation import asker_only
 from bot.invitation_records import Invitation, InvitationRecords
 from bot.invitation_texts import (
     ACCEPT,
     MESSAGE_LIMIT,
     PARIS,
     already_pending,
+    at_username,
     buttons,
     clean,
     notice_text,
@@ -108,6 +110,7 @@ class InvitationService:
 
     # -- /intra rejoindre -----------------------------------------------------------------
 
+    @asker_only  # about one person's own request: their cool-down, their pending date
     async def request(self, message: Message, text: str) -> Reply:
         platform = self.platform
         channel = f"~{platform.channel_name}" if platform else "~domaine-intras-prive"
@@ -212,7 +215,10 @@ class InvitationService:
                 decider.username,
             )
             return Decision(
-                Reply("Seules les référentes des intras peuvent traiter les demandes d'accès."),
+                Reply(
+                    "Seules les référentes des intras peuvent traiter les demandes d'accès.",
+                    visibility=Visibility.ASKER,
+                ),
                 False,
             )
         invitation = await asyncio.to_thread(self.records.get, invitation_id)
@@ -287,7 +293,7 @@ class InvitationService:
             f"Votre demande pour rejoindre ~{self._channel()} n'a pas été acceptée cette fois-ci."
         )
         if invitation.reason:
-            text += f"\n\nLe mot de `@{decider.username}` :\n{defuse(invitation.reason, limit=MESSAGE_LIMIT)}"
+            text += f"\n\nLe mot de {at_username(decider.username)} :\n{defuse(invitation.reason, limit=MESSAGE_LIMIT)}"
         text += "\n\nPour toute question, écrivez aux référentes (`/intra referents`)."
         await self._tell_requester(invitation.requester_id, text)
         await self._update_notices(invitation)
@@ -327,6 +333,7 @@ class InvitationService:
 
     # -- /intra demandes, recalls, retention ---------------------------------------------
 
+    @asker_only  # names, positions and messages of the people asking
     async def pending(self, message: Message, _rest: str) -> Reply:
         if not self.is_referent(message.user):
             return Reply("La liste des demandes est réservée aux référentes des intras.")

@@ -23,6 +23,8 @@ TITLE_WEIGHT = 3.0
 BODY_WEIGHT = 1.0
 PREFIX_MATCH = 0.7
 MIN_PREFIX = 4
+# A query is read up to here: past it, a long paste costs nothing more.
+MAX_QUERY_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class SearchIndex:
         self._documents = documents
         self._postings = postings
         self._prefixes: dict[str, set[str]] = defaultdict(set)
+        # No indexed word is longer than this, so no longer beginning of a query word can match.
+        self._longest = max(map(len, postings), default=0)
         for token in postings:
             for end in range(MIN_PREFIX, len(token)):
                 self._prefixes[token[:end]].add(token)
@@ -83,7 +87,7 @@ class SearchIndex:
     def search(self, query: str, limit: int = 3) -> list[Hit]:
         """The best documents for `query`, at most one per topic, best first."""
         scores: dict[int, float] = defaultdict(float)
-        for word in set(keywords(query)):
+        for word in set(keywords(query[:MAX_QUERY_CHARS])):
             for token, factor in self._expand(word):
                 for doc, weight in self._postings[token].items():
                     scores[doc] += weight * factor
@@ -95,14 +99,18 @@ class SearchIndex:
         return list(best_per_topic.values())[:limit]
 
     def _expand(self, word: str) -> list[tuple[str, float]]:
-        """`word` itself, the longer words it starts, and the shorter words that start it."""
+        """`word` itself, the longer words it starts, and the shorter words that start it.
+
+        Linear in `len(word)`: only its beginnings up to the longest indexed word are
+        looked up (each slice is short), not all of them (quadratic for a long word).
+        """
         matches: dict[str, float] = {}
         if word in self._postings:
             matches[word] = 1.0
         if len(word) >= MIN_PREFIX:
             for token in self._prefixes.get(word, ()):
                 matches.setdefault(token, PREFIX_MATCH)
-            for end in range(MIN_PREFIX + 1, len(word)):
+            for end in range(MIN_PREFIX + 1, min(len(word), self._longest + 1)):
                 if word[:end] in self._postings:
                     matches.setdefault(word[:end], PREFIX_MATCH)
         return list(matches.items())

@@ -23,4 +23,9 @@ def sign(secret: bytes, *parts: str) -> str:
 
 
 def verify(secret: bytes, signature: object, *parts: str) -> bool:
-    return isinstance(signature, str) and hmac.compare_digest(sign(secret, *parts), signature)
+    # compare_digest raises TypeError on a non-ASCII str: such a signature is simply wrong.
+    return (
+        isinstance(signature, str)
+        and signature.isascii()
+        and hmac.compare_digest(sign(secret, *parts), signature)
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from enum import Enum
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Combining marks left by NFKD: the accents of « é », « ç », « ï »…
@@ -42,29 +43,83 @@ def keywords(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
-_MENTION = re.compile(r"@(?=[\w.\-]+)")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~<])")
+# Characters Markdown (CommonMark and Mattermost's flavour) gives a meaning to, escaped
+# with a backslash: links and images ([]()!), code (`), emphasis (*_~), headings (#=),
+# lists (+-), tables (|), quotes (>), HTML and autolinks (<), entities (&), LaTeX ($),
+# channel links (~) and the escape itself. « & » matters: Mattermost decodes
+# « &#64;all » into « @all » before it looks for mentions.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~<=&$])")
+# « 1. » or « 1) » at the start of a line would begin an ordered list.
+_LIST_NUMBER = re.compile(r"^(\d+)([.)])", re.MULTILINE)
+# After NFKC, the « @ » of any mention (« ＠all » and « ﹫all » fold to « @all »).
+_AT = "@"
+# U+2060 WORD JOINER: invisible, and not a letter, so Mattermost (server and clients)
+# splits « @\u2060all » into « @ » and « all »: no mention fires, whatever the case.
+_JOINER = "\u2060"
+# Invisible or layout-changing characters a person could use to hide a mention from a
+# filter or to reorder what a reader sees: format (zero-width, bidi), control, private
+# use, unpaired surrogates (which would not even encode). Unassigned code points stay:
+# they may be emoji newer than Python's tables, and « @ » is defused whatever follows.
+_DROPPED_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs"})
+_LINE_BREAKS = frozenset("\n\r\u2028\u2029\x0b\x0c\x85")
+MAX_QUOTED_LINES = 12
+
+
+class Form(Enum):
+    """Where defused text goes in a post."""
+
+    QUOTE = "quote"  # a block of its own, each line quoted with « > »
+    INLINE = "inline"  # inside a sentence: one line
+    CODE = "code"  # inside a code span `…`: one line, no backtick
+
+
+def defuse(text: str, *, limit: int = 500, form: Form = Form.QUOTE) -> str:
+    """Make text a user controls safe to repeat in a post (names, positions, messages, reasons).
+
+    Nothing fires and nothing breaks out: no « @all », « @here », « @channel » or user
+    mention (in any case, behind any Unicode variant or zero-width trick), no link, image,
+    fence, heading, table, quote, list or HTML; at most `limit` characters (« … » when cut).
+    """
+    # Bounded work: what is past the cap is never normalised nor escaped.
+    text = _visible(text[: 4 * limit + 64])
+    if form is Form.QUOTE:
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        lines = [line for line in lines if line]
+        if len(lines) > MAX_QUOTED_LINES:
+            lines[MAX_QUOTED_LINES - 1 :] = [" ".join(lines[MAX_QUOTED_LINES - 1 :])]
+        text = "\n".join(lines)
+    else:
+        text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)].rstrip() + "…"
+    if form is Form.CODE:
+        # Inside a code span nothing is Markdown and nothing is a mention; only a
+        # backtick could close the span early.
+        return text.replace("`", "\u02bc").replace(_AT, _AT + _JOINER)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _LIST_NUMBER.sub(r"\1\\\2", text)
+    text = text.replace(_AT, _AT + _JOINER)
+    if form is Form.INLINE:
+        return text
+    return "\n".join(f"> {line}" for line in text.split("\n")) if text else "> "
 
 
 def inline(text: str, *, limit: int = 80) -> str:
-    """User text made safe to repeat inside a sentence: one line, no mention, no Markdown."""
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return _MENTION.sub("@\u2060", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    """`defuse` for a value repeated inside a sentence (one line, capped at `limit`)."""
+    return defuse(text, limit=limit, form=Form.INLINE)
 
 
-def defuse(text: str, *, limit: int = 500) -> str:
-    """Make user text safe to quote in a post.
-
-    No @-mention can fire (a zero-width joiner follows each « @ »), no Markdown
-    can break out of the quote (special characters are escaped, each line is
-    quoted), and the length is capped.
-    """
-    text = " ".join(text.split()) if "\n" not in text else text.strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    text = _MENTION.sub("@\u2060", text)
-    lines = [line.strip() for line in text.splitlines() if line.strip()] or [""]
-    return "\n".join(f"> {line}" for line in lines)
+def _visible(text: str) -> str:
+    """`text` in NFKC with its invisible characters dropped and its line breaks unified."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii() and text.isprintable():
+        return text
+    kept = []
+    for char in text:
+        if char in _LINE_BREAKS:
+            kept.append("\n")
+        elif char == "\t":
+            kept.append(" ")
+        elif unicodedata.category(char) not in _DROPPED_CATEGORIES:
+            kept.append(char)
+    return "".join(kept)

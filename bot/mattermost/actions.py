@@ -14,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.chat import User
-from bot.invitation_texts import ACCEPT, DECLINE
+from bot.invitation_texts import ACCEPT, DECLINE, at_username
 from bot.invitations import InvitationService
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.mattermost.callbacks import action_call, dialog_submission, read_object, submitted_text
 from bot.signing import sign, verify
 
 log = logging.getLogger(__name__)
@@ -39,17 +40,15 @@ class InvitationActions:
         return [web.post(ACTION_PATH, self.on_action), web.post(DIALOG_PATH, self.on_dialog)]
 
     async def on_action(self, request: web.Request) -> web.Response:
-        body = await _json(request)
-        if body is None:
-            return web.json_response({"error": "invalid JSON"}, status=400)
-        context = body.get("context") or {}
-        action, value = context.get("action"), context.get("value")
-        if not (isinstance(action, str) and isinstance(value, str)) or not verify(
-            self._secret, context.get("sig"), action, value
-        ):
+        body = await read_object(request)
+        call = action_call(body) if body is not None else None
+        if call is None:
+            return _bad_request()
+        action, value = call.action, call.value
+        if not verify(self._secret, call.sig, action, value):
             log.warning("event=forged_action_refused remote=%s", request.remote)
             return web.json_response({"error": "bad signature"}, status=403)
-        user = await self._user(body)
+        user = await self._user(call.user_id)
         if user is None:
             return web.json_response(
                 {"ephemeral_text": "Je n'ai pas pu vous identifier, réessayez."}
@@ -58,9 +57,7 @@ class InvitationActions:
             decision = await self._service.decide(value, ACCEPT, user)
             return web.json_response({"ephemeral_text": decision.reply.text})
         if action == DECLINE:
-            return web.json_response(
-                await self._open_decline_dialog(value, user, str(body.get("trigger_id", "")))
-            )
+            return web.json_response(await self._open_decline_dialog(value, user, call.trigger_id))
         return web.json_response({"ephemeral_text": "Action inconnue."})
 
     async def _open_decline_dialog(
@@ -77,7 +74,7 @@ class InvitationActions:
         dialog = {
             "callback_id": "decline",
             "title": "Refuser la demande",
-            "introduction_text": f"Refuser la demande de `@{invitation.requester_username}` ? "
+            "introduction_text": f"Refuser la demande de {at_username(invitation.requester_username)} ? "
             "La personne sera prévenue, avec votre mot s'il y en a un.",
             "submit_label": "Refuser",
             "notify_on_cancel": False,
@@ -103,25 +100,26 @@ class InvitationActions:
         return {}
 
     async def on_dialog(self, request: web.Request) -> web.Response:
-        body = await _json(request)
-        if body is None:
-            return web.json_response({"error": "invalid JSON"}, status=400)
-        invitation_id, _, signature = str(body.get("state", "")).partition(":")
+        body = await read_object(request)
+        submitted = dialog_submission(body) if body is not None else None
+        if submitted is None:
+            return _bad_request()
+        invitation_id, _, signature = submitted.state.partition(":")
         if not verify(self._secret, signature, "dialog", invitation_id):
             log.warning("event=forged_dialog_refused remote=%s", request.remote)
             return web.json_response({"error": "bad signature"}, status=403)
-        if body.get("cancelled"):
+        if submitted.cancelled:
             return web.json_response({})
-        user = await self._user(body)
+        reason = submitted_text(submitted.submission, REASON_FIELD)
+        if reason is None:
+            return _bad_request()
+        user = await self._user(submitted.user_id)
         if user is None:
             return web.json_response({"error": "Je n'ai pas pu vous identifier, réessayez."})
-        submission = body.get("submission") or {}
-        reason = submission.get(REASON_FIELD) if isinstance(submission, dict) else ""
-        decision = await self._service.decide(invitation_id, DECLINE, user, str(reason or ""))
+        decision = await self._service.decide(invitation_id, DECLINE, user, reason)
         return web.json_response({} if decision.applied else {"error": decision.reply.text})
 
-    async def _user(self, body: dict[str, Any]) -> User | None:
-        user_id = str(body.get("user_id") or "")
+    async def _user(self, user_id: str) -> User | None:
         if not user_id:
             return None
         try:
@@ -131,9 +129,5 @@ class InvitationActions:
         return User(id=info.id, username=info.username)
 
 
-async def _json(request: web.Request) -> dict[str, Any] | None:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+def _bad_request() -> web.Response:
+    return web.json_response({"error": "invalid JSON body"}, status=400)

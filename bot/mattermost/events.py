@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.chat import Message, Reply, User
+from bot.chat import Message, Reply, User, Visibility
 from bot.conversation import Conversation
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.mattermost.render import ButtonSigner, post_props
@@ -89,7 +89,10 @@ class EventRouter:
             thread_id=thread,
         )
         reply = await self._conversation.respond(message)
-        await self._post_reply(message, reply)
+        if reply.visibility is Visibility.ASKER and not direct:
+            await self._reply_privately(message, reply)
+        else:
+            await self._post_reply(message, reply)
 
     def addressed_text(self, post: dict[str, Any], data: dict[str, Any]) -> str | None:
         """The text to answer if this post is for the bot (a DM or a mention), else None."""
@@ -109,7 +112,8 @@ class EventRouter:
             return self._mention.sub(" ", message).strip()
         return None
 
-    async def _post_reply(self, message: Message, reply: Reply) -> None:
+    async def _post_reply(self, message: Message, reply: Reply) -> str:
+        """Post `reply` where `message` was written; its id, or "" when it failed."""
         try:
             post_id = await self._api.create_post(
                 message.channel_id,
@@ -119,8 +123,24 @@ class EventRouter:
             )
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
-            return
+            return ""
         log.info("event=replied post_id=%s reply_id=%s", message.post_id, post_id)
+        return post_id
+
+    async def _reply_privately(self, message: Message, reply: Reply) -> None:
+        """An ASKER reply to a mention in a channel: by DM, and a pointer in the thread.
+
+        The bot cannot post ephemerally (that needs a system-wide permission), so the
+        reply goes where only the asker reads it; if the DM fails, nothing is posted in
+        public instead.
+        """
+        try:
+            dm = await self._api.direct_channel(self._me.user_id, message.user.id)
+        except (MattermostApiError, MattermostUnavailable) as error:
+            log.error("event=private_reply_failed post_id=%s error=%r", message.post_id, str(error))
+            return
+        if await self._post_reply(Message(message.text, message.user, dm, message.post_id), reply):
+            await self._post_reply(message, self._conversation.private_pointer)
 
     async def _user_added(self, event: dict[str, Any]) -> None:
         if not self._welcome.enabled:

@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 
 COMMAND_PATH = "/mattermost/command"
 HEALTH_PATH = "/healthz"
-MAX_BODY = 64 * 1024  # a slash-command form is a few hundred bytes
+# The longest text a Mattermost user can type is one post (MaxPostSize, 16,383
+# characters); url-encoded, a character takes at most 12 bytes (%F0%9F%98%80), and the
+# other fields a few kilobytes (one more per @mention in the text). Such a text gets
+# the polite « je n'en ai lu que… » answer, since the core reads only its first
+# `answers.MAX_TEXT_CHARS` characters; anything larger is refused (413) unread.
+MAX_POST_CHARS = 16_383
+MAX_BODY = MAX_POST_CHARS * 12 + 32 * 1024
 
 HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.chat import Button, Reply, Visibility
+from bot.chat import Button, Reply
 from bot.signing import sign
 
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
@@ -54,10 +54,9 @@ def attachments(reply: Reply, signer: ButtonSigner | None) -> list[dict[str, Any
 
 
 def command_response(reply: Reply, signer: ButtonSigner | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "response_type": "in_channel" if reply.visibility is Visibility.IN_CHANNEL else "ephemeral",
-        "text": reply.text,
-    }
+    # Every slash-command answer is ephemeral: only the asker typed the command, so both
+    # EVERYONE and ASKER replies are kept between them and the bot.
+    body: dict[str, Any] = {"response_type": "ephemeral", "text": reply.text}
     blocks = attachments(reply, signer)
     if blocks:
         body["attachments"] = blocks

@@ -103,6 +103,86 @@ async def test_garbage_is_a_400(world) -> None:  # type: ignore[no-untyped-def]
         assert response.status == 400
 
 
+DEEP = b"[" * 30_000 + b"]" * 30_000
+DEEP_OBJECT = b'{"a":' * 30_000 + b"1" + b"}" * 30_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        DEEP,
+        DEEP_OBJECT,
+        b'{"context": ' + DEEP + b"}",
+        b"[]",
+        b'"click"',
+        b"42",
+        b"null",
+        b"\xff\xfe{}",
+    ],
+)
+async def test_json_of_any_shape_is_a_400_never_a_500(world, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = world
+    for path in (ACTION_PATH, DIALOG_PATH):
+        response = await client.post(path, data=body, headers={"Content-Type": "application/json"})
+        assert response.status == 400, (path, body[:40])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"context": ["accept"]},
+        {"context": "accept"},
+        {"user_id": 42},
+        {"trigger_id": {"x": 1}},
+        {"context": {"action": ["accept"], "value": "x", "sig": "y"}},
+        {"context": {"action": "accept", "value": 7, "sig": "y"}},
+        {"context": {"action": "accept", "value": "x", "sig": 1.5}},
+    ],
+)
+async def test_action_fields_of_the_wrong_type_are_a_400(world, change: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    client, service, _ = world
+    invitation_id = new_request(service)
+    response = await client.post(
+        ACTION_PATH, json={**click_body(invitation_id, "accept"), **change}
+    )
+    assert response.status == 400
+    assert service.records.get(invitation_id).state == "pending"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"submission": ["non"]},
+        {"submission": {"reason": ["non"]}},
+        {"cancelled": "yes"},
+        {"state": 12},
+        {"user_id": ["u-magali"]},
+    ],
+)
+async def test_dialog_fields_of_the_wrong_type_are_a_400(world, change: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    client, service, _ = world
+    invitation_id = new_request(service)
+    body = {
+        "user_id": "u-magali",
+        "state": f"{invitation_id}:{sign(SECRET, 'dialog', invitation_id)}",
+        "cancelled": False,
+        "submission": {"reason": "non"},
+        **change,
+    }
+    response = await client.post(DIALOG_PATH, json=body)
+    assert response.status == 400
+    assert service.records.get(invitation_id).state == "pending"  # type: ignore[union-attr]
+
+
+async def test_a_non_ascii_signature_is_refused_not_a_crash(world) -> None:  # type: ignore[no-untyped-def]
+    client, service, _ = world
+    invitation_id = new_request(service)
+    response = await client.post(
+        ACTION_PATH, json=click_body(invitation_id, "accept", sig="é" * 64)
+    )
+    assert response.status == 403
+
+
 async def test_signed_accept_by_the_referent_decides(world) -> None:  # type: ignore[no-untyped-def]
     client, service, _ = world
     invitation_id = new_request(service)

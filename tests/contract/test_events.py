@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot.chat import Message, Reply
 from bot.content import ContentSource
-from bot.conversation import Conversation
-from bot.mattermost.api import UserInfo
+from bot.conversation import Conversation, asker_only
+from bot.mattermost.api import MattermostUnavailable, UserInfo
 from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
 from bot.store import Store
 from tests.contract.payloads import ALICE_ID, BOT_ID, OTHER_BOT_ID, posted_event
@@ -122,3 +123,57 @@ async def test_joiner_of_public_channel_gets_one_welcome_dm(
     assert len(api.posts) == 1
     assert api.posts[0]["channel_id"] == f"dm-{ALICE_ID}"
     assert "/intra rejoindre" in api.posts[0]["message"]
+
+
+def _private_router(tmp_path: Path, api: RecordingApi) -> EventRouter:
+    """A router whose « demandes » answers like the invitations service: to the asker only."""
+    conversation = Conversation(ContentSource())
+
+    class Listing:
+        @asker_only
+        async def pending(self, _message: Message, _rest: str) -> Reply:
+            return Reply("**1 demande en attente** : Camille Testeuse, « je suis intra »")
+
+    conversation.register("demandes", Listing().pending)
+    return EventRouter(
+        api,  # type: ignore[arg-type]
+        Store.open(f"sqlite:///{tmp_path}/private.db"),
+        conversation,
+        BotIdentity(BOT_ID, "intra-bot"),
+        WelcomeSettings(channel_id=PUBLIC_ID, enabled=False),
+    )
+
+
+async def test_a_private_reply_to_a_channel_mention_goes_by_dm_with_a_pointer(
+    tmp_path: Path,
+) -> None:
+    api = RecordingApi()
+    router = _private_router(tmp_path, api)
+    await router(
+        posted_event("@intra-bot demandes", channel_type="O", mentions=[BOT_ID], post_id="root2")
+    )
+    by_channel = {post["channel_id"]: post for post in api.posts}
+    assert set(by_channel) == {f"dm-{ALICE_ID}", "dmchannel00000000000000000"}
+    assert "Camille Testeuse" in by_channel[f"dm-{ALICE_ID}"]["message"]
+    public = by_channel["dmchannel00000000000000000"]
+    assert public["root_id"] == "root2"
+    assert "Camille" not in public["message"] and "message privé" in public["message"]
+
+
+async def test_a_private_reply_in_a_dm_stays_in_the_dm(tmp_path: Path) -> None:
+    api = RecordingApi()
+    await _private_router(tmp_path, api)(posted_event("demandes"))
+    assert [post["channel_id"] for post in api.posts] == ["dmchannel00000000000000000"]
+    assert "Camille Testeuse" in api.posts[0]["message"]
+
+
+async def test_when_the_dm_fails_nothing_private_is_posted_in_public(tmp_path: Path) -> None:
+    class NoDirect(RecordingApi):
+        async def direct_channel(self, a: str, b: str) -> str:
+            raise MattermostUnavailable("connection refused")
+
+    api = NoDirect()
+    await _private_router(tmp_path, api)(
+        posted_event("@intra-bot demandes", channel_type="O", mentions=[BOT_ID])
+    )
+    assert api.posts == []

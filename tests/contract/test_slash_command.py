@@ -7,9 +7,17 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.answers import TOO_LONG
 from bot.content import ContentSource
 from bot.conversation import Conversation
-from bot.mattermost.http import COMMAND_PATH, CommandEndpoint, build_app, token_is_valid
+from bot.mattermost.http import (
+    COMMAND_PATH,
+    MAX_BODY,
+    MAX_POST_CHARS,
+    CommandEndpoint,
+    build_app,
+    token_is_valid,
+)
 from tests.contract.payloads import slash_command_form
 
 TOKENS = ["currenttoken00000000000000", "previoustoken0000000000000"]
@@ -96,11 +104,27 @@ def test_token_check() -> None:
 
 
 async def test_oversized_body_is_refused(client: TestClient[object, object]) -> None:
-    form = slash_command_form(TOKENS[0], "x" * 100_000)
+    form = slash_command_form(TOKENS[0], "x" * MAX_BODY)
     response = await client.post(
         COMMAND_PATH, data=form, headers={"Authorization": f"Token {TOKENS[0]}"}
     )
     assert response.status == 413
+
+
+@pytest.mark.parametrize("filler", ["x", "é", "😀"])
+async def test_the_longest_post_gets_a_polite_answer_read_from_its_beginning(
+    client: TestClient[object, object], filler: str
+) -> None:
+    # A whole post (Mattermost's MaxPostSize), even of 4-byte characters, fits the body cap.
+    text = "certification " + filler * (MAX_POST_CHARS - len("certification "))
+    response = await client.post(
+        COMMAND_PATH,
+        data=slash_command_form(TOKENS[0], text),
+        headers={"Authorization": f"Token {TOKENS[0]}"},
+    )
+    assert response.status == 200
+    reply = (await response.json())["text"]
+    assert reply.startswith(TOO_LONG) and "RS6247" in reply
 
 
 def test_form_parser_decodes_what_the_bot_reads() -> None:

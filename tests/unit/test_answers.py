@@ -22,7 +22,7 @@ def test_help_lists_every_subcommand(content: Content) -> None:
         assert f"`/intra {command}" in reply
     assert text("", content) == reply
     assert text("help", content) == reply
-    assert answer("aide", content).visibility is Visibility.EPHEMERAL
+    assert answer("aide", content).visibility is Visibility.EVERYONE
 
 
 def test_referents_names_and_emails(content: Content) -> None:
