@@ -30,7 +30,7 @@ PUBLIC_CHANNEL = ("domaine-intrapreneurs", "Domaine intrapreneurs", "O")
 PRIVATE_CHANNEL = ("domaine-intras-prive", "Domaine intras (privé)", "P")
 
 INTRA_USERS = ["alice.intra", "bruno.intra"]
-REFERENT_USERS = ["benjamin.doberset", "magali.marcel", "marine.purson"]
+REFERENT_USERS = ["marine.purson", "magali.marcel"]  # the referents of content/referents.yaml
 
 BOT_USERNAME = "intra-bot"
 BOT_DISPLAY_NAME = "Intra-bot"

@@ -47,7 +47,7 @@ def test_console_answers_each_line_until_quit() -> None:
 def test_console_ends_on_end_of_input() -> None:
     result = run("console", stdin="qui sont les référents ?\n")
     assert result.returncode == 0
-    assert "Benjamin Doberset" in result.stdout
+    assert "Marine Purson" in result.stdout and "responsable de partenariat" in result.stdout
 
 
 def test_check_good_content() -> None:

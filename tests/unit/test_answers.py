@@ -26,14 +26,15 @@ def test_help_lists_every_subcommand(content: Content) -> None:
 
 
 def test_referents_names_and_emails(content: Content) -> None:
+    # The referents of the community doc since 2026-03-19, with their titles.
     reply = text("referents", content)
-    for name, email in [
-        ("Benjamin Doberset", "benjamin.doberset@beta.gouv.fr"),
-        ("Magali Marcel Garreau", "magali.marcel@beta.gouv.fr"),
-        ("Marine Purson", "marine.purson@beta.gouv.fr"),
-    ]:
-        assert name in reply
+    for name, title, email in [
+        ("Marine Purson", "responsable animation de la communauté beta.gouv.fr", "marine.purson@beta.gouv.fr"),
+        ("Magali Marcel Garreau", "responsable de partenariat", "magali.marcel@beta.gouv.fr"),
+    ]:  # fmt: skip
+        assert f"**{name}**, {title}" in reply
         assert email in reply
+    assert "Doberset" not in reply  # left the referents on 2026-03-19
 
 
 def test_referents_usernames_do_not_ping_anyone(content: Content) -> None:

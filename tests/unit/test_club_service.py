@@ -102,7 +102,7 @@ def test_moved_date_is_flagged_in_the_reply() -> None:
         ("Club intras {quand}**", "Club intras {quant}**", "{quant}, inconnu"),
         ("    weekday: jeudi", "    weekday: jeudy", "valeurs possibles"),
         ('    start: "16:00"', '    start: "seize heures"', "heure"),
-        ("      moved_to: 2025-03-04\n", "", "ne change rien"),
+        ("      moved_to: 2025-12-03\n", "", "ne change rien"),
     ],
 )
 def test_club_content_errors_are_explained(

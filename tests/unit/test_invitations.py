@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.chat import Message, Reply, User
 from bot.content import ContentSource
@@ -19,7 +20,8 @@ from bot.store import Store
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
 MAGALI = User("u-magali", "magali.marcel")
 MARINE = User("u-marine", "marine.purson")
-BENJAMIN = User("u-benjamin", "benjamin.doberset")  # a referent who does not handle invitations
+# A referent who does not handle invitations: added to a copy of the content (the real one has none).
+OBSERVER = User("u-observer", "observer.referent")
 CAMILLE = User("u-camille", "camille")
 
 
@@ -67,11 +69,27 @@ class Clock:
         return self.now
 
 
+def with_observer(content_dir: Path) -> Path:
+    """The content, plus a referent who is listed but does not handle invitations."""
+    path = content_dir / "referents.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["referents"].append(
+        {
+            "name": "Observer Referent",
+            "role": "référent qui ne traite pas les invitations",
+            "email": "observer.referent@example.test",
+            "mattermost": OBSERVER.username,
+        }
+    )
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return content_dir
+
+
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[InvitationService, FakePlatform, Clock]:
+def setup(tmp_path: Path, content_copy: Path) -> tuple[InvitationService, FakePlatform, Clock]:
     platform, clock = FakePlatform(), Clock()
     service = InvitationService(
-        ContentSource(),
+        ContentSource(with_observer(content_copy)),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
         platform,
         InvitationSettings(),
@@ -89,7 +107,8 @@ def test_request_is_recorded_then_each_deciding_referent_gets_a_defused_notice(s
     assert "a été transmise aux référentes" in ask(
         service, '"Bonjour @channel, **urgent** [lien](http://x)"'
     )
-    assert [user for user, _ in platform.sent] == ["u-magali", "u-marine"]  # not Benjamin
+    # In the content's order, and not the observer, who does not handle invitations.
+    assert [user for user, _ in platform.sent] == ["u-marine", "u-magali"]
     notice = platform.sent[0][1]
     assert "@channel" not in notice.text and "@\u2060channel" in notice.text
     assert "\\*\\*urgent\\*\\*" in notice.text and "\\[lien\\]" in notice.text
@@ -141,7 +160,7 @@ def test_only_deciding_referents_decide(setup) -> None:  # type: ignore[no-untyp
     ask(service)
     invitation = service.records.open_for(CAMILLE.id)
     assert invitation is not None
-    for someone in (BENJAMIN, CAMILLE, User("x", "intruder")):
+    for someone in (OBSERVER, CAMILLE, User("x", "intruder")):
         decision = asyncio.run(service.decide(invitation.id, ACCEPT, someone))
         assert not decision.applied and "Seules les référentes" in decision.reply.text
     assert service.records.get(invitation.id).state == PENDING  # type: ignore[union-attr]

@@ -62,7 +62,7 @@ def test_dm_is_answered_in_the_dm(
     assert reply["channel_id"] == dm
     question = alice.post(dm, "qui sont les référents ?")
     alice.wait_for_post(
-        dm, is_bot_reply(mattermost, "Benjamin Doberset"), since_ms=question["create_at"]
+        dm, is_bot_reply(mattermost, "responsable de partenariat"), since_ms=question["create_at"]
     )
 
 
