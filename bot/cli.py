@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="print the reply to « /intra <text> »")
     ask.add_argument("text", nargs="*", help="what you would type after /intra")
+    ask.add_argument(
+        "--explain", action="store_true", help="show the ranked units, scores and matched words"
+    )
     _content_option(ask)
     ask.set_defaults(handler=_ask)
 
@@ -110,6 +113,11 @@ def _respond(conversation: Conversation, text: str) -> Reply:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    if args.explain:
+        from bot.explain import explain
+
+        print(explain(" ".join(args.text), _content(args)))
+        return EXIT_OK
     conversation = _offline(args)
     print(render(_respond(conversation, " ".join(args.text))))
     return EXIT_OK

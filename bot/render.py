@@ -22,12 +22,12 @@ _KIND_TITLES = {"outil": "Outils à partager", "guide": "Guides", "article": "Ar
 
 def topic_markdown(topic: Topic) -> str:
     parts = [f"### {topic.title}", topic.summary]
-    parts.extend(_extras(topic))
+    parts.extend(extras(topic))
     for section in topic.sections:
         block = [f"**{section.title}**"]
         if section.text:
             block.append(section.text)
-        block.extend(f"- {item}" for item in section.items)
+        block.extend(f"- {item.text}" for item in section.items)
         parts.append("\n".join(block))
     if topic.links:
         links = " · ".join(f"[{link.title}]({link.url})" for link in topic.links)
@@ -71,7 +71,7 @@ def sources_line(topic: Topic) -> str:
     return "_Sources : " + " · ".join(topic.sources) + "_"
 
 
-def _extras(topic: Topic) -> list[str]:
+def extras(topic: Topic) -> list[str]:
     if isinstance(topic, ReferentsTopic):
         lines = [
             f"- **{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"

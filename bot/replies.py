@@ -1,0 +1,79 @@
+"""The shapes of an answer, in French: one unit first, a topic's overview, the honest
+« I don't know ». Pure; every text goes through French typography here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from bot.content import Content
+from bot.render import cap, extras, sources_line
+from bot.retrieval import Ranked
+from bot.text import inline
+from bot.typography import french
+from bot.units import OVERVIEW, section_id
+
+MAX_SEE_ALSO = 2
+SEE_ALSO_SHARE = 0.35  # a « Voir aussi » line must score at least this share of the best
+
+
+def unit_reply(content: Content, ranked: Sequence[Ranked]) -> str:
+    best = ranked[0].unit
+    if best.kind == OVERVIEW:
+        return overview(content, best.topic_id)
+    lines = [_unit_body(content, best.id)]
+    seen = {best.command, f"/intra {best.topic_id}"}
+    also: list[str] = []
+    for other in ranked[1:]:
+        unit = other.unit
+        if len(also) == MAX_SEE_ALSO or other.score < SEE_ALSO_SHARE * ranked[0].score:
+            break
+        if unit.command in seen:
+            continue
+        seen.add(unit.command)
+        title = content.topics[unit.topic_id].title if unit.kind == OVERVIEW else unit.title
+        also.append(f"- {title} : `{unit.command}`")
+    if also:
+        lines.append(french("**Voir aussi** :\n" + "\n".join(also)))
+    lines.append(f"Plus : `/intra {best.topic_id}`")
+    return cap("\n\n".join(lines))
+
+
+@lru_cache(maxsize=1024)
+def _unit_body(content: Content, unit_id: str) -> str:
+    unit = content.retriever.by_id[unit_id]
+    return french(f"{unit.markdown}\n_Source : {unit.source}_")
+
+
+@lru_cache(maxsize=64)
+def overview(content: Content, topic_id: str) -> str:
+    """A topic in short: its summary, its people or channels, its sections as sub-commands."""
+    topic = content.topics[topic_id]
+    parts = [f"### {topic.title}", topic.summary, *extras(topic)]
+    if topic.sections:
+        lines = [
+            f"- `/intra {topic.id} {section_id(section)}` : {section.title}"
+            for section in topic.sections
+        ]
+        parts.append("**Dans ce sujet** :\n" + "\n".join(lines))
+    if topic.links:
+        links = " · ".join(f"[{link.title}]({link.url})" for link in topic.links)
+        parts.append(f"**Pour aller plus loin** : {links}")
+    parts.append(sources_line(topic))
+    return cap(french("\n\n".join(parts)))
+
+
+def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
+    """Say plainly there is no answer, who can help, and the nearest topics."""
+    people = ", ".join(
+        f"{person.name} ({person.email})" for person in content.referents.referents
+    )
+    messages = content.messages
+    parts = [
+        messages.no_answer.replace("{texte}", inline(text)),
+        messages.no_answer_help.replace("{referents}", people),
+    ]
+    if near:
+        parts.append("Sujets proches : " + " · ".join(f"`/intra {t}`" for t in near))
+    parts.append("Tapez `/intra aide` pour voir tout ce que je sais faire.")
+    return cap(french("\n\n".join(parts)))

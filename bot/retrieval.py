@@ -1,0 +1,144 @@
+"""BM25 over the answerable units, with field weights and typo tolerance.
+
+Why our own forty lines rather than a library: with ~150 short units, every
+(term, unit) score is query-independent and is computed once at load; a question
+then costs one dictionary look-up per term. `bm25s` would bring numpy and scipy
+(hundreds of milliseconds of import for a cold `intra-bot ask`), `rank-bm25` is
+unmaintained and scores every document per query.
+
+Typos: a term missing from the vocabulary is looked up by its one-letter
+deletions (SymSpell's trick), which finds every vocabulary term at edit distance
+one in a number of look-ups linear in the term's length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.analysis import Analyzer
+from bot.units import ITEM, Unit
+
+# Field weights: a paraphrase an editor wrote beats a title, which beats body text.
+WEIGHTS = {"questions": 3.0, "title": 2.0, "keywords": 2.0, "text": 1.0, "context": 0.4}
+K1, B = 1.2, 0.75
+TYPO_FACTOR = 0.8  # a term found through a typo counts a little less
+MIN_TYPO_LENGTH = 5
+MAX_TYPO_LENGTH = 24
+
+
+@dataclass(frozen=True)
+class Match:
+    typed: str  # the word as typed (folded)
+    term: str  # the content's term it matched
+    weight: float
+
+
+@dataclass(frozen=True)
+class Ranked:
+    unit: Unit
+    score: float
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The ranked units for a question, and how much of the question the best one covers."""
+
+    ranked: tuple[Ranked, ...]
+    coverage: float  # share of the question's term weight found in the best unit, 0..1
+    terms: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def best(self) -> Ranked | None:
+        return self.ranked[0] if self.ranked else None
+
+
+class Retriever:
+    def __init__(self, units: list[Unit], analyzer: Analyzer) -> None:
+        self.units = units
+        self.analyzer = analyzer
+        self.by_id = {unit.id: unit for unit in units}
+        counts = [self._weighted_counts(unit) for unit in units]
+        lengths = [sum(c.values()) for c in counts]
+        average = (sum(lengths) / len(lengths)) if lengths else 1.0
+        frequency: Counter[str] = Counter(term for c in counts for term in c)
+        total = len(units)
+        self.idf = {
+            term: math.log(1 + (total - df + 0.5) / (df + 0.5)) for term, df in frequency.items()
+        }
+        self.rarest = max(self.idf.values(), default=1.0)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, (c, length) in enumerate(zip(counts, lengths, strict=True)):
+            norm = K1 * (1 - B + B * length / average)
+            for term, tf in c.items():
+                postings[term].append((number, self.idf[term] * tf * (K1 + 1) / (tf + norm)))
+        self.postings = dict(postings)
+        self.deletions: dict[str, set[str]] = defaultdict(set)
+        for term in self.postings:
+            if MIN_TYPO_LENGTH - 1 <= len(term) <= MAX_TYPO_LENGTH:
+                for variant in _deletions(term):
+                    self.deletions[variant].add(term)
+
+    def _weighted_counts(self, unit: Unit) -> Counter[str]:
+        fields = {
+            "questions": " ".join(unit.questions),
+            "title": "" if unit.kind == ITEM else unit.title,
+            "keywords": " ".join(unit.keywords),
+            "text": unit.text,
+            "context": unit.context,
+        }
+        counts: Counter[str] = Counter()
+        for name, text in fields.items():
+            weight = WEIGHTS[name]
+            seen: set[str] = set()
+            for term in self.analyzer.terms(text):
+                # Repeats inside a field add little: one paraphrase among five must not
+                # outweigh a title because it says the same word three times.
+                counts[term] += weight if term not in seen else weight * 0.3
+                seen.add(term)
+        return counts
+
+    def search(self, text: str, *, limit: int = 5, topic: str | None = None) -> Result:
+        pairs = list(dict.fromkeys(self.analyzer.pairs(text)))
+        scores: dict[int, float] = defaultdict(float)
+        matched: dict[int, list[Match]] = defaultdict(list)
+        wanted = 0.0
+        for typed, term in pairs:
+            found = self._lookup(term)
+            wanted += self.idf.get(term, self.rarest)  # a word the content lacks is rare
+            for known, factor in found:
+                for number, contribution in self.postings[known]:
+                    scores[number] += contribution * factor
+                    matched[number].append(Match(typed, known, self.idf[known] * factor))
+        ranked = sorted(
+            (
+                Ranked(self.units[n], s, tuple(matched[n]))
+                for n, s in scores.items()
+                if topic is None or self.units[n].topic_id == topic
+            ),
+            key=lambda r: (-r.score, r.unit.id),
+        )[:limit]
+        coverage = 0.0
+        if ranked and wanted:
+            coverage = min(1.0, sum(m.weight for m in ranked[0].matches) / wanted)
+        return Result(tuple(ranked), coverage, tuple(pairs))
+
+    def _lookup(self, term: str) -> list[tuple[str, float]]:
+        """`term` if the content has it, else the content's terms one typo away."""
+        if term in self.postings:
+            return [(term, 1.0)]
+        if not MIN_TYPO_LENGTH <= len(term) <= MAX_TYPO_LENGTH:
+            return []
+        close = set(self.deletions.get(term, ()))  # a letter missing from what was typed
+        for variant in _deletions(term):
+            if variant in self.postings:  # a letter too many
+                close.add(variant)
+            close.update(self.deletions.get(variant, ()))  # a letter swapped or replaced
+        return [(known, TYPO_FACTOR) for known in sorted(close)]
+
+
+def _deletions(term: str) -> Iterable[str]:
+    return {term[:i] + term[i + 1 :] for i in range(len(term))}
