@@ -44,15 +44,15 @@ STOP_WORDS = frozenset(
 _STEMMER = Stemmer.Stemmer("french")
 
 
-def words(text: str) -> list[str]:
-    """The folded words of the first `MAX_QUESTION_CHARS` characters, elisions removed."""
-    folded = fold(text[:MAX_QUESTION_CHARS])
+def words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
+    """The folded words of the first `limit` characters, elisions removed."""
+    folded = fold(text[:limit])
     return _WORD.findall(_ELISION.sub(" ", folded))
 
 
-def content_words(text: str) -> list[str]:
+def content_words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
     """`words` without stop words and one-letter words."""
-    return [w for w in words(text) if len(w) > 1 and w not in STOP_WORDS]
+    return [w for w in words(text, limit) if len(w) > 1 and w not in STOP_WORDS]
 
 
 @lru_cache(maxsize=8192)
@@ -79,8 +79,12 @@ class Analyzer:
         return cls(table)
 
     def terms(self, text: str) -> list[str]:
-        """The search terms of `text`, in order, at most `MAX_TERMS`."""
+        """The search terms of a question, in order, at most `MAX_TERMS`."""
         return [self.term(word) for word in content_words(text)[:MAX_TERMS]]
+
+    def content_terms(self, text: str) -> list[str]:
+        """The terms of content text, all of it (the content is ours, not a user's)."""
+        return [self.term(word) for word in content_words(text, None)]
 
     def term(self, word: str) -> str:
         stemmed = stem(word)

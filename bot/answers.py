@@ -42,8 +42,8 @@ MAX_WORDS_FOR_TOPIC = 8
 GENERIC_WORDS = frozenset({"intra", "intras", "beta", "gouv", "fr", "betagouv", "communaute"})
 # Below these, the best unit is not trusted: the reply says so instead of guessing.
 # Coverage: the share of the question's (idf-weighted) words the best unit contains.
-MIN_SCORE = 3.0
-MIN_COVERAGE = 0.5
+MIN_SCORE = 2.0
+MIN_COVERAGE = 0.4
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,12 @@ def respond(text: str, content: Content) -> Answer:
 
 def resolve(text: str, content: Content) -> str:
     """The topic id or command `answer` would dispatch `text` to ("" for a search)."""
-    command, _ = _split(text)
+    command, rest = _split(text)
     if not command:
         return "aide"
     if command in content.aliases:
-        return content.aliases[command]
+        # « /intra club » goes to the club's service; « forum mensuel horaires » is a question.
+        return "" if _meaningful(rest) else content.aliases[command]
     return _command_of(command) or _topic_named_in(text, content) or ""
 
 
@@ -170,7 +171,10 @@ def _confident(result: Result) -> bool:
 
 
 def _meaningful(text: str) -> bool:
-    return any(word not in GENERIC_WORDS for word in content_words(text))
+    """Does `text` say more than stop words and the community's name? (« 8 » does.)"""
+    return any(word.isdigit() for word in words(text)) or any(
+        word not in GENERIC_WORDS for word in content_words(text)
+    )
 
 
 def _split(text: str) -> tuple[str, str]:
@@ -237,23 +241,33 @@ _COMMANDS: dict[str, Handler] = {
 
 
 def _topic_named_in(text: str, content: Content) -> str | None:
-    """The one topic a short question names and nothing else (« qui sont les référents ? »)."""
+    """The one topic a short question names and nothing else (« qui sont les référents ? »).
+
+    Words for the community itself (« intra ») name the role only when nothing else is
+    named: « référents intras » is about the referents.
+    """
     folded = words(text)
     if not folded or len(folded) > MAX_WORDS_FOR_TOPIC:
         return None
-    single, multi = _alias_lookup(content)
-    named = {single[word] for word in folded if word in single}
-    rest = [w for w in folded if w not in single]
-    if multi:
-        joined = f" {' '.join(rest)} "
-        for alias, topic_id in multi:
-            if alias in joined:
-                named.add(topic_id)
-                joined = joined.replace(alias, " ")
-        rest = joined.split()
+    specific = [w for w in folded if w not in GENERIC_WORDS]
+    named, rest = _names(specific, content)
+    if not named:
+        named, rest = _names(folded, content)
     if len(named) != 1 or _meaningful(" ".join(rest)):
         return None
     return named.pop()
+
+
+def _names(folded: list[str], content: Content) -> tuple[set[str], list[str]]:
+    """The topics `folded` names, and its words that name none."""
+    single, multi = _alias_lookup(content)
+    named = {single[word] for word in folded if word in single}
+    joined = f" {' '.join(w for w in folded if w not in single)} "
+    for alias, topic_id in multi:
+        if alias in joined:
+            named.add(topic_id)
+            joined = joined.replace(alias, " ")
+    return named, joined.split()
 
 
 @lru_cache(maxsize=16)

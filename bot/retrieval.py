@@ -22,8 +22,8 @@ from bot.analysis import Analyzer
 from bot.units import ITEM, Unit
 
 # Field weights: a paraphrase an editor wrote beats a title, which beats body text.
-WEIGHTS = {"questions": 3.0, "title": 2.0, "keywords": 2.0, "text": 1.0, "context": 0.4}
-K1, B = 1.2, 0.75
+WEIGHTS = {"questions": 3.0, "title": 2.0, "keywords": 1.0, "text": 1.0, "context": 0.4}
+K1, B = 1.2, 0.5
 TYPO_FACTOR = 0.8  # a term found through a typo counts a little less
 MIN_TYPO_LENGTH = 5
 MAX_TYPO_LENGTH = 24
@@ -61,20 +61,30 @@ class Retriever:
         self.units = units
         self.analyzer = analyzer
         self.by_id = {unit.id: unit for unit in units}
-        counts = [self._weighted_counts(unit) for unit in units]
-        lengths = [sum(c.values()) for c in counts]
-        average = (sum(lengths) / len(lengths)) if lengths else 1.0
-        frequency: Counter[str] = Counter(term for c in counts for term in c)
+        fields = [self._fields(unit) for unit in units]
+        # BM25F: each field is normalised by its own average length, so a long body
+        # does not drown a paraphrase that says exactly what was asked.
+        average = {
+            name: max(1.0, sum(len(f[name]) for f in fields) / max(len(fields), 1))
+            for name in WEIGHTS
+        }
+        frequency: Counter[str] = Counter(
+            term for f in fields for term in {t for terms in f.values() for t in terms}
+        )
         total = len(units)
         self.idf = {
             term: math.log(1 + (total - df + 0.5) / (df + 0.5)) for term, df in frequency.items()
         }
         self.rarest = max(self.idf.values(), default=1.0)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for number, (c, length) in enumerate(zip(counts, lengths, strict=True)):
-            norm = K1 * (1 - B + B * length / average)
-            for term, tf in c.items():
-                postings[term].append((number, self.idf[term] * tf * (K1 + 1) / (tf + norm)))
+        for number, unit_fields in enumerate(fields):
+            pseudo: Counter[str] = Counter()
+            for name, terms in unit_fields.items():
+                norm = 1 - B + B * len(terms) / average[name]
+                for term, tf in Counter(terms).items():
+                    pseudo[term] += WEIGHTS[name] * tf / norm
+            for term, tf in pseudo.items():
+                postings[term].append((number, self.idf[term] * tf * (K1 + 1) / (tf + K1)))
         self.postings = dict(postings)
         self.deletions: dict[str, set[str]] = defaultdict(set)
         for term in self.postings:
@@ -82,40 +92,36 @@ class Retriever:
                 for variant in _deletions(term):
                     self.deletions[variant].add(term)
 
-    def _weighted_counts(self, unit: Unit) -> Counter[str]:
-        fields = {
-            "questions": " ".join(unit.questions),
-            "title": "" if unit.kind == ITEM else unit.title,
-            "keywords": " ".join(unit.keywords),
-            "text": unit.text,
-            "context": unit.context,
+    def _fields(self, unit: Unit) -> dict[str, list[str]]:
+        terms = self.analyzer.content_terms
+        return {
+            # An item's title is its section's: it is context, not what the item says.
+            "questions": [t for q in unit.questions for t in terms(q)],
+            "title": [] if unit.kind == ITEM else terms(unit.title),
+            "keywords": [t for k in unit.keywords for t in terms(k)],
+            "text": terms(unit.text),
+            "context": terms(unit.context),
         }
-        counts: Counter[str] = Counter()
-        for name, text in fields.items():
-            weight = WEIGHTS[name]
-            seen: set[str] = set()
-            for term in self.analyzer.terms(text):
-                # Repeats inside a field add little: one paraphrase among five must not
-                # outweigh a title because it says the same word three times.
-                counts[term] += weight if term not in seen else weight * 0.3
-                seen.add(term)
-        return counts
 
     def search(self, text: str, *, limit: int = 5, topic: str | None = None) -> Result:
         pairs = list(dict.fromkeys(self.analyzer.pairs(text)))
         scores: dict[int, float] = defaultdict(float)
-        matched: dict[int, list[Match]] = defaultdict(list)
+        matched: dict[int, dict[str, Match]] = defaultdict(dict)
         wanted = 0.0
-        for typed, term in pairs:
+        for typed, term in dict(pairs).items():
             found = self._lookup(term)
-            wanted += self.idf.get(term, self.rarest)  # a word the content lacks is rare
+            # What the question asks for: a word the content lacks counts as a rare one.
+            wanted += max((self.idf[k] for k, _ in found), default=self.rarest)
             for known, factor in found:
+                weight = self.idf[known] * factor
                 for number, contribution in self.postings[known]:
                     scores[number] += contribution * factor
-                    matched[number].append(Match(typed, known, self.idf[known] * factor))
+                    previous = matched[number].get(typed)
+                    if previous is None or previous.weight < weight:
+                        matched[number][typed] = Match(typed, known, weight)
         ranked = sorted(
             (
-                Ranked(self.units[n], s, tuple(matched[n]))
+                Ranked(self.units[n], s, tuple(matched[n].values()))
                 for n, s in scores.items()
                 if topic is None or self.units[n].topic_id == topic
             ),

@@ -1,5 +1,5 @@
 """The content cut into answerable units: a topic's overview, each section, each list
-item, each person, channel, resource and link. A reply leads with one whole unit."""
+item, each person, channel and resource. A reply leads with one whole unit."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from bot.analysis import content_words
 from bot.content_models import (
     ChannelsTopic,
+    ClubTopic,
     ReferentsTopic,
     ResourcesTopic,
     Section,
     Topic,
 )
 
-OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, LINK = (
-    "sujet", "section", "élément", "personne", "canal", "ressource", "lien",
+OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE = (
+    "sujet", "section", "élément", "personne", "canal", "ressource",
 )  # fmt: skip
 
 
@@ -65,7 +66,9 @@ def _units(topic: Topic) -> Iterator[Unit]:
         markdown=topic.summary,
         source=home,
         command=base,
-        text=topic.summary,
+        # Links are no unit of their own (a title is no answer): their titles help find
+        # the topic, whose overview shows them.
+        text=" ".join([topic.summary, *_overview_extras(topic), *(l.title for l in topic.links)]),
         questions=tuple(topic.questions),
         keywords=tuple(topic.keywords),
     )
@@ -86,6 +89,7 @@ def _units(topic: Topic) -> Iterator[Unit]:
                 command=base,
                 text=f"{person.role} {person.email.replace('.', ' ')}",
                 questions=tuple(person.questions),
+                keywords=("e-mail", "adresse", "contacter"),
                 context=context,
             )
     if isinstance(topic, ChannelsTopic):
@@ -104,6 +108,7 @@ def _units(topic: Topic) -> Iterator[Unit]:
                 command=base,
                 text=f"{visibility} {channel.description} {channel.how_to_join}",
                 questions=tuple(channel.questions),
+                keywords=("canal", "mattermost"),
                 context=context,
             )
     if isinstance(topic, ResourcesTopic):
@@ -122,17 +127,13 @@ def _units(topic: Topic) -> Iterator[Unit]:
                 keywords=tuple(resource.keywords),
                 context=context,
             )
-    for number, link in enumerate(topic.links, start=1):
-        yield Unit(
-            id=f"{topic.id}/lien-{number}",
-            kind=LINK,
-            topic_id=topic.id,
-            title=link.title,
-            markdown=f"[{link.title}]({link.url})",
-            source=link.url,
-            command=base,
-            context=context,
-        )
+
+
+def _overview_extras(topic: Topic) -> list[str]:
+    """What a topic's overview shows besides its summary (the club's rhythm and agenda)."""
+    if isinstance(topic, ClubTopic):
+        return [topic.rhythm, "l'agenda de la communauté"]
+    return []
 
 
 def _section_units(topic: Topic, section: Section, home: str, context: str) -> Iterator[Unit]:
