@@ -129,16 +129,24 @@ def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answe
 
 
 def _free_text(text: str, content: Content) -> Answer:
+    close = suggestions(_split(text)[0], content, COMMAND_ALIASES) if len(words(text)) == 1 else []
+    if close and close[0] in content.topics:
+        # One mistyped word close to a topic's name (« refrents »): that topic, said so.
+        shown = _overview(close[0], content)
+        return Answer(
+            Reply(cap(f"{did_you_mean(close)}\n\n{shown.reply.text}")),
+            topic_id=shown.topic_id,
+            unit_id=shown.unit_id,
+            question=True,
+        )
     result = content.retriever.search(text)
     if _confident(result):
         return _unit_answer(result.ranked, content)
     best = result.best
     near = _unique(r.unit.topic_id for r in result.ranked)[:3]
     message = no_answer(content, text, near)
-    if len(words(text)) == 1:
-        close = suggestions(_split(text)[0], content, COMMAND_ALIASES)
-        if close:
-            message = cap(f"{did_you_mean(close)}\n\n{message}")
+    if close:
+        message = cap(f"{did_you_mean(close)}\n\n{message}")
     return Answer(
         Reply(message),
         unit_id=best.unit.id if best else "",
