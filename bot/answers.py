@@ -34,7 +34,10 @@ COMMAND_HELP = {
     "chercher": ("chercher <mots>", "cherche dans tout le contenu"),
     "rejoindre": ("rejoindre [message]", "demander l'accès au canal privé ~domaine-intras-prive"),
     "demandes": ("demandes", "(référents) les demandes d'accès en attente"),
-    "stats": ("stats [jours]", "(référents) questions posées, restées sans réponse, demandes d'accès"),
+    "stats": (
+        "stats [jours]",
+        "(référents) questions posées, restées sans réponse, demandes d'accès",
+    ),
 }
 # A question longer than this is a search, even if it names a topic.
 MAX_WORDS_FOR_TOPIC = 8
@@ -224,7 +227,9 @@ def _search(rest: str, content: Content) -> Reply:
         topic = content.topics[unit.topic_id]
         where = "" if unit.title == topic.title else f" ({topic.title})"
         title = topic.title if unit.id == topic.id else unit.title
-        lines.append(f"- **{title}**{where} — {_shorten(unit.text or unit.markdown)} · `{unit.command}`")
+        lines.append(
+            f"- **{title}**{where} — {_shorten(unit.text or unit.markdown)} · `{unit.command}`"
+        )
     return Reply(cap(french("\n".join(lines))))
 
 
@@ -234,7 +239,9 @@ def _mattermost_only(_rest: str, content: Content) -> Reply:
 
 def _stats_elsewhere(_rest: str, _content: Content) -> Reply:
     return Reply(
-        french("`/intra stats` s'utilise sur Mattermost ; il est réservé aux référentes des intras.")
+        french(
+            "`/intra stats` s'utilise sur Mattermost ; il est réservé aux référentes des intras."
+        )
     )
 
 

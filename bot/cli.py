@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from bot.console import render, run_console
 from bot.content import DEFAULT_CONTENT_DIR, Content, ContentSource, load_content
 from bot.content_errors import ContentError
 from bot.conversation import Conversation
+from bot.unanswered_report import unanswered_report
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -70,6 +72,19 @@ def _parser() -> argparse.ArgumentParser:
     club.add_argument("--text", action="store_true", help="also print each reminder's text")
     club.add_argument("--config", type=Path, help="config file (for the subscription link)")
     club.set_defaults(handler=_club)
+
+    unanswered = commands.add_parser(
+        "unanswered", help="the questions the bot could not answer, grouped and counted"
+    )
+    unanswered.add_argument(
+        "--since",
+        type=_date,
+        default=None,
+        metavar="DATE",
+        help="from this day (YYYY-MM-DD; default: 30 days ago)",
+    )
+    unanswered.add_argument("--config", type=Path, help="config file (for the store's URL)")
+    unanswered.set_defaults(handler=_unanswered)
 
     run = commands.add_parser("run", help="serve Mattermost: HTTP endpoints, websocket, scheduler")
     run.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
@@ -148,6 +163,36 @@ def _check(args: argparse.Namespace) -> int:
         load_settings(args.config)
     topics = len(content.topics)
     print(f"Contenu valide : {topics} sujets dans {content.directory}.")
+    return EXIT_OK
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD") from None
+
+
+def _unanswered(args: argparse.Namespace) -> int:
+    from bot.question_log import QuestionLog
+    from bot.store import Store, StoreError
+
+    settings = load_settings(args.config)
+    since = (
+        dt.datetime.combine(args.since, dt.time(), tzinfo=dt.UTC)
+        if args.since
+        else dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    )
+    try:
+        store = Store.open(settings.store.url)
+    except StoreError as error:
+        print(f"Cannot open the store: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        groups = QuestionLog(store).unanswered(since)
+    finally:
+        store.close()
+    print(unanswered_report(groups, since.date()))
     return EXIT_OK
 
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.answers import answer, resolve
+from bot.answers import Answer, resolve, respond
 from bot.chat import Message, Reply
 from bot.content import ContentSource
 
 CommandHandler = Callable[[Message, str], Awaitable[Reply]]
+# Told of each question about the content and how it went (for `intra-bot unanswered`).
+Recorder = Callable[[str, Answer], Awaitable[None]]
 
 
 class Conversation:
-    def __init__(self, content: ContentSource) -> None:
+    def __init__(self, content: ContentSource, recorder: Recorder | None = None) -> None:
         self.content = content
+        self.recorder = recorder
         self._commands: dict[str, CommandHandler] = {}
 
     def register(self, command: str, handler: CommandHandler) -> None:
@@ -28,7 +31,10 @@ class Conversation:
         handler = self._commands.get(resolve(message.text, content))
         if handler is not None:
             return await handler(message, _rest(message.text))
-        return answer(message.text, content)
+        outcome = respond(message.text, content)
+        if outcome.question and self.recorder is not None:
+            await self.recorder(message.text, outcome)
+        return outcome.reply
 
 
 def _rest(text: str) -> str:

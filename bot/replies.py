@@ -65,9 +65,7 @@ def overview(content: Content, topic_id: str) -> str:
 
 def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
     """Say plainly there is no answer, who can help, and the nearest topics."""
-    people = ", ".join(
-        f"{person.name} ({person.email})" for person in content.referents.referents
-    )
+    people = ", ".join(f"{person.name} ({person.email})" for person in content.referents.referents)
     messages = content.messages
     parts = [
         messages.no_answer.replace("{texte}", inline(text)),

@@ -78,11 +78,11 @@ class Retriever:
         self.rarest = max(self.idf.values(), default=1.0)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for number, unit_fields in enumerate(fields):
-            pseudo: Counter[str] = Counter()
+            pseudo: dict[str, float] = defaultdict(float)
             for name, terms in unit_fields.items():
                 norm = 1 - B + B * len(terms) / average[name]
-                for term, tf in Counter(terms).items():
-                    pseudo[term] += WEIGHTS[name] * tf / norm
+                for term, count in Counter(terms).items():
+                    pseudo[term] += WEIGHTS[name] * count / norm
             for term, tf in pseudo.items():
                 postings[term].append((number, self.idf[term] * tf * (K1 + 1) / (tf + K1)))
         self.postings = dict(postings)

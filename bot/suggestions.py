@@ -9,7 +9,9 @@ from functools import lru_cache
 from bot.content import Content
 
 
-def suggestions(command: str, content: Content, commands: Mapping[str, tuple[str, ...]]) -> list[str]:
+def suggestions(
+    command: str, content: Content, commands: Mapping[str, tuple[str, ...]]
+) -> list[str]:
     """The topics or commands whose name is closest to `command` (a folded word)."""
     if not command:
         return []

@@ -68,7 +68,9 @@ def _units(topic: Topic) -> Iterator[Unit]:
         command=base,
         # Links are no unit of their own (a title is no answer): their titles help find
         # the topic, whose overview shows them.
-        text=" ".join([topic.summary, *_overview_extras(topic), *(l.title for l in topic.links)]),
+        text=" ".join(
+            [topic.summary, *_overview_extras(topic), *(link.title for link in topic.links)]
+        ),
         questions=tuple(topic.questions),
         keywords=tuple(topic.keywords),
     )
