@@ -286,16 +286,9 @@ class Messages(Strict):
 
     help_intro: Text
     help_footer: Text
-    not_understood: Text
-    no_answer: Text = Field(
-        "Je n'ai pas de réponse sûre à « {texte} ».",
-        description="first line of the honest answer; {texte} is the question",
-    )
+    no_answer: Text = Field(description="first line of the honest answer; {texte}: the question")
     no_answer_help: Text = Field(
-        "Pour la certification, écrivez à contact@beta.gouv.fr. Pour le reste, les référents "
-        "vous répondront : {referents}. Vous pouvez aussi poser la question aux intras dans "
-        "~domaine-intrapreneurs.",
-        description="who can help, after no_answer; {referents} lists names and e-mails",
+        description="who can help, after no_answer; {referents}: names and e-mails"
     )
     mattermost_only: Text
     welcome: Welcome

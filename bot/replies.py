@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from bot.content import Content
-from bot.render import cap, extras, sources_line
+from bot.render import cap, extras
 from bot.retrieval import Ranked
 from bot.text import inline
 from bot.typography import french
@@ -56,10 +56,12 @@ def overview(content: Content, topic_id: str) -> str:
             for section in topic.sections
         ]
         parts.append("**Dans ce sujet** :\n" + "\n".join(lines))
-    if topic.links:
-        links = " · ".join(f"[{link.title}]({link.url})" for link in topic.links)
+    # Two links at most, not the source again: the overview must stay short.
+    shown = [link for link in topic.links if link.url != topic.sources[0]][:2]
+    if shown:
+        links = " · ".join(f"[{link.title}]({link.url})" for link in shown)
         parts.append(f"**Pour aller plus loin** : {links}")
-    parts.append(sources_line(topic))
+    parts.append(f"_Source : {topic.sources[0]}_")
     return cap(french("\n\n".join(parts)))
 
 
@@ -73,5 +75,9 @@ def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
     ]
     if near:
         parts.append("Sujets proches : " + " · ".join(f"`/intra {t}`" for t in near))
+    else:
+        parts.append(
+            "Les sujets que je connais : " + " · ".join(f"`/intra {t}`" for t in content.topics)
+        )
     parts.append("Tapez `/intra aide` pour voir tout ce que je sais faire.")
     return cap(french("\n\n".join(parts)))

@@ -54,19 +54,19 @@ def test_certification_overview_lists_its_sections_as_subcommands(content: Conte
     reply = text("certification", content)
     assert "Concevoir un service numérique public" in reply
     assert "RS6247" in reply
-    assert "`/intra certification deux-sessions` : Deux sessions par an" in flat(reply)
-    assert "`/intra certification oral-evaluation`" in reply
+    assert "`/intra certification sessions` : Deux sessions par an" in flat(reply)
+    assert "`/intra certification oral`" in reply
     assert "Pitch" not in reply  # the sections are named, not dumped
     assert len(reply) < 2000
 
 
 def test_certification_sections_by_subcommand(content: Content) -> None:
-    sessions = flat(text("certification deux-sessions", content))
+    sessions = flat(text("certification sessions", content))
     assert "mai" in sessions and "décembre" in sessions
-    skills = text("/intra certification competences-evaluees", content)
+    skills = text("/intra certification competences", content)
     for skill in ("Pitch", "Prototypage", "Déploiement", "Financement", "cohésion d'équipe"):
         assert skill in skills
-    assert "financée par beta.gouv.fr" in text("certification combien-coute", content)
+    assert "financée par beta.gouv.fr" in text("certification cout", content)
 
 
 def test_channels_names_both_channels(content: Content) -> None:
