@@ -162,7 +162,12 @@ def _check(args: argparse.Namespace) -> int:
     if args.config is not None:
         load_settings(args.config)
     topics = len(content.topics)
-    print(f"Contenu valide : {topics} sujets dans {content.directory}.")
+    units = len(content.retriever.units)
+    groups = len(content.synonyms.groups)
+    print(
+        f"Contenu valide : {topics} sujets, {units} unités de réponse, "
+        f"{groups} groupes de synonymes, dans {content.directory}."
+    )
     return EXIT_OK
 
 

@@ -294,18 +294,19 @@ class Messages(Strict):
     welcome: Welcome
 
 
+def _single_word(word: str) -> str:
+    if len(word.split()) != 1:
+        raise ValueError(
+            f"« {word} » : un synonyme est un seul mot — "
+            "ajoutez plutôt l'expression dans les « questions » d'une section"
+        )
+    return word
+
+
+SynonymWord = Annotated[str, Field(min_length=1), AfterValidator(_single_word)]
+
+
 class Synonyms(Strict):
     """`content/synonymes.yaml`: groups of words that mean the same for the search."""
 
-    groups: list[Annotated[list[Text], Field(min_length=2)]] = []
-
-    @model_validator(mode="after")
-    def _single_words(self) -> Synonyms:
-        for group in self.groups:
-            for word in group:
-                if len(word.split()) != 1:
-                    raise ValueError(
-                        f"« {word} » : un synonyme est un seul mot — "
-                        "ajoutez plutôt l'expression dans les « questions » d'une section"
-                    )
-        return self
+    groups: list[Annotated[list[SynonymWord], Field(min_length=2)]] = []

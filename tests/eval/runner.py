@@ -70,7 +70,7 @@ def _judge(entry: dict[str, Any], reply: str, within: int) -> Outcome:
     head = normalise(reply)[:within]
     honest = NO_ANSWER_MARK in normalise(reply)[:200]
     if entry.get("out_of_scope"):
-        return Outcome(entry["q"], honest, reply, () if honest else ("(réponse honnête)",), True)
+        return Outcome(entry["q"], honest, reply, () if honest else ("(the honest answer)",), True)
     missing = tuple(
         "|".join(options)
         for element in entry["expect"]
@@ -92,15 +92,15 @@ def report(outcomes: list[Outcome], *, verbose: bool = False) -> str:
     for outcome in outcomes:
         if not outcome.passed or verbose:
             mark = "ok  " if outcome.passed else "FAIL"
-            lines.append(f"{mark} {outcome.question!r}  manque : {', '.join(outcome.missing)}")
+            lines.append(f"{mark} {outcome.question!r}  missing: {', '.join(outcome.missing)}")
             if not outcome.passed:
                 first = " ".join(outcome.reply.split())[:160]
                 lines.append(f"       → {first}")
     in_scope = [o for o in outcomes if not o.out_of_scope]
     out = [o for o in outcomes if o.out_of_scope]
     lines.append(
-        f"score : {score(outcomes):.1%} ({sum(o.passed for o in outcomes)}/{len(outcomes)}) — "
-        f"dans le périmètre {score(in_scope):.1%} ({len(in_scope)}), "
-        f"hors périmètre {score(out):.1%} ({len(out)}) ; seuil {PASS_MARK:.0%}"
+        f"score: {score(outcomes):.1%} ({sum(o.passed for o in outcomes)}/{len(outcomes)}) — "
+        f"in scope {score(in_scope):.1%} ({len(in_scope)}), "
+        f"out of scope {score(out):.1%} ({len(out)}); pass mark {PASS_MARK:.0%}"
     )
     return "\n".join(lines)
