@@ -214,15 +214,25 @@ STOP_WORDS = frozenset(
 _STEMMER = Stemmer.Stemmer("french")
 
 
-def words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
+def words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> tuple[str, ...]:
     """The folded words of the first `limit` characters, elisions removed."""
-    folded = fold(text[:limit])
-    return _WORD.findall(_ELISION.sub(" ", folded))
+    return _words(text[:limit])
 
 
-def content_words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
+def content_words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> tuple[str, ...]:
     """`words` without stop words and one-letter words."""
-    return [w for w in words(text, limit) if len(w) > 1 and w not in STOP_WORDS]
+    return _content_words(text[:limit])
+
+
+# A question is analysed several times on its way (command? topic? search?): once is enough.
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(_ELISION.sub(" ", fold(text))))
+
+
+@lru_cache(maxsize=4096)
+def _content_words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in _words(text) if len(w) > 1 and w not in STOP_WORDS)
 
 
 @lru_cache(maxsize=8192)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.analysis import MAX_QUESTION_CHARS, content_words
+from bot.analysis import MAX_QUESTION_CHARS, content_words, words
 from bot.chat import Reply
 from bot.content import Content
 from bot.render import cap, topic_markdown
@@ -19,7 +19,7 @@ from bot.replies import no_answer, overview, unit_reply
 from bot.resources_filter import resources_reply
 from bot.retrieval import Ranked, Result
 from bot.suggestions import did_you_mean, suggestions
-from bot.text import fold, inline, words
+from bot.text import fold, inline
 from bot.typography import french
 
 # Commands that are not content topics, with the words people use for them.
@@ -132,7 +132,7 @@ def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answe
 
 
 def _free_text(text: str, content: Content) -> Answer:
-    close = suggestions(_split(text)[0], content, COMMAND_ALIASES) if len(words(text)) == 1 else []
+    close = _close_names(_split(text)[0], content) if len(words(text)) == 1 else []
     if close and close[0] in content.topics:
         # One mistyped word close to a topic's name (« refrents »): that topic, said so.
         shown = _overview(close[0], content)
@@ -157,6 +157,12 @@ def _free_text(text: str, content: Content) -> Answer:
         answered=False,
         question=True,
     )
+
+
+@lru_cache(maxsize=1024)
+def _close_names(command: str, content: Content) -> list[str]:
+    """The names closest to a mistyped word (difflib is slow: a typo is often repeated)."""
+    return suggestions(command, content, COMMAND_ALIASES)
 
 
 def _overview(topic_id: str, content: Content) -> Answer:
@@ -264,7 +270,7 @@ def _topic_named_in(text: str, content: Content) -> str | None:
     folded = words(text)
     if not folded or len(folded) > MAX_WORDS_FOR_TOPIC:
         return None
-    specific = [w for w in folded if w not in GENERIC_WORDS]
+    specific = tuple(w for w in folded if w not in GENERIC_WORDS)
     named, rest = _names(specific, content)
     if not named:
         named, rest = _names(folded, content)
@@ -273,7 +279,7 @@ def _topic_named_in(text: str, content: Content) -> str | None:
     return named.pop()
 
 
-def _names(folded: list[str], content: Content) -> tuple[set[str], list[str]]:
+def _names(folded: tuple[str, ...], content: Content) -> tuple[set[str], list[str]]:
     """The topics `folded` names, and its words that name none."""
     single, multi = _alias_lookup(content)
     named = {single[word] for word in folded if word in single}

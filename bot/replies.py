@@ -10,9 +10,10 @@ from bot.content import Content
 from bot.render import cap, extras
 from bot.retrieval import Ranked
 from bot.text import inline
-from bot.typography import french
+from bot.typography import NBSP, french
 from bot.units import OVERVIEW, section_id
 
+SEE_ALSO = french("**Voir aussi** :\n")
 MAX_SEE_ALSO = 2
 SEE_ALSO_SHARE = 0.35  # a « Voir aussi » line must score at least this share of the best
 
@@ -31,12 +32,18 @@ def unit_reply(content: Content, ranked: Sequence[Ranked]) -> str:
         if unit.command in seen:
             continue
         seen.add(unit.command)
-        title = content.topics[unit.topic_id].title if unit.kind == OVERVIEW else unit.title
-        also.append(f"- {title} : `{unit.command}`")
+        also.append(_see_also_line(content, unit.id))
     if also:
-        lines.append(french("**Voir aussi** :\n" + "\n".join(also)))
-    lines.append(f"Plus : `/intra {best.topic_id}`")
+        lines.append(SEE_ALSO + "\n".join(also))
+    lines.append(f"Plus{NBSP}: `/intra {best.topic_id}`")
     return cap("\n\n".join(lines))
+
+
+@lru_cache(maxsize=1024)
+def _see_also_line(content: Content, unit_id: str) -> str:
+    unit = content.retriever.by_id[unit_id]
+    title = content.topics[unit.topic_id].title if unit.kind == OVERVIEW else unit.title
+    return french(f"- {title} : `{unit.command}`")
 
 
 @lru_cache(maxsize=1024)
@@ -67,12 +74,15 @@ def overview(content: Content, topic_id: str) -> str:
 
 def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
     """Say plainly there is no answer, who can help, and the nearest topics."""
+    first = french(content.messages.no_answer.replace("{texte}", inline(text)))
+    return cap(f"{first}\n\n{_no_answer_rest(content, tuple(near))}")
+
+
+@lru_cache(maxsize=256)
+def _no_answer_rest(content: Content, near: tuple[str, ...]) -> str:
+    """Everything after the first line: the same for every question with the same topics."""
     people = ", ".join(f"{person.name} ({person.email})" for person in content.referents.referents)
-    messages = content.messages
-    parts = [
-        messages.no_answer.replace("{texte}", inline(text)),
-        messages.no_answer_help.replace("{referents}", people),
-    ]
+    parts = [content.messages.no_answer_help.replace("{referents}", people)]
     if near:
         parts.append("Sujets proches : " + " · ".join(f"`/intra {t}`" for t in near))
     else:
@@ -80,4 +90,4 @@ def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
             "Les sujets que je connais : " + " · ".join(f"`/intra {t}`" for t in content.topics)
         )
     parts.append("Tapez `/intra aide` pour voir tout ce que je sais faire.")
-    return cap(french("\n\n".join(parts)))
+    return french("\n\n".join(parts))

@@ -17,6 +17,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 
 from bot.analysis import Analyzer
 from bot.units import ITEM, Unit
@@ -76,7 +78,7 @@ class Retriever:
             term: math.log(1 + (total - df + 0.5) / (df + 0.5)) for term, df in frequency.items()
         }
         self.rarest = max(self.idf.values(), default=1.0)
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
         for number, unit_fields in enumerate(fields):
             pseudo: dict[str, float] = defaultdict(float)
             for name, terms in unit_fields.items():
@@ -84,7 +86,7 @@ class Retriever:
                 for term, count in Counter(terms).items():
                     pseudo[term] += WEIGHTS[name] * count / norm
             for term, tf in pseudo.items():
-                postings[term].append((number, self.idf[term] * tf * (K1 + 1) / (tf + K1)))
+                postings[term][number] = self.idf[term] * tf * (K1 + 1) / (tf + K1)
         self.postings = dict(postings)
         self.deletions: dict[str, set[str]] = defaultdict(set)
         for term in self.postings:
@@ -104,46 +106,59 @@ class Retriever:
         }
 
     def search(self, text: str, *, limit: int = 5, topic: str | None = None) -> Result:
-        pairs = list(dict.fromkeys(self.analyzer.pairs(text)))
+        pairs = tuple(dict.fromkeys(self.analyzer.pairs(text)))
         scores: dict[int, float] = defaultdict(float)
-        matched: dict[int, dict[str, Match]] = defaultdict(dict)
+        expansions: list[tuple[str, str, float]] = []
         wanted = 0.0
         for typed, term in dict(pairs).items():
             found = self._lookup(term)
             # What the question asks for: a word the content lacks counts as a rare one.
-            wanted += max((self.idf[k] for k, _ in found), default=self.rarest)
+            wanted += max((self.idf[known] for known, _ in found), default=self.rarest)
             for known, factor in found:
-                weight = self.idf[known] * factor
-                for number, contribution in self.postings[known]:
+                expansions.append((typed, known, factor))
+                for number, contribution in self.postings[known].items():
                     scores[number] += contribution * factor
-                    previous = matched[number].get(typed)
-                    if previous is None or previous.weight < weight:
-                        matched[number][typed] = Match(typed, known, weight)
-        ranked = sorted(
-            (
-                Ranked(self.units[n], s, tuple(matched[n].values()))
-                for n, s in scores.items()
-                if topic is None or self.units[n].topic_id == topic
-            ),
-            key=lambda r: (-r.score, r.unit.id),
-        )[:limit]
+        candidates = (
+            scores.items()
+            if topic is None
+            else [(n, s) for n, s in scores.items() if self.units[n].topic_id == topic]
+        )
+        # Matched words are worked out for the few units returned, not for every candidate.
+        best = sorted(candidates, key=itemgetter(1), reverse=True)[:limit]
+        ranked = tuple(
+            Ranked(self.units[n], score, self._matches(n, expansions)) for n, score in best
+        )
         coverage = 0.0
         if ranked and wanted:
             coverage = min(1.0, sum(m.weight for m in ranked[0].matches) / wanted)
-        return Result(tuple(ranked), coverage, tuple(pairs))
+        return Result(ranked, coverage, pairs)
 
-    def _lookup(self, term: str) -> list[tuple[str, float]]:
+    def _matches(self, number: int, expansions: list[tuple[str, str, float]]) -> tuple[Match, ...]:
+        """The question's words found in unit `number`, each with its best weight."""
+        found: dict[str, Match] = {}
+        for typed, known, factor in expansions:
+            if number in self.postings[known]:
+                weight = self.idf[known] * factor
+                if typed not in found or found[typed].weight < weight:
+                    found[typed] = Match(typed, known, weight)
+        return tuple(found.values())
+
+    def _lookup(self, term: str) -> tuple[tuple[str, float], ...]:
         """`term` if the content has it, else the content's terms one typo away."""
         if term in self.postings:
-            return [(term, 1.0)]
+            return ((term, 1.0),)
+        return self._near(term)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (one retriever per content load; bounded)
+    def _near(self, term: str) -> tuple[tuple[str, float], ...]:
         if not MIN_TYPO_LENGTH <= len(term) <= MAX_TYPO_LENGTH:
-            return []
+            return ()
         close = set(self.deletions.get(term, ()))  # a letter missing from what was typed
         for variant in _deletions(term):
             if variant in self.postings:  # a letter too many
                 close.add(variant)
             close.update(self.deletions.get(variant, ()))  # a letter swapped or replaced
-        return [(known, TYPO_FACTOR) for known in sorted(close)]
+        return tuple((known, TYPO_FACTOR) for known in sorted(close))
 
 
 def _deletions(term: str) -> Iterable[str]:
