@@ -17,7 +17,6 @@ from bot.console import render, run_console
 from bot.content import DEFAULT_CONTENT_DIR, Content, ContentSource, load_content
 from bot.content_errors import ContentError
 from bot.conversation import Conversation
-from bot.unanswered_report import unanswered_report
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -181,6 +180,7 @@ def _date(text: str) -> dt.date:
 def _unanswered(args: argparse.Namespace) -> int:
     from bot.question_log import QuestionLog
     from bot.store import Store, StoreError
+    from bot.unanswered_report import unanswered_report
 
     settings = load_settings(args.config)
     since = (
