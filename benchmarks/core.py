@@ -118,8 +118,8 @@ def main() -> None:
         rates.append(rate)
         cpu_rates.append(cpu_rate)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"cold `intra-bot ask \"…\"`, wall: {spread(colds, 1000, 'ms')}")
-    print(f"cold `intra-bot ask \"…\"`, CPU:  {spread(cold_cpus, 1000, 'ms')}")
+    print(f'cold `intra-bot ask "…"`, wall: {spread(colds, 1000, "ms")}')
+    print(f'cold `intra-bot ask "…"`, CPU:  {spread(cold_cpus, 1000, "ms")}')
     print(f"index build (units -> BM25):     {spread(builds, 1000, 'ms', 1)}")
     print(f"whole content load (YAML+index): {spread(loads, 1000, 'ms', 1)}")
     print(f"answer(), {len(QUERIES)} typical questions, wall: {spread(rates, 1, 'answers/s')}")

@@ -8,13 +8,13 @@ threshold, with an honest « je n'ai pas de réponse » that names who can help.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.analysis import MAX_QUESTION_CHARS, content_words, words
 from bot.chat import Reply
 from bot.content import Content
-from bot.render import cap, topic_markdown
+from bot.render import cap
 from bot.replies import no_answer, overview, unit_reply
 from bot.resources_filter import resources_reply
 from bot.retrieval import Ranked, Result
@@ -43,6 +43,9 @@ COMMAND_HELP = {
 MAX_WORDS_FOR_TOPIC = 8
 # Words that name the community itself: they never make a question more precise.
 GENERIC_WORDS = frozenset({"intra", "intras", "beta", "gouv", "fr", "betagouv", "communaute"})
+TOO_LONG = french(
+    f"_Votre message est long : je n'en ai lu que les {MAX_QUESTION_CHARS} premiers caractères._"
+)
 # Below these, the best unit is not trusted: the reply says so instead of guessing.
 # Coverage: the share of the question's (idf-weighted) words the best unit contains.
 MIN_SCORE = 2.0
@@ -67,8 +70,19 @@ def answer(text: str, content: Content) -> Reply:
 
 
 def respond(text: str, content: Content) -> Answer:
-    """`answer`, with what the reply was about."""
-    text = text[:MAX_QUESTION_CHARS]
+    """`answer`, with what the reply was about.
+
+    Only the first `MAX_QUESTION_CHARS` characters are read, so that a long paste costs
+    what a short question does; the reply then says so.
+    """
+    if len(text) <= MAX_QUESTION_CHARS:
+        return _respond(text, content)
+    outcome = _respond(text[:MAX_QUESTION_CHARS], content)
+    reply = replace(outcome.reply, text=cap(f"{TOO_LONG}\n\n{outcome.reply.text}"))
+    return replace(outcome, reply=reply)
+
+
+def _respond(text: str, content: Content) -> Answer:
     command, rest = _split(text)
     if not command:
         return Answer(help_reply(content))
@@ -108,12 +122,6 @@ def _help_reply(content: Content) -> Reply:
         lines.append(f"- `/intra {usage}` : {description}")
     lines.extend(["", content.messages.help_footer])
     return Reply(cap(french("\n".join(lines))))
-
-
-@lru_cache(maxsize=256)
-def topic_reply(content: Content, topic_id: str) -> Reply:
-    """The whole topic, every section (what a bare topic gave before the overview)."""
-    return Reply(french(topic_markdown(content.topics[topic_id])))
 
 
 def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answer:

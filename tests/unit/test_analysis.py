@@ -24,8 +24,8 @@ def test_typed_and_written_forms_meet_on_one_term(typed: str, written: str) -> N
 
 
 def test_elisions_and_stop_words_are_dropped() -> None:
-    assert content_words("qu'est-ce que l'oral d'évaluation ?") == ["oral", "evaluation"]
-    assert content_words("jusqu'où s'inscrire") == ["inscrire"]
+    assert content_words("qu'est-ce que l'oral d'évaluation ?") == ("oral", "evaluation")
+    assert content_words("jusqu'où s'inscrire") == ("inscrire",)
 
 
 def test_synonym_groups_map_onto_their_first_word() -> None:

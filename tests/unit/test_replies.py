@@ -81,3 +81,10 @@ def test_an_answer_says_what_it_was_about(content: Content) -> None:
     assert outcome.topic_id == "certification"
     assert outcome.unit_id == "certification/cout"
     assert not respond("aide", content).question
+
+
+def test_a_long_paste_is_read_up_to_the_cap_and_the_reply_says_so(content: Content) -> None:
+    question = "combien de temps dure l'oral de certification ? " + "bla " * 5000
+    reply = flat(respond(question, content).reply.text)
+    assert reply.startswith("_Votre message est long : je n'en ai lu que les 400 premiers")
+    assert "1 h à 1 h 30" in reply
