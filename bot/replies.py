@@ -15,7 +15,7 @@ from bot.units import OVERVIEW, section_id
 
 SEE_ALSO = french("**Voir aussi** :\n")
 MAX_SEE_ALSO = 2
-SEE_ALSO_SHARE = 0.35  # a « Voir aussi » line must score at least this share of the best
+SEE_ALSO_SHARE = 0.5  # a « Voir aussi » line must score at least half the best
 
 
 def unit_reply(content: Content, ranked: Sequence[Ranked]) -> str:
@@ -24,15 +24,17 @@ def unit_reply(content: Content, ranked: Sequence[Ranked]) -> str:
         return overview(content, best.topic_id)
     lines = [_unit_body(content, best.id)]
     seen = {best.command, f"/intra {best.topic_id}"}
+    close = [r for r in ranked[1:] if r.score >= SEE_ALSO_SHARE * ranked[0].score]
+    # The same topic first: what sits next to the answer is more often what comes next.
+    close.sort(key=lambda r: r.unit.topic_id != best.topic_id)
     also: list[str] = []
-    for other in ranked[1:]:
-        unit = other.unit
-        if len(also) == MAX_SEE_ALSO or other.score < SEE_ALSO_SHARE * ranked[0].score:
+    for other in close:
+        if len(also) == MAX_SEE_ALSO:
             break
-        if unit.command in seen:
+        if other.unit.command in seen:
             continue
-        seen.add(unit.command)
-        also.append(_see_also_line(content, unit.id))
+        seen.add(other.unit.command)
+        also.append(_see_also_line(content, other.unit.id))
     if also:
         lines.append(SEE_ALSO + "\n".join(also))
     lines.append(f"Plus{NBSP}: `/intra {best.topic_id}`")

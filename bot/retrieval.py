@@ -71,13 +71,19 @@ class Retriever:
             for name in WEIGHTS
         }
         frequency: Counter[str] = Counter(
-            term for f in fields for term in {t for terms in f.values() for t in terms}
+            term
+            for unit, f in zip(units, fields, strict=True)
+            for term in {t for terms in [*f.values(), *self._paraphrases(unit)] for t in terms}
         )
         total = len(units)
         self.idf = {
             term: math.log(1 + (total - df + 0.5) / (df + 0.5)) for term, df in frequency.items()
         }
         self.rarest = max(self.idf.values(), default=1.0)
+        paraphrases = [self._paraphrases(unit) for unit in units]
+        one_question = max(
+            1.0, sum(len(q) for p in paraphrases for q in p) / max(1, sum(map(len, paraphrases)))
+        )
         postings: dict[str, dict[int, float]] = defaultdict(dict)
         for number, unit_fields in enumerate(fields):
             pseudo: dict[str, float] = defaultdict(float)
@@ -85,6 +91,16 @@ class Retriever:
                 norm = 1 - B + B * len(terms) / average[name]
                 for term, count in Counter(terms).items():
                     pseudo[term] += WEIGHTS[name] * count / norm
+            # Each paraphrase is a whole question on its own: a unit with many of them is
+            # not less about each, so a term counts in its best paraphrase, normalised by
+            # that paraphrase's length.
+            best: dict[str, float] = {}
+            for question in paraphrases[number]:
+                norm = 1 - B + B * len(question) / one_question
+                for term, count in Counter(question).items():
+                    best[term] = max(best.get(term, 0.0), count / norm)
+            for term, tf in best.items():
+                pseudo[term] += WEIGHTS["questions"] * tf
             for term, tf in pseudo.items():
                 postings[term][number] = self.idf[term] * tf * (K1 + 1) / (tf + K1)
         self.postings = dict(postings)
@@ -94,11 +110,14 @@ class Retriever:
                 for variant in _deletions(term):
                     self.deletions[variant].add(term)
 
+    def _paraphrases(self, unit: Unit) -> list[list[str]]:
+        return [self.analyzer.content_terms(question) for question in unit.questions]
+
     def _fields(self, unit: Unit) -> dict[str, list[str]]:
         terms = self.analyzer.content_terms
         return {
             # An item's title is its section's: it is context, not what the item says.
-            "questions": [t for q in unit.questions for t in terms(q)],
+            "questions": [],  # scored one paraphrase at a time (see `_paraphrases`)
             "title": [] if unit.kind == ITEM else terms(unit.title),
             "keywords": [t for k in unit.keywords for t in terms(k)],
             "text": terms(unit.text),
