@@ -28,13 +28,20 @@ class Conversation:
 
     async def respond(self, message: Message) -> Reply:
         content = self.content.current
-        handler = self._commands.get(resolve(message.text, content))
+        target = resolve(message.text, content)
+        handler = self._commands.get(target)
         if handler is not None:
-            return await handler(message, _rest(message.text))
+            reply = await handler(message, _rest(message.text))
+            if target in content.topics:  # a topic with its own service: still a question
+                await self._record(message.text, Answer(reply, target, target, question=True))
+            return reply
         outcome = respond(message.text, content)
-        if outcome.question and self.recorder is not None:
-            await self.recorder(message.text, outcome)
+        await self._record(message.text, outcome)
         return outcome.reply
+
+    async def _record(self, text: str, outcome: Answer) -> None:
+        if outcome.question and self.recorder is not None:
+            await self.recorder(text, outcome)
 
 
 def _rest(text: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.answers import respond
-from bot.chat import Message, User
+from bot.chat import Message, Reply, User
 from bot.content import Content, ContentSource
 from bot.conversation import Conversation
 from bot.invitation_records import InvitationRecords
@@ -72,12 +72,17 @@ async def test_the_conversation_records_questions_not_commands(
     log: QuestionLog, content: Content
 ) -> None:
     conversation = Conversation(ContentSource.of(content), log.recorder(lambda: NOW))
+
+    async def club_service(_message: Message, _rest: str) -> Reply:
+        return Reply("le prochain club")
+
+    conversation.register("club", club_service)
     user = User(id="u1", username="alice")
-    for text in ("aide", "certification", "recette de la tarte aux pommes"):
+    for text in ("aide", "certification", "recette de la tarte aux pommes", "club"):
         await conversation.respond(Message(text=text, user=user, channel_id="c"))
     figures = log.figures(NOW - dt.timedelta(days=1), NOW + dt.timedelta(seconds=1))
-    assert figures.questions == 2 and figures.unanswered == 1
-    assert figures.per_topic == (("certification", 1),)
+    assert figures.questions == 3 and figures.unanswered == 1
+    assert figures.per_topic == (("certification", 1), ("club", 1))
 
 
 async def test_stats_are_for_referents_only_and_count_the_period(
