@@ -202,6 +202,7 @@ def _meaningful(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def _split(text: str) -> tuple[str, str]:
     text = text.strip()
     if fold(text).startswith("/intra"):
@@ -269,6 +270,7 @@ _COMMANDS: dict[str, Handler] = {
 }
 
 
+@lru_cache(maxsize=4096)  # asked by `resolve` and by `answer` for the same text
 def _topic_named_in(text: str, content: Content) -> str | None:
     """The one topic a short question names and nothing else (« qui sont les référents ? »).
 

@@ -8,7 +8,7 @@ from bot.content import Content
 
 def explain(text: str, content: Content, *, limit: int = 8) -> str:
     """The question's terms, the ranked units with their scores and matched words, the verdict."""
-    result = content.retriever.search(text, limit=limit)
+    result = content.retriever.search(text, limit=limit, explain=True)
     lines = ["Mots de la question (tel que tapé → terme cherché) :"]
     known = content.retriever.postings
     for typed, term in result.terms:

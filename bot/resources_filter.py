@@ -15,7 +15,7 @@ from bot.typography import french
 def resources_reply(rest: str, content: Content) -> Reply:
     analyzer = content.retriever.analyzer
     wanted = set(analyzer.terms(rest))
-    chosen = [resource for resource, terms in _resource_terms(content) if wanted & terms]
+    chosen = tuple(n for n, (_, terms) in enumerate(_resource_terms(content)) if wanted & terms)
     if not chosen:
         return Reply(
             french(
@@ -24,8 +24,15 @@ def resources_reply(rest: str, content: Content) -> Reply:
                 f"ou `/intra chercher {inline(rest, limit=40)}` pour chercher partout."
             )
         )
-    title = f"### Ressources : « {inline(rest)} »"
-    return Reply(cap(french(f"{title}\n\n{resources_markdown(chosen)}")))
+    title = french(f"### Ressources : « {inline(rest)} »")
+    return Reply(cap(f"{title}\n\n{_typeset(content, chosen)}"))
+
+
+@lru_cache(maxsize=256)
+def _typeset(content: Content, chosen: tuple[int, ...]) -> str:
+    """The chosen resources (by position), typeset once per choice."""
+    resources = content.resources.resources
+    return french(resources_markdown([resources[n] for n in chosen]))
 
 
 @lru_cache(maxsize=16)

@@ -124,7 +124,14 @@ class Retriever:
             "context": terms(unit.context),
         }
 
-    def search(self, text: str, *, limit: int = 5, topic: str | None = None) -> Result:
+    def search(
+        self, text: str, *, limit: int = 5, topic: str | None = None, explain: bool = False
+    ) -> Result:
+        """The best units for `text`, best first.
+
+        The matched words are worked out for the best unit (its coverage decides whether
+        to answer), and for every unit returned only when `explain` asks for them.
+        """
         pairs = tuple(dict.fromkeys(self.analyzer.pairs(text)))
         scores: dict[int, float] = defaultdict(float)
         expansions: list[tuple[str, str, float]] = []
@@ -142,10 +149,10 @@ class Retriever:
             if topic is None
             else [(n, s) for n, s in scores.items() if self.units[n].topic_id == topic]
         )
-        # Matched words are worked out for the few units returned, not for every candidate.
         best = sorted(candidates, key=itemgetter(1), reverse=True)[:limit]
         ranked = tuple(
-            Ranked(self.units[n], score, self._matches(n, expansions)) for n, score in best
+            Ranked(self.units[n], score, self._matches(n, expansions) if explain or not i else ())
+            for i, (n, score) in enumerate(best)
         )
         coverage = 0.0
         if ranked and wanted:
