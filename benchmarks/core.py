@@ -94,6 +94,32 @@ def throughput(seconds: float = 1.0) -> tuple[float, float]:
     return count / (time.perf_counter() - start), count / (time.process_time() - cpu)
 
 
+def throughput_uncached(seconds: float = 1.0) -> float:
+    """Answers per CPU second when no question was seen before: the caches keyed on a
+    question's text (its words, its split, its topic, its typos) are emptied before each."""
+    from bot import analysis, answers
+    from bot.retrieval import Retriever as R
+
+    caches = [
+        analysis._words,
+        analysis._content_words,
+        answers._split,
+        answers._topic_named_in,
+        answers._close_names,
+        R._near,
+    ]
+    content = load_content()
+    count = 0
+    start, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - start < seconds:
+        for query in QUERIES:
+            for cache in caches:
+                cache.cache_clear()
+            answer(query, content)
+        count += len(QUERIES)
+    return count / (time.process_time() - cpu)
+
+
 def spread(values: list[float], scale: float, unit: str, digits: int = 0) -> str:
     median = statistics.median(values) * scale
     return (
@@ -107,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    colds, cold_cpus, builds, loads, rates, cpu_rates = [], [], [], [], [], []
+    colds, cold_cpus, builds, loads, rates, cpu_rates, fresh = [], [], [], [], [], [], []
     for _ in range(rounds):  # alternate: each round measures everything once
         wall, cpu = cold_ask()
         colds.append(wall)
@@ -117,6 +143,7 @@ def main() -> None:
         rate, cpu_rate = throughput()
         rates.append(rate)
         cpu_rates.append(cpu_rate)
+        fresh.append(throughput_uncached())
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f'cold `intra-bot ask "…"`, wall: {spread(colds, 1000, "ms")}')
     print(f'cold `intra-bot ask "…"`, CPU:  {spread(cold_cpus, 1000, "ms")}')
@@ -124,6 +151,7 @@ def main() -> None:
     print(f"whole content load (YAML+index): {spread(loads, 1000, 'ms', 1)}")
     print(f"answer(), {len(QUERIES)} typical questions, wall: {spread(rates, 1, 'answers/s')}")
     print(f"answer(), {len(QUERIES)} typical questions, CPU:  {spread(cpu_rates, 1, 'answers/s')}")
+    print(f"answer(), never-seen questions, CPU:    {spread(fresh, 1, 'answers/s')}")
     print(f"peak RSS of the CLI process: {peak_kib / 1024:.1f} MiB")
     print(
         f"ratio to targets: cold ask {statistics.median(colds):.2f} of 1 s, "

@@ -22,8 +22,10 @@ def suggestions(
     for gram in typed:
         for name in by_bigram.get(gram, ()):
             shared[name] = shared.get(name, 0) + 1
-    likely = [name for name, n in shared.items() if 4 * n >= len(typed) + sizes[name]]
-    close = difflib.get_close_matches(command, likely, n=3, cutoff=0.6)
+    # Dice coefficient of the bigrams >= 0.5; only the five most alike go to difflib.
+    dice = {name: 2 * n / (len(typed) + sizes[name]) for name, n in shared.items()}
+    likely = sorted((name for name, d in dice.items() if d >= 0.5), key=lambda n: -dice[n])
+    close = difflib.get_close_matches(command, likely[:5], n=3, cutoff=0.6)
     return _unique(owners[name] for name in close)
 
 
