@@ -107,6 +107,7 @@ def throughput_uncached(seconds: float = 1.0) -> float:
         answers._topic_named_in,
         answers._close_names,
         R._near,
+        R._expand,
     ]
     content = load_content()
     count = 0

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from bot.analysis import MAX_QUESTION_CHARS, content_words, words
+from bot.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
 from bot.chat import Reply
 from bot.content import Content
 from bot.render import cap
@@ -197,8 +197,13 @@ def _confident(result: Result) -> bool:
 
 def _meaningful(text: str) -> bool:
     """Does `text` say more than stop words and the community's name? (« 8 » does.)"""
-    return any(word.isdigit() for word in words(text)) or any(
-        word not in GENERIC_WORDS for word in content_words(text)
+    return _meaningful_words(words(text))
+
+
+def _meaningful_words(folded: Sequence[str]) -> bool:
+    return any(
+        word.isdigit() or (len(word) > 1 and word not in STOP_WORDS and word not in GENERIC_WORDS)
+        for word in folded
     )
 
 
@@ -284,7 +289,7 @@ def _topic_named_in(text: str, content: Content) -> str | None:
     named, rest = _names(specific, content)
     if not named:
         named, rest = _names(folded, content)
-    if len(named) != 1 or _meaningful(" ".join(rest)):
+    if len(named) != 1 or _meaningful_words(rest):
         return None
     return named.pop()
 

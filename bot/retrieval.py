@@ -136,14 +136,18 @@ class Retriever:
         scores: dict[int, float] = defaultdict(float)
         expansions: list[tuple[str, str, float]] = []
         wanted = 0.0
+        postings = self.postings
         for typed, term in dict(pairs).items():
-            found = self._lookup(term)
-            # What the question asks for: a word the content lacks counts as a rare one.
-            wanted += max((self.idf[known] for known, _ in found), default=self.rarest)
+            found, weight = self._expand(term)
+            wanted += weight
             for known, factor in found:
                 expansions.append((typed, known, factor))
-                for number, contribution in self.postings[known].items():
-                    scores[number] += contribution * factor
+                if factor == 1.0:
+                    for number, contribution in postings[known].items():
+                        scores[number] += contribution
+                else:
+                    for number, contribution in postings[known].items():
+                        scores[number] += contribution * factor
         candidates = (
             scores.items()
             if topic is None
@@ -168,6 +172,13 @@ class Retriever:
                 if typed not in found or found[typed].weight < weight:
                     found[typed] = Match(typed, known, weight)
         return tuple(found.values())
+
+    @lru_cache(maxsize=8192)  # noqa: B019 (one retriever per content load; bounded)
+    def _expand(self, term: str) -> tuple[tuple[tuple[str, float], ...], float]:
+        """The content's terms for `term` (itself, or typos), and what it weighs in a question:
+        a word the content lacks counts as its rarest word."""
+        found = self._lookup(term)
+        return found, max((self.idf[known] for known, _ in found), default=self.rarest)
 
     def _lookup(self, term: str) -> tuple[tuple[str, float], ...]:
         """`term` if the content has it, else the content's terms one typo away."""
