@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type hints
+import Stemmer  # PyStemmer: the Snowball stemmers in C (no type hints: see pyproject)
 
 from bot.text import fold
 

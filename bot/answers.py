@@ -136,7 +136,14 @@ def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answe
     result = content.retriever.search(text)
     if _confident(result):
         return _unit_answer(result.ranked, content)
-    return _overview(topic_id, content)
+    # The topic's overview is a fallback, not an answer: recorded as unanswered for editors.
+    best = result.best
+    return replace(
+        _overview(topic_id, content),
+        unit_id=best.unit.id if best else "",
+        score=best.score if best else 0.0,
+        answered=False,
+    )
 
 
 def _free_text(text: str, content: Content) -> Answer:

@@ -88,3 +88,12 @@ def test_a_long_paste_is_read_up_to_the_cap_and_the_reply_says_so(content: Conte
     reply = flat(respond(question, content).reply.text)
     assert reply.startswith("_Votre message est long : je n'en ai lu que les 400 premiers")
     assert "1 h à 1 h 30" in reply
+
+
+def test_a_topic_with_a_question_it_cannot_answer_falls_back_to_its_overview(
+    content: Content,
+) -> None:
+    outcome = respond("certification zzqq wxwx", content)
+    assert outcome.reply.text.startswith("### La certification")
+    assert not outcome.answered  # recorded for the editors, though the overview is shown
+    assert outcome.topic_id == "certification"
