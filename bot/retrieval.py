@@ -24,10 +24,10 @@ from bot.analysis import Analyzer
 from bot.units import ITEM, Unit
 
 # Field weights: a paraphrase an editor wrote beats a title, which beats body text.
-WEIGHTS = {"questions": 3.0, "title": 2.0, "keywords": 1.0, "text": 1.0, "context": 0.4}
-K1, B = 1.2, 0.5
+WEIGHTS = {"questions": 4.0, "title": 3.0, "keywords": 1.0, "text": 1.0, "context": 0.4}
+K1, B = 1.2, 0.75
 TYPO_FACTOR = 0.8  # a term found through a typo counts a little less
-MIN_TYPO_LENGTH = 5
+MIN_TYPO_LENGTH = 7  # on stems: a guess on a short word (« demain » -> « demand ») misleads
 MAX_TYPO_LENGTH = 24
 
 
@@ -175,10 +175,11 @@ class Retriever:
 
     @lru_cache(maxsize=8192)  # noqa: B019 (one retriever per content load; bounded)
     def _expand(self, term: str) -> tuple[tuple[tuple[str, float], ...], float]:
-        """The content's terms for `term` (itself, or typos), and what it weighs in a question:
-        a word the content lacks counts as its rarest word."""
+        """The content's terms for `term` (itself, or typos), and what it weighs in a question."""
         found = self._lookup(term)
-        return found, max((self.idf[known] for known, _ in found), default=self.rarest)
+        # A word the content lacks weighs as its rarest word, even when a word one letter
+        # away is found: a guess must not make a question look well covered.
+        return found, self.idf[term] if term in self.idf else self.rarest
 
     def _lookup(self, term: str) -> tuple[tuple[str, float], ...]:
         """`term` if the content has it, else the content's terms one typo away."""
