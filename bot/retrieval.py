@@ -179,7 +179,7 @@ class Retriever:
         found = self._lookup(term)
         # A word the content lacks weighs as its rarest word, even when a word one letter
         # away is found: a guess must not make a question look well covered.
-        return found, self.idf[term] if term in self.idf else self.rarest
+        return found, self.idf.get(term, self.rarest)
 
     def _lookup(self, term: str) -> tuple[tuple[str, float], ...]:
         """`term` if the content has it, else the content's terms one typo away."""
