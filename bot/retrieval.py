@@ -1,7 +1,7 @@
-"""BM25 over the answerable units, with field weights and typo tolerance.
+"""BM25F over the answerable units, with field weights and typo tolerance.
 
-Why our own forty lines rather than a library: with ~150 short units, every
-(term, unit) score is query-independent and is computed once at load; a question
+Why our own small implementation rather than a library: with a hundred or so short units,
+every (term, unit) score is query-independent and is computed once at load; a question
 then costs one dictionary look-up per term. `bm25s` would bring numpy and scipy
 (hundreds of milliseconds of import for a cold `intra-bot ask`), `rank-bm25` is
 unmaintained and scores every document per query.
