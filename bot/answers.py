@@ -1,21 +1,26 @@
 """« /intra <texte> » -> Reply. Pure: no I/O, no clock, no platform.
 
-A slash command, a direct message and a mention all end here.
+A slash command, a direct message and a mention all end here. A question is
+answered from the one content unit that answers it best, or, below a confidence
+threshold, with an honest « je n'ai pas de réponse » that names who can help.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from bot.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
 from bot.chat import Reply
 from bot.content import Content
-from bot.content_models import Resource
-from bot.render import cap, resources_markdown, topic_markdown
-from bot.search import MAX_QUERY_CHARS, Hit
-from bot.text import Form, defuse, fold, inline, keywords, words
+from bot.render import cap
+from bot.replies import no_answer, overview, unit_reply
+from bot.resources_filter import resources_reply
+from bot.retrieval import Ranked, Result
+from bot.suggestions import did_you_mean, suggestions
+from bot.text import fold, inline
+from bot.typography import french
 
 # Commands that are not content topics, with the words people use for them.
 COMMAND_ALIASES: dict[str, tuple[str, ...]] = {
@@ -23,55 +28,85 @@ COMMAND_ALIASES: dict[str, tuple[str, ...]] = {
     "chercher": ("chercher", "cherche", "recherche", "rechercher", "search", "trouver"),
     "rejoindre": ("rejoindre", "acces", "invitation", "inviter", "adhesion"),
     "demandes": ("demandes", "demande"),
+    "stats": ("stats", "statistiques"),
 }
 COMMAND_HELP = {
     "chercher": ("chercher <mots>", "cherche dans tout le contenu"),
     "rejoindre": ("rejoindre [message]", "demander l'accès au canal privé ~domaine-intras-prive"),
     "demandes": ("demandes", "(référents) les demandes d'accès en attente"),
+    "stats": (
+        "stats [jours]",
+        "(référents) questions posées, restées sans réponse, demandes d'accès",
+    ),
 }
 # A question longer than this is a search, even if it names a topic.
 MAX_WORDS_FOR_TOPIC = 8
-# Only this much of a question is read (the rest is ignored, and the reply says so), so
-# that a long paste costs what a short question does.
-MAX_TEXT_CHARS = MAX_QUERY_CHARS
-TOO_LONG = (
-    "_Votre message est long : je n'en ai lu que les "
-    f"{MAX_TEXT_CHARS:,} premiers caractères._".replace(",", "\u202f")
+# Words that name the community itself: they never make a question more precise.
+GENERIC_WORDS = frozenset({"intra", "intras", "beta", "gouv", "fr", "betagouv", "communaute"})
+TOO_LONG = french(
+    f"_Votre message est long : je n'en ai lu que les {MAX_QUESTION_CHARS} premiers caractères._"
 )
+# Below these, the best unit is not trusted: the reply says so instead of guessing.
+# Coverage: the share of the question's (idf-weighted) words the best unit contains.
+MIN_SCORE = 2.0
+MIN_COVERAGE = 0.4
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply and what it was about, for the record of what the bot could not answer."""
+
+    reply: Reply
+    topic_id: str = ""  # the topic answered from ("" for a command or no answer)
+    unit_id: str = ""  # the best unit found, even when it was not good enough
+    score: float = 0.0
+    answered: bool = True
+    question: bool = False  # a question about the content (not « aide », « rejoindre »…)
 
 
 def answer(text: str, content: Content) -> Reply:
     """The reply to `/intra <text>` (or the same text in a DM or a mention)."""
-    if len(text) <= MAX_TEXT_CHARS:
-        return _answer(text, content)
-    reply = _answer(text[:MAX_TEXT_CHARS], content)
-    return replace(reply, text=cap(f"{TOO_LONG}\n\n{reply.text}"))
+    return respond(text, content).reply
 
 
-def _answer(text: str, content: Content) -> Reply:
+def respond(text: str, content: Content) -> Answer:
+    """`answer`, with what the reply was about.
+
+    Only the first `MAX_QUESTION_CHARS` characters are read, so that a long paste costs
+    what a short question does; the reply then says so.
+    """
+    if len(text) <= MAX_QUESTION_CHARS:
+        return _respond(text, content)
+    outcome = _respond(text[:MAX_QUESTION_CHARS], content)
+    reply = replace(outcome.reply, text=cap(f"{TOO_LONG}\n\n{outcome.reply.text}"))
+    return replace(outcome, reply=reply)
+
+
+def _respond(text: str, content: Content) -> Answer:
     command, rest = _split(text)
     if not command:
-        return help_reply(content)
-    handler = _handler(command, content)
-    if handler is not None:
-        return handler(rest, content)
-    topic_id = _topic_named_in(text, content)
+        return Answer(help_reply(content))
+    topic_id = content.aliases.get(command)
     if topic_id is not None:
-        return topic_reply(content, topic_id)
+        return _about_topic(text, rest, topic_id, content)
+    name = _command_of(command)
+    if name is not None:
+        return Answer(_COMMANDS[name](rest, content))
+    named = _topic_named_in(text, content)
+    if named is not None:
+        return _overview(named, content)
     return _free_text(text, content)
 
 
 def resolve(text: str, content: Content) -> str:
     """The topic id or command `answer` would dispatch `text` to ("" for a search)."""
-    command, _ = _split(text[:MAX_TEXT_CHARS])
+    command, rest = _split(text)
     if not command:
         return "aide"
     if command in content.aliases:
-        return content.aliases[command]
-    for name, words_for_it in COMMAND_ALIASES.items():
-        if command in words_for_it:
-            return name
-    return _topic_named_in(text[:MAX_TEXT_CHARS], content) or ""
+        # « /intra club » goes to the club's service; « forum mensuel horaires » is a question.
+        return "" if _meaningful(rest) else content.aliases[command]
+    return _command_of(command) or _topic_named_in(text, content) or ""
 
 
 def help_reply(content: Content) -> Reply:
@@ -86,14 +121,100 @@ def _help_reply(content: Content) -> Reply:
     for usage, description in COMMAND_HELP.values():
         lines.append(f"- `/intra {usage}` : {description}")
     lines.extend(["", content.messages.help_footer])
-    return Reply(cap("\n".join(lines)))
+    return Reply(cap(french("\n".join(lines))))
 
 
-@lru_cache(maxsize=256)
-def topic_reply(content: Content, topic_id: str) -> Reply:
-    return Reply(topic_markdown(content.topics[topic_id]))
+def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answer:
+    """`/intra <sujet>`, `/intra <sujet> <section>` or `/intra <sujet> <question>`."""
+    if not _meaningful(rest):
+        return _overview(topic_id, content)
+    section = content.retriever.by_id.get(f"{topic_id}/{'-'.join(content_words(rest))}")
+    if section is not None:
+        return _unit_answer([Ranked(section, 0.0, ())], content)
+    if topic_id == "ressources":
+        return Answer(resources_reply(rest, content), topic_id=topic_id, question=True)
+    result = content.retriever.search(text)
+    if _confident(result):
+        return _unit_answer(result.ranked, content)
+    # The topic's overview is a fallback, not an answer: recorded as unanswered for editors.
+    best = result.best
+    return replace(
+        _overview(topic_id, content),
+        unit_id=best.unit.id if best else "",
+        score=best.score if best else 0.0,
+        answered=False,
+    )
 
 
+def _free_text(text: str, content: Content) -> Answer:
+    close = _close_names(_split(text)[0], content) if len(words(text)) == 1 else []
+    if close and close[0] in content.topics:
+        # One mistyped word close to a topic's name (« refrents »): that topic, said so.
+        shown = _overview(close[0], content)
+        return Answer(
+            Reply(cap(f"{did_you_mean(close)}\n\n{shown.reply.text}")),
+            topic_id=shown.topic_id,
+            unit_id=shown.unit_id,
+            question=True,
+        )
+    result = content.retriever.search(text)
+    if _confident(result):
+        return _unit_answer(result.ranked, content)
+    best = result.best
+    near = _unique(r.unit.topic_id for r in result.ranked)[:3]
+    message = no_answer(content, text, near)
+    if close:
+        message = cap(f"{did_you_mean(close)}\n\n{message}")
+    return Answer(
+        Reply(message),
+        unit_id=best.unit.id if best else "",
+        score=best.score if best else 0.0,
+        answered=False,
+        question=True,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _close_names(command: str, content: Content) -> list[str]:
+    """The names closest to a mistyped word (difflib is slow: a typo is often repeated)."""
+    return suggestions(command, content, COMMAND_ALIASES)
+
+
+def _overview(topic_id: str, content: Content) -> Answer:
+    return Answer(
+        Reply(overview(content, topic_id)), topic_id=topic_id, unit_id=topic_id, question=True
+    )
+
+
+def _unit_answer(ranked: Sequence[Ranked], content: Content) -> Answer:
+    best = ranked[0]
+    return Answer(
+        Reply(unit_reply(content, ranked)),
+        topic_id=best.unit.topic_id,
+        unit_id=best.unit.id,
+        score=best.score,
+        question=True,
+    )
+
+
+def _confident(result: Result) -> bool:
+    best = result.best
+    return best is not None and best.score >= MIN_SCORE and result.coverage >= MIN_COVERAGE
+
+
+def _meaningful(text: str) -> bool:
+    """Does `text` say more than stop words and the community's name? (« 8 » does.)"""
+    return _meaningful_words(words(text))
+
+
+def _meaningful_words(folded: Sequence[str]) -> bool:
+    return any(
+        word.isdigit() or (len(word) > 1 and word not in STOP_WORDS and word not in GENERIC_WORDS)
+        for word in folded
+    )
+
+
+@lru_cache(maxsize=4096)
 def _split(text: str) -> tuple[str, str]:
     text = text.strip()
     if fold(text).startswith("/intra"):
@@ -102,18 +223,10 @@ def _split(text: str) -> tuple[str, str]:
     return fold(first).strip(" ?!.,;:«»\"'"), rest.strip()
 
 
-Handler = Callable[[str, Content], Reply]
-
-
-def _handler(command: str, content: Content) -> Handler | None:
-    if command in content.aliases:
-        topic_id = content.aliases[command]
-        if topic_id == "ressources":
-            return _resources
-        return lambda _rest, c: topic_reply(c, topic_id)
+def _command_of(word: str) -> str | None:
     for name, words_for_it in COMMAND_ALIASES.items():
-        if command in words_for_it:
-            return _COMMANDS[name]
+        if word in words_for_it:
+            return name
     return None
 
 
@@ -122,75 +235,82 @@ def _help(_rest: str, content: Content) -> Reply:
 
 
 def _search(rest: str, content: Content) -> Reply:
-    if not keywords(rest):
+    if not content_words(rest):
         return Reply(
             "Que voulez-vous chercher ? Par exemple : `/intra chercher budget` "
             "ou `/intra chercher entretien annuel`."
         )
-    hits = content.index.search(rest)
-    if not hits:
+    ranked = content.retriever.search(rest).ranked[:3]
+    if not ranked:
         return Reply(
-            f"Je n'ai rien trouvé pour « {inline(rest)} ». "
-            "Essayez d'autres mots, ou tapez `/intra aide` pour voir les sujets."
+            french(
+                f"Je n'ai rien trouvé pour « {inline(rest)} ». "
+                "Essayez d'autres mots, ou tapez `/intra aide` pour voir les sujets."
+            )
         )
-    return _search_results(hits, content, intro=f"Résultats pour « {inline(rest)} » :")
-
-
-def _resources(rest: str, content: Content) -> Reply:
-    if not keywords(rest):
-        return topic_reply(content, "ressources")
-    wanted = set(keywords(rest))
-    chosen = [resource for resource, stems in _resource_stems(content) if wanted & stems]
-    if not chosen:
-        return Reply(
-            f"Aucune ressource ne correspond à « {inline(rest)} ». "
-            "Tapez `/intra ressources` pour la liste complète, "
-            f"ou `/intra chercher {defuse(rest, limit=40, form=Form.CODE)}` pour chercher partout."
+    lines = [f"Résultats pour « {inline(rest)} » :", ""]
+    for hit in ranked:
+        unit = hit.unit
+        topic = content.topics[unit.topic_id]
+        where = "" if unit.title == topic.title else f" ({topic.title})"
+        title = topic.title if unit.id == topic.id else unit.title
+        lines.append(
+            f"- **{title}**{where} — {_shorten(unit.text or unit.markdown)} · `{unit.command}`"
         )
-    title = f"### Ressources : « {inline(rest)} »"
-    return Reply(cap(f"{title}\n\n{resources_markdown(chosen)}"))
-
-
-@lru_cache(maxsize=16)
-def _resource_stems(content: Content) -> tuple[tuple[Resource, frozenset[str]], ...]:
-    return tuple(
-        (r, _stems(" ".join([r.title, r.description, *r.keywords])))
-        for r in content.resources.resources
-    )
-
-
-def _stems(text: str) -> frozenset[str]:
-    """Words of `text` and their 4+ letter beginnings, so « budgets » finds « budget »."""
-    found = set()
-    for word in keywords(text):
-        found.add(word)
-        found.update(word[:end] for end in range(4, len(word)))
-    return frozenset(found)
+    return Reply(cap(french("\n".join(lines))))
 
 
 def _mattermost_only(_rest: str, content: Content) -> Reply:
     return Reply(content.messages.mattermost_only)
 
 
+def _stats_elsewhere(_rest: str, _content: Content) -> Reply:
+    return Reply(
+        french(
+            "`/intra stats` s'utilise sur Mattermost ; il est réservé aux référentes des intras."
+        )
+    )
+
+
+Handler = Callable[[str, Content], Reply]
 _COMMANDS: dict[str, Handler] = {
     "aide": _help,
     "chercher": _search,
     "rejoindre": _mattermost_only,
     "demandes": _mattermost_only,
+    "stats": _stats_elsewhere,
 }
 
 
+@lru_cache(maxsize=4096)  # asked by `resolve` and by `answer` for the same text
 def _topic_named_in(text: str, content: Content) -> str | None:
-    """The one topic a short question names (« qui sont les référents ? »), if any."""
+    """The one topic a short question names and nothing else (« qui sont les référents ? »).
+
+    Words for the community itself (« intra ») name the role only when nothing else is
+    named: « référents intras » is about the referents.
+    """
     folded = words(text)
     if not folded or len(folded) > MAX_WORDS_FOR_TOPIC:
         return None
+    specific = tuple(w for w in folded if w not in GENERIC_WORDS)
+    named, rest = _names(specific, content)
+    if not named:
+        named, rest = _names(folded, content)
+    if len(named) != 1 or _meaningful_words(rest):
+        return None
+    return named.pop()
+
+
+def _names(folded: tuple[str, ...], content: Content) -> tuple[set[str], list[str]]:
+    """The topics `folded` names, and its words that name none."""
     single, multi = _alias_lookup(content)
     named = {single[word] for word in folded if word in single}
-    if multi:
-        joined = f" {' '.join(folded)} "
-        named.update(topic_id for alias, topic_id in multi if alias in joined)
-    return named.pop() if len(named) == 1 else None
+    joined = f" {' '.join(w for w in folded if w not in single)} "
+    for alias, topic_id in multi:
+        if alias in joined:
+            named.add(topic_id)
+            joined = joined.replace(alias, " ")
+    return named, joined.split()
 
 
 @lru_cache(maxsize=16)
@@ -207,85 +327,6 @@ def _alias_lookup(content: Content) -> tuple[dict[str, str], tuple[tuple[str, st
         elif alias_words:
             multi.append((f" {' '.join(alias_words)} ", topic_id))
     return single, tuple(multi)
-
-
-def _free_text(text: str, content: Content) -> Reply:
-    hits = content.index.search(text)
-    if not hits:
-        return _not_understood(text, content)
-    reply = _search_results(hits, content, intro="Voici ce que j'ai trouvé :")
-    suggestions = _suggestions(text, content) if len(words(text)) == 1 else []
-    if suggestions:
-        return Reply(cap(f"{_did_you_mean(suggestions)}\n\n{reply.text}"))
-    return reply
-
-
-def _search_results(hits: list[Hit], content: Content, *, intro: str) -> Reply:
-    lines = [intro, ""]
-    for hit in hits:
-        doc = hit.document
-        topic = content.topics[doc.topic_id]
-        where = "" if doc.title == topic.title else f" ({topic.title})"
-        lines.append(
-            f"- **{doc.title}**{where} — {_shorten(doc.snippet)} "
-            f"[En savoir plus]({doc.url}) · `/intra {doc.topic_id}`"
-        )
-    return Reply(cap("\n".join(lines)))
-
-
-def _not_understood(text: str, content: Content) -> Reply:
-    message = content.messages.not_understood.replace("{texte}", inline(text))
-    suggestions = _suggestions(text, content)
-    if suggestions:
-        message += f"\n\n{_did_you_mean(suggestions)}"
-    return Reply(message + "\n\nTapez `/intra aide` pour voir tout ce que je sais faire.")
-
-
-def _suggestions(text: str, content: Content) -> list[str]:
-    """The commands whose name is closest to the first word typed."""
-    command, _ = _split(text)
-    sizes, by_bigram = _known_names(content)
-    # No name is close to a word more than three times its length (difflib's ratio < 0.6).
-    if not command or len(command) > 3 * max(map(len, sizes), default=0):
-        return []
-    typed = _bigrams(command)
-    # difflib is exact but slow; a bigram overlap picks the few names worth comparing.
-    shared: dict[str, int] = {}
-    for gram in typed:
-        for name in by_bigram.get(gram, ()):
-            shared[name] = shared.get(name, 0) + 1
-    likely = [name for name, n in shared.items() if 4 * n >= len(typed) + sizes[name]]
-    close = difflib.get_close_matches(command, likely, n=3, cutoff=0.6)
-    return _unique(content.aliases.get(name, _command_of(name)) for name in close)
-
-
-@lru_cache(maxsize=16)
-def _known_names(content: Content) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """Each command name's bigram count, and bigram -> the names that contain it."""
-    sizes: dict[str, int] = {}
-    by_bigram: dict[str, list[str]] = {}
-    for name in [*content.aliases, *(w for ws in COMMAND_ALIASES.values() for w in ws)]:
-        grams = _bigrams(name)
-        sizes[name] = len(grams)
-        for gram in grams:
-            by_bigram.setdefault(gram, []).append(name)
-    return sizes, by_bigram
-
-
-def _bigrams(word: str) -> frozenset[str]:
-    padded = f" {word} "
-    return frozenset(padded[i : i + 2] for i in range(len(padded) - 1))
-
-
-def _did_you_mean(suggestions: list[str]) -> str:
-    return "Vouliez-vous dire " + " ou ".join(f"`/intra {name}`" for name in suggestions) + " ?"
-
-
-def _command_of(word: str) -> str:
-    for name, words_for_it in COMMAND_ALIASES.items():
-        if word in words_for_it:
-            return name
-    return word
 
 
 def _unique(names: Iterable[str]) -> list[str]:

@@ -29,8 +29,10 @@ from bot.mattermost.platform import MattermostInvitationPlatform
 from bot.mattermost.poster import MattermostChannelPoster
 from bot.mattermost.render import ButtonSigner
 from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
+from bot.question_log import QuestionLog
 from bot.scheduler import ReminderScheduler
 from bot.signing import derive_secret
+from bot.stats import StatsService
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,11 @@ class BotApp:
         self.ready_event = asyncio.Event()
         self.content = ContentSource(settings.content.dir or DEFAULT_CONTENT_DIR)
         self.store = Store.open(settings.store.url)
-        self.conversation = Conversation(self.content)
+        self.questions = QuestionLog(self.store)
+        self.conversation = Conversation(
+            self.content,
+            self.questions.recorder(utc_now) if settings.answers.record_questions else None,
+        )
         public_url = settings.http.public_url.rstrip("/")
         self.club = ClubService(
             self.content,
@@ -81,6 +87,11 @@ class BotApp:
         )
         self.conversation.register("rejoindre", self.invitations.request)
         self.conversation.register("demandes", self.invitations.pending)
+        # Referents only and ephemeral, like `demandes`.
+        self.stats = StatsService(
+            self.questions, lambda m: self.invitations.is_referent(m.user), utc_now
+        )
+        self.conversation.register("stats", self.stats.reply)
         self.scheduler: ReminderScheduler | None = None
         self.api = MattermostApi(
             settings.mattermost.url,
@@ -188,6 +199,11 @@ class BotApp:
         forgotten = await asyncio.to_thread(self.store.forget_events_before, cutoff, "post:")
         log.info("event=answered_posts_forgotten count=%d before=%s", forgotten, cutoff.isoformat())
 
+    async def _forget_old_questions(self) -> None:
+        cutoff = utc_now() - dt.timedelta(days=self.settings.answers.retention_days)
+        deleted = await asyncio.to_thread(self.questions.purge_before, cutoff)
+        log.info("event=questions_forgotten count=%d before=%s", deleted, cutoff.isoformat())
+
     async def _club_ics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(self.club.ics)
         return web.Response(
@@ -259,6 +275,7 @@ class BotApp:
         self.scheduler.every(3600, self.invitations.recall, "invitations-recall")
         self.scheduler.every(86400, self.invitations.purge, "invitations-retention")
         self.scheduler.every(86400, self._forget_answered_posts, "forget-answered-posts")
+        self.scheduler.every(86400, self._forget_old_questions, "questions-retention")
         self.scheduler.start()
         self.ready_event.set()
         await self.stream.run(self.stop_event)

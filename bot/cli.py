@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
@@ -65,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="print the reply to « /intra <text> »")
     ask.add_argument("text", nargs="*", help="what you would type after /intra")
+    ask.add_argument(
+        "--explain", action="store_true", help="show the ranked units, scores and matched words"
+    )
     _content_option(ask)
     ask.set_defaults(handler=_ask)
 
@@ -85,6 +89,19 @@ def _parser() -> argparse.ArgumentParser:
     club.add_argument("--text", action="store_true", help="also print each reminder's text")
     club.add_argument("--config", type=Path, help="config file (for the subscription link)")
     club.set_defaults(handler=_club)
+
+    unanswered = commands.add_parser(
+        "unanswered", help="the questions the bot could not answer, grouped and counted"
+    )
+    unanswered.add_argument(
+        "--since",
+        type=_date,
+        default=None,
+        metavar="DATE",
+        help="from this day (YYYY-MM-DD; default: 30 days ago)",
+    )
+    unanswered.add_argument("--config", type=Path, help="config file (for the store's URL)")
+    unanswered.set_defaults(handler=_unanswered)
 
     run = commands.add_parser("run", help="serve Mattermost: HTTP endpoints, websocket, scheduler")
     run.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
@@ -128,6 +145,11 @@ def _respond(conversation: Conversation, text: str) -> Reply:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    if args.explain:
+        from bot.explain import explain
+
+        print(explain(" ".join(args.text), _content(args)))
+        return EXIT_OK
     conversation = _offline(args)
     print(render(_respond(conversation, " ".join(args.text))))
     return EXIT_OK
@@ -157,7 +179,43 @@ def _check(args: argparse.Namespace) -> int:
     if args.config is not None:
         load_settings(args.config)
     topics = len(content.topics)
-    print(f"Contenu valide : {topics} sujets dans {content.directory}.")
+    units = len(content.retriever.units)
+    groups = len(content.synonyms.groups)
+    print(
+        f"Contenu valide : {topics} sujets, {units} unités de réponse, "
+        f"{groups} groupes de synonymes, dans {content.directory}."
+    )
+    return EXIT_OK
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD") from None
+
+
+def _unanswered(args: argparse.Namespace) -> int:
+    from bot.question_log import QuestionLog
+    from bot.store import Store, StoreError
+    from bot.unanswered_report import unanswered_report
+
+    settings = load_settings(args.config)
+    since = (
+        dt.datetime.combine(args.since, dt.time(), tzinfo=dt.UTC)
+        if args.since
+        else dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    )
+    try:
+        store = Store.open(settings.store.url)
+    except StoreError as error:
+        print(f"Cannot open the store: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        groups = QuestionLog(store).unanswered(since)
+    finally:
+        store.close()
+    print(unanswered_report(groups, since.date()))
     return EXIT_OK
 
 

@@ -60,6 +60,11 @@ class RemindersSettings(Section):
     lease_seconds: float = Field(120.0, gt=0)
 
 
+class AnswersSettings(Section):
+    record_questions: bool = True
+    retention_days: float = Field(90.0, ge=1)
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["keyvalue", "json"] = "keyvalue"
@@ -72,6 +77,7 @@ class Settings(Section):
     store: StoreSettings = StoreSettings()
     reminders: RemindersSettings = RemindersSettings()
     invitations: InvitationsSettings = InvitationsSettings()
+    answers: AnswersSettings = AnswersSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

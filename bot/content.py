@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.analysis import Analyzer
 from bot.content_errors import (
     ContentError,
     Problem,
@@ -22,10 +23,12 @@ from bot.content_models import (
     Messages,
     ReferentsTopic,
     ResourcesTopic,
+    Synonyms,
     Topic,
 )
-from bot.search import SearchIndex
+from bot.retrieval import Retriever
 from bot.text import fold
+from bot.units import section_id, units_of
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -41,6 +44,9 @@ TOPIC_MODELS: dict[str, type[Topic]] = {
     "ressources": ResourcesTopic,
 }
 
+# Optional: groups of words the search treats as one (editors maintain it).
+SYNONYMS_FILE = "synonymes.yaml"
+
 M = TypeVar("M", bound=BaseModel)
 
 # libyaml's loader when PyYAML was built with it (the wheels are): several times faster.
@@ -55,7 +61,8 @@ class Content:
     topics: dict[str, Topic]
     messages: Messages
     aliases: dict[str, str] = field(repr=False)
-    index: SearchIndex = field(repr=False)
+    retriever: Retriever = field(repr=False)
+    synonyms: Synonyms = field(default_factory=Synonyms, repr=False)
 
     @property
     def referents(self) -> ReferentsTopic:
@@ -140,15 +147,40 @@ def load_content(directory: Path | str = DEFAULT_CONTENT_DIR) -> Content:
         topics[topic_id] = topic
     messages = _load_file(directory / "messages.yaml", Messages, problems)
     aliases = _alias_table(directory, topics, problems)
+    _check_section_ids(directory, topics, problems)
+    synonyms = Synonyms()
+    if (directory / SYNONYMS_FILE).exists():
+        synonyms = _load_file(directory / SYNONYMS_FILE, Synonyms, problems) or synonyms
     if problems or messages is None:
         raise ContentError(problems)
+    analyzer = Analyzer.with_groups(synonyms.groups)
     return Content(
         directory=directory,
         topics=topics,
         messages=messages,
         aliases=aliases,
-        index=SearchIndex.build(topics.values()),
+        retriever=Retriever(units_of(topics.values()), analyzer),
+        synonyms=synonyms,
     )
+
+
+def _check_section_ids(directory: Path, topics: dict[str, Topic], problems: list[Problem]) -> None:
+    """Two sections of a topic with the same sub-command would hide one of them."""
+    for topic_id, topic in topics.items():
+        seen: dict[str, str] = {}
+        for index, section in enumerate(topic.sections):
+            name = section_id(section)
+            if name in seen:
+                path = directory / f"{topic_id}.yaml"
+                problems.append(
+                    Problem(
+                        _shown(path),
+                        _line(path, ("sections", index)),
+                        f"la section « {section.title} » a le même nom de sous-commande "
+                        f"« {name} » que « {seen[name]} » — ajoutez-lui un « id: » différent.",
+                    )
+                )
+            seen[name] = section.title
 
 
 def _load_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:

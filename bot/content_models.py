@@ -52,10 +52,33 @@ class Link(Strict):
     url: Url
 
 
+Questions = Annotated[
+    list[Text], Field(description="paraphrases people type, e.g. « c'est combien ? »")
+]
+
+
+class Item(Strict):
+    """One entry of a section's list: plain text, or `text` with its own `questions`."""
+
+    text: Text
+    questions: Questions = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, value: object) -> object:
+        return {"text": value} if isinstance(value, str) else value
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Section(Strict):
+    id: Slug | None = Field(None, description="sub-command name; default: from the title")
     title: Text
     text: str = ""
-    items: list[Text] = []
+    items: list[Item] = []
+    questions: Questions = []
+    keywords: list[Text] = []
 
     @model_validator(mode="after")
     def _not_empty(self) -> Section:
@@ -75,6 +98,7 @@ class Topic(Strict):
     sections: list[Section] = []
     links: list[Link] = []
     keywords: list[Text] = []
+    questions: Questions = []
     sources: list[Url] = Field(min_length=1)
 
 
@@ -84,6 +108,7 @@ class Referent(Strict):
     email: Email
     mattermost: Username
     handles_invitations: bool = False
+    questions: Questions = []
 
 
 class ReferentsTopic(Topic):
@@ -97,6 +122,7 @@ class Channel(Strict):
     url: Url
     description: Text
     how_to_join: Text
+    questions: Questions = []
 
 
 class ChannelsTopic(Topic):
@@ -109,6 +135,7 @@ class Resource(Strict):
     kind: Literal["outil", "article", "guide"]
     description: str = ""
     keywords: list[Text] = []
+    questions: Questions = []
 
 
 class ResourcesTopic(Topic):
@@ -259,6 +286,27 @@ class Messages(Strict):
 
     help_intro: Text
     help_footer: Text
-    not_understood: Text
+    no_answer: Text = Field(description="first line of the honest answer; {texte}: the question")
+    no_answer_help: Text = Field(
+        description="who can help, after no_answer; {referents}: names and e-mails"
+    )
     mattermost_only: Text
     welcome: Welcome
+
+
+def _single_word(word: str) -> str:
+    if len(word.split()) != 1:
+        raise ValueError(
+            f"« {word} » : un synonyme est un seul mot — "
+            "ajoutez plutôt l'expression dans les « questions » d'une section"
+        )
+    return word
+
+
+SynonymWord = Annotated[str, Field(min_length=1), AfterValidator(_single_word)]
+
+
+class Synonyms(Strict):
+    """`content/synonymes.yaml`: groups of words that mean the same for the search."""
+
+    groups: list[Annotated[list[SynonymWord], Field(min_length=2)]] = []

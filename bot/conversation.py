@@ -11,11 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from bot.answers import answer, resolve
+from bot.answers import Answer, resolve, respond
 from bot.chat import Message, Reply, Visibility
 from bot.content import ContentSource
 
 CommandHandler = Callable[[Message, str], Awaitable[Reply]]
+# Told of each question about the content and how it went (for `intra-bot unanswered`).
+Recorder = Callable[[str, Answer], Awaitable[None]]
 Self_ = TypeVar("Self_")
 
 # What the others in a channel see when the bot answers a mention privately.
@@ -35,9 +37,10 @@ def asker_only(
 
 
 class Conversation:
-    def __init__(self, content: ContentSource) -> None:
+    def __init__(self, content: ContentSource, recorder: Recorder | None = None) -> None:
         self.content = content
         self.private_pointer = PRIVATE_POINTER
+        self.recorder = recorder
         self._commands: dict[str, CommandHandler] = {}
 
     def register(self, command: str, handler: CommandHandler) -> None:
@@ -45,10 +48,20 @@ class Conversation:
 
     async def respond(self, message: Message) -> Reply:
         content = self.content.current
-        handler = self._commands.get(resolve(message.text, content))
+        target = resolve(message.text, content)
+        handler = self._commands.get(target)
         if handler is not None:
-            return await handler(message, _rest(message.text))
-        return answer(message.text, content)
+            reply = await handler(message, _rest(message.text))
+            if target in content.topics:  # a topic with its own service: still a question
+                await self._record(message.text, Answer(reply, target, target, question=True))
+            return reply
+        outcome = respond(message.text, content)
+        await self._record(message.text, outcome)
+        return outcome.reply
+
+    async def _record(self, text: str, outcome: Answer) -> None:
+        if outcome.question and self.recorder is not None:
+            await self.recorder(text, outcome)
 
 
 def _rest(text: str) -> str:

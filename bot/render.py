@@ -20,22 +20,6 @@ from bot.content_models import (
 _KIND_TITLES = {"outil": "Outils à partager", "guide": "Guides", "article": "Articles"}
 
 
-def topic_markdown(topic: Topic) -> str:
-    parts = [f"### {topic.title}", topic.summary]
-    parts.extend(_extras(topic))
-    for section in topic.sections:
-        block = [f"**{section.title}**"]
-        if section.text:
-            block.append(section.text)
-        block.extend(f"- {item}" for item in section.items)
-        parts.append("\n".join(block))
-    if topic.links:
-        links = " · ".join(f"[{link.title}]({link.url})" for link in topic.links)
-        parts.append(f"**Pour aller plus loin** : {links}")
-    parts.append(sources_line(topic))
-    return cap("\n\n".join(parts))
-
-
 def club_markdown(club: ClubTopic, upcoming: Sequence[Occurrence], subscribe_url: str) -> str:
     zone = ZoneInfo(club.schedule.timezone)
     parts = [f"### {club.title}", club.summary]
@@ -71,7 +55,7 @@ def sources_line(topic: Topic) -> str:
     return "_Sources : " + " · ".join(topic.sources) + "_"
 
 
-def _extras(topic: Topic) -> list[str]:
+def extras(topic: Topic) -> list[str]:
     if isinstance(topic, ReferentsTopic):
         lines = [
             f"- **{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"

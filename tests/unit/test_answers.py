@@ -7,6 +7,12 @@ import pytest
 from bot.answers import answer
 from bot.chat import MAX_REPLY_CHARS, Visibility
 from bot.content import Content
+from bot.typography import french
+
+
+def flat(reply: str) -> str:
+    """The reply with its no-break spaces as plain ones, to compare with plain text."""
+    return reply.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def text(question: str, content: Content) -> str:
@@ -44,14 +50,23 @@ def test_referents_usernames_do_not_ping_anyone(content: Content) -> None:
     assert " @magali.marcel" not in reply
 
 
-def test_certification_facts(content: Content) -> None:
+def test_certification_overview_lists_its_sections_as_subcommands(content: Content) -> None:
     reply = text("certification", content)
     assert "Concevoir un service numérique public" in reply
     assert "RS6247" in reply
-    assert "mai" in reply and "décembre" in reply
+    assert "`/intra certification sessions` : Deux sessions par an" in flat(reply)
+    assert "`/intra certification oral`" in reply
+    assert "Pitch" not in reply  # the sections are named, not dumped
+    assert len(reply) < 2000
+
+
+def test_certification_sections_by_subcommand(content: Content) -> None:
+    sessions = flat(text("certification sessions", content))
+    assert "mai" in sessions and "décembre" in sessions
+    skills = text("/intra certification competences", content)
     for skill in ("Pitch", "Prototypage", "Déploiement", "Financement", "cohésion d'équipe"):
-        assert skill in reply
-    assert "financée par beta.gouv.fr" in reply
+        assert skill in skills
+    assert "financée par beta.gouv.fr" in text("certification cout", content)
 
 
 def test_channels_names_both_channels(content: Content) -> None:
@@ -64,14 +79,14 @@ def test_channels_names_both_channels(content: Content) -> None:
 def test_club_rhythm_and_agenda(content: Content) -> None:
     reply = text("club", content)
     assert "premier jeudi du mois" in reply
-    assert "16 h" in reply
+    assert "16\u00a0h" in reply  # French typography: « 16 h » never breaks
     assert content.club.agenda_url in reply
 
 
 def test_resources_list_every_title(content: Content) -> None:
     reply = text("ressources", content)
     for resource in content.resources.resources:
-        assert resource.title in reply
+        assert french(resource.title) in reply
         assert resource.url in reply
     assert "guide-rgpd-et-securite" not in reply
     assert "ci-dessous" not in reply  # the seed's orphan last sentence is gone
@@ -87,8 +102,9 @@ def test_resources_filtered_by_word(content: Content) -> None:
 def test_career_and_role(content: Content) -> None:
     assert "clinique des situations difficiles" in text("carriere", content)
     role = text("role", content)
-    assert "Investigation" in role and "Construction" in role and "Accélération" in role
     assert "fiche métier" in role.lower()
+    phases = text("role phases", content)
+    assert "Investigation" in phases and "Construction" in phases and "Accélération" in phases
 
 
 @pytest.mark.parametrize(
@@ -109,15 +125,15 @@ def test_aliases_are_case_and_accent_insensitive(
     assert expected in text(typed, content)
 
 
-def test_unknown_word_suggests_closest_commands(content: Content) -> None:
+def test_a_mistyped_topic_says_so_and_shows_the_topic(content: Content) -> None:
     reply = text("refrents", content)
-    assert "Vouliez-vous dire `/intra referents`" in reply
-    assert "/intra aide" in reply
+    assert reply.startswith("Vouliez-vous dire `/intra referents`")
+    assert "marine.purson@beta.gouv.fr" in reply
 
 
-def test_gibberish_points_to_help(content: Content) -> None:
-    reply = text("xyz", content)
-    assert "Je n'ai pas compris « xyz »" in reply
+def test_gibberish_gets_the_honest_answer(content: Content) -> None:
+    reply = flat(text("xyz", content))
+    assert "Je n'ai pas de réponse sûre à « xyz »" in reply
     assert "/intra aide" in reply
 
 

@@ -1,33 +1,16 @@
 """A long text costs what a short one does: the matcher reads a capped text, and its
-work is linear in what it reads (counted, not timed)."""
+work does not grow with what it is given (counted, not timed)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from bot.answers import MAX_TEXT_CHARS, TOO_LONG, answer, resolve
+import bot.retrieval
+from bot.analysis import MAX_QUESTION_CHARS, MAX_TERMS, words
+from bot.answers import TOO_LONG, answer, resolve
 from bot.content import Content, ContentSource
-from bot.search import MAX_QUERY_CHARS, SearchIndex
-
-
-class CountingDict(dict[str, Any]):
-    """A dict that adds up the length of every key it is asked about."""
-
-    looked_up = 0
-
-    def __contains__(self, key: object) -> bool:
-        CountingDict.looked_up += len(str(key))
-        return super().__contains__(key)
-
-    def __getitem__(self, key: str) -> Any:
-        CountingDict.looked_up += len(key)
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        CountingDict.looked_up += len(key)
-        return super().get(key, default)
 
 
 @pytest.fixture(scope="module")
@@ -35,35 +18,41 @@ def content() -> Content:
     return ContentSource().current
 
 
-def characters_looked_up(index: SearchIndex, word: str) -> int:
-    index._postings = CountingDict(index._postings)
-    index._prefixes = CountingDict(index._prefixes)  # type: ignore[assignment]
-    CountingDict.looked_up = 0
-    index._expand(word)
-    return CountingDict.looked_up
+def test_analysis_reads_only_the_capped_text() -> None:
+    head = "certification oral durée " * 5
+    assert words(head + "q" * 60_000) == words((head + "q" * 60_000)[:MAX_QUESTION_CHARS])
+    assert len(words("mot " * 10_000)) <= MAX_QUESTION_CHARS // 2
+    assert MAX_TERMS * 10 >= MAX_QUESTION_CHARS
 
 
 @pytest.mark.parametrize("length", [10_000, 60_000])
-def test_expanding_a_long_word_is_linear_in_its_length(content: Content, length: int) -> None:
-    index = SearchIndex.build(content.topics.values())
-    # The quadratic expansion looked up every beginning: about length² / 2 characters.
-    assert characters_looked_up(index, "budget" + "s" * length) <= 4 * length
+def test_typo_tolerance_does_no_work_on_a_huge_word(
+    content: Content, length: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generated = 0
+    real = bot.retrieval._deletions
 
+    def counting(term: str) -> Iterator[str]:
+        nonlocal generated
+        for variant in real(term):
+            generated += len(variant)
+            yield variant
 
-def test_a_search_reads_only_the_capped_query(content: Content) -> None:
-    index = content.index
-    long_tail = "certification zzzz" + "q" * 50_000
-    assert [hit.document.topic_id for hit in index.search(long_tail)] == [
-        hit.document.topic_id for hit in index.search("certification")
-    ]
-    assert MAX_QUERY_CHARS == MAX_TEXT_CHARS
+    # a retriever of its own: the shared one caches what other tests searched
+    retriever = type(content.retriever)(list(content.retriever.units), content.retriever.analyzer)
+    monkeypatch.setattr(bot.retrieval, "_deletions", counting)
+    retriever.search("budget" + "s" * length)
+    # The one-typo variants of a word cost about its length squared: never for a long word.
+    assert generated == 0
+    retriever.search("remunerasion")  # while a real typo still gets them
+    assert 0 < generated < 1_000
 
 
 def test_a_long_question_is_answered_from_its_beginning_and_says_so(content: Content) -> None:
     question = "certification " + "blabla " * 10_000
     reply = answer(question, content)
     assert reply.text.startswith(TOO_LONG)
-    assert "1\u202f000 premiers caractères" in reply.text
+    assert f"{MAX_QUESTION_CHARS} premiers caractères" in reply.text
     assert "RS6247" in reply.text  # still the certification topic
     assert TOO_LONG not in answer("certification", content).text
 

@@ -1,0 +1,95 @@
+"""The shapes of an answer, in French: one unit first, a topic's overview, the honest
+« I don't know ». Pure; every text goes through French typography here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from bot.content import Content
+from bot.render import cap, extras
+from bot.retrieval import Ranked
+from bot.text import inline
+from bot.typography import NBSP, french
+from bot.units import OVERVIEW, section_id
+
+SEE_ALSO = french("**Voir aussi** :\n")
+MAX_SEE_ALSO = 2
+SEE_ALSO_SHARE = 0.5  # a « Voir aussi » line must score at least half the best
+
+
+def unit_reply(content: Content, ranked: Sequence[Ranked]) -> str:
+    best = ranked[0].unit
+    if best.kind == OVERVIEW:
+        return overview(content, best.topic_id)
+    lines = [_unit_body(content, best.id)]
+    seen = {best.command, f"/intra {best.topic_id}"}
+    close = [r for r in ranked[1:] if r.score >= SEE_ALSO_SHARE * ranked[0].score]
+    # The same topic first: what sits next to the answer is more often what comes next.
+    close.sort(key=lambda r: r.unit.topic_id != best.topic_id)
+    also: list[str] = []
+    for other in close:
+        if len(also) == MAX_SEE_ALSO:
+            break
+        if other.unit.command in seen:
+            continue
+        seen.add(other.unit.command)
+        also.append(_see_also_line(content, other.unit.id))
+    if also:
+        lines.append(SEE_ALSO + "\n".join(also))
+    lines.append(f"Plus{NBSP}: `/intra {best.topic_id}`")
+    return cap("\n\n".join(lines))
+
+
+@lru_cache(maxsize=1024)
+def _see_also_line(content: Content, unit_id: str) -> str:
+    unit = content.retriever.by_id[unit_id]
+    title = content.topics[unit.topic_id].title if unit.kind == OVERVIEW else unit.title
+    return french(f"- {title} : `{unit.command}`")
+
+
+@lru_cache(maxsize=1024)
+def _unit_body(content: Content, unit_id: str) -> str:
+    unit = content.retriever.by_id[unit_id]
+    return french(f"{unit.markdown}\n_Source : {unit.source}_")
+
+
+@lru_cache(maxsize=64)
+def overview(content: Content, topic_id: str) -> str:
+    """A topic in short: its summary, its people or channels, its sections as sub-commands."""
+    topic = content.topics[topic_id]
+    parts = [f"### {topic.title}", topic.summary, *extras(topic)]
+    if topic.sections:
+        lines = [
+            f"- `/intra {topic.id} {section_id(section)}` : {section.title}"
+            for section in topic.sections
+        ]
+        parts.append("**Dans ce sujet** :\n" + "\n".join(lines))
+    # Two links at most, not the source again: the overview must stay short.
+    shown = [link for link in topic.links if link.url != topic.sources[0]][:2]
+    if shown:
+        links = " · ".join(f"[{link.title}]({link.url})" for link in shown)
+        parts.append(f"**Pour aller plus loin** : {links}")
+    parts.append(f"_Source : {topic.sources[0]}_")
+    return cap(french("\n\n".join(parts)))
+
+
+def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
+    """Say plainly there is no answer, who can help, and the nearest topics."""
+    first = french(content.messages.no_answer.replace("{texte}", inline(text)))
+    return cap(f"{first}\n\n{_no_answer_rest(content, tuple(near))}")
+
+
+@lru_cache(maxsize=256)
+def _no_answer_rest(content: Content, near: tuple[str, ...]) -> str:
+    """Everything after the first line: the same for every question with the same topics."""
+    people = ", ".join(f"{person.name} ({person.email})" for person in content.referents.referents)
+    parts = [content.messages.no_answer_help.replace("{referents}", people)]
+    if near:
+        parts.append("Sujets proches : " + " · ".join(f"`/intra {t}`" for t in near))
+    else:
+        parts.append(
+            "Les sujets que je connais : " + " · ".join(f"`/intra {t}`" for t in content.topics)
+        )
+    parts.append("Tapez `/intra aide` pour voir tout ce que je sais faire.")
+    return french("\n\n".join(parts))

@@ -1,0 +1,106 @@
+"""Score the bot's answers against the evaluation set (tests/eval/questions.yaml).
+
+An in-scope question passes when every expected fact appears in the first `within`
+characters of the reply; an out-of-scope one when the reply is the honest « no answer ».
+Replies come from the same path as `intra-bot ask`: the conversation, with the club
+service answering from the rule (no store, no server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.chat import Message, User
+from bot.club import ClubService
+from bot.content import Content, ContentSource
+from bot.conversation import Conversation
+
+EVAL_SET = Path(__file__).resolve().parent / "questions.yaml"
+PASS_MARK = 0.90
+NO_ANSWER_MARK = "je n'ai pas de réponse"
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: str
+    passed: bool
+    reply: str
+    missing: tuple[str, ...]
+    out_of_scope: bool
+
+
+def normalise(text: str) -> str:
+    """As the set's header says: case-insensitive, accent-exact, any run of spaces is one."""
+    return _SPACES.sub(" ", text).casefold()
+
+
+def load_set(path: Path = EVAL_SET) -> tuple[int, list[dict[str, Any]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return int(data.get("within", 600)), list(data["questions"])
+
+
+def evaluate(content: Content, path: Path = EVAL_SET) -> list[Outcome]:
+    within, entries = load_set(path)
+    source = ContentSource.of(content)
+    conversation = Conversation(source)
+    conversation.register("club", ClubService(source, store=None, owner="eval").reply)
+    user = User(id="eval", username="eval")
+
+    async def reply_to(text: str) -> str:
+        return (await conversation.respond(Message(text=text, user=user, channel_id="eval"))).text
+
+    async def run_all() -> list[Outcome]:
+        outcomes = []
+        for entry in entries:
+            text = await reply_to(entry["q"])
+            outcomes.append(_judge(entry, text, within))
+        return outcomes
+
+    return asyncio.run(run_all())
+
+
+def _judge(entry: dict[str, Any], reply: str, within: int) -> Outcome:
+    head = normalise(reply)[:within]
+    honest = NO_ANSWER_MARK in normalise(reply)[:200]
+    if entry.get("out_of_scope"):
+        return Outcome(entry["q"], honest, reply, () if honest else ("(the honest answer)",), True)
+    missing = tuple(
+        "|".join(options)
+        for element in entry["expect"]
+        if not any(
+            normalise(option) in head
+            for option in ([element] if isinstance(element, str) else element)
+        )
+        for options in [[element] if isinstance(element, str) else element]
+    )
+    return Outcome(entry["q"], not missing and not honest, reply, missing, False)
+
+
+def score(outcomes: list[Outcome]) -> float:
+    return sum(o.passed for o in outcomes) / len(outcomes) if outcomes else 0.0
+
+
+def report(outcomes: list[Outcome], *, verbose: bool = False) -> str:
+    lines = []
+    for outcome in outcomes:
+        if not outcome.passed or verbose:
+            mark = "ok  " if outcome.passed else "FAIL"
+            lines.append(f"{mark} {outcome.question!r}  missing: {', '.join(outcome.missing)}")
+            if not outcome.passed:
+                first = " ".join(outcome.reply.split())[:160]
+                lines.append(f"       → {first}")
+    in_scope = [o for o in outcomes if not o.out_of_scope]
+    out = [o for o in outcomes if o.out_of_scope]
+    lines.append(
+        f"score: {score(outcomes):.1%} ({sum(o.passed for o in outcomes)}/{len(outcomes)}) — "
+        f"in scope {score(in_scope):.1%} ({len(in_scope)}), "
+        f"out of scope {score(out):.1%} ({len(out)}); pass mark {PASS_MARK:.0%}"
+    )
+    return "\n".join(lines)

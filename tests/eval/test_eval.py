@@ -1,0 +1,16 @@
+"""The evaluation set scores at least 90 %: CI fails when answers get worse."""
+
+from __future__ import annotations
+
+from bot.content import Content
+from tests.eval.runner import PASS_MARK, evaluate, report, score
+
+
+def test_the_bot_answers_the_evaluation_set(content: Content) -> None:
+    outcomes = evaluate(content)
+    assert score(outcomes) >= PASS_MARK, report(outcomes)
+
+
+def test_every_out_of_scope_question_gets_the_honest_answer(content: Content) -> None:
+    outcomes = [o for o in evaluate(content) if o.out_of_scope]
+    assert outcomes and all(o.passed for o in outcomes), report(outcomes)
