@@ -57,7 +57,9 @@ def test_table_creation_retries_when_sqlite_refuses_a_lock(
     def create_all_locked_twice(*args: object, **kwargs: object) -> None:
         calls.append(1)
         if len(calls) <= 2:
-            raise OperationalError("CREATE TABLE", {}, sqlite3.OperationalError("database is locked"))
+            raise OperationalError(
+                "CREATE TABLE", {}, sqlite3.OperationalError("database is locked")
+            )
         real_create_all(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_module.metadata, "create_all", create_all_locked_twice)
