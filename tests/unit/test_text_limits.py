@@ -37,3 +37,13 @@ def test_inline_never_shows_more_than_its_limit(text: str) -> None:
     # What the reader sees: escapes and invisible joiners are not shown.
     shown = re.sub(r"\\(.)", r"\1", inline(text, limit=40).replace("\u2060", ""))
     assert len(shown) <= 40
+
+
+def test_inline_cut_does_not_end_on_a_space() -> None:
+    assert inline("abc " + "y" * 10, limit=5) == "abc…"
+
+
+def test_the_default_limits() -> None:
+    assert defuse("x" * 600) == "> " + "x" * 499 + "…"
+    assert defuse("x" * 500) == "> " + "x" * 500
+    assert inline("y" * 80) == "y" * 80 and inline("y" * 81) == "y" * 79 + "…"

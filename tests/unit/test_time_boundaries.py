@@ -122,3 +122,27 @@ def test_a_reminder_not_yet_due_is_neither_posted_nor_skipped(content: Content) 
     at = CLUB - dt.timedelta(days=1)
     decision = reminders.due(planned_at(content, at), at - dt.timedelta(days=3), GRACE)
     assert (decision.post, decision.skip) == ([], [])
+
+
+def test_an_exception_on_the_usual_day_is_not_a_move() -> None:
+    noted = Schedule.model_validate(
+        {
+            **SCHEDULE.model_dump(mode="json"),
+            "exceptions": [{"date": "2026-12-03", "place": "en salle 2", "note": "Salle 2"}],
+        }
+    )
+    [club] = agenda.from_rule(noted, CLUB, CLUB + TICK)
+    assert (club.start, club.moved_from, club.note, club.place) == (
+        CLUB,
+        None,
+        "Salle 2",
+        "en salle 2",
+    )
+    [usual] = agenda.from_rule(SCHEDULE, CLUB, CLUB + TICK)
+    assert (usual.place, usual.note, usual.moved_from) == ("au forum", "", None)
+
+
+def test_a_reminder_time_is_given_in_the_club_zone(content: Content) -> None:
+    occurrence = Occurrence(CLUB, CLUB + dt.timedelta(hours=1), "au forum")
+    for item in reminders.plan(content.club, [occurrence]):
+        assert item.at.tzinfo == PARIS, item.key
