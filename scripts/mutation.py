@@ -164,7 +164,8 @@ def where(mutant: Mutant) -> tuple[str, str]:
         first, last = spans["spans"][name]
         function = lines[first - 1 : last]
         start = next(i for i, line in enumerate(function) if f"def {name}(" in line)
-        return function[start + 1 :]  # after the `def` line, which differs by its name only
+        # From the `def` line (a default value can be mutated there), without the name.
+        return [function[start].replace(name, ""), *function[start + 1 :]]
 
     before, after = body(original_name), body(generated)
     changed = next(
@@ -173,7 +174,13 @@ def where(mutant: Mutant) -> tuple[str, str]:
     )
     old = before[changed].strip() if changed < len(before) else ""
     new = after[changed].strip() if changed < len(after) else "(removed)"
-    return f"{mutant.module}:{_definition_line(mutant) + 1 + changed}", f"{old}  ->  {new}"
+    if changed == 0:  # the `def` line: show it with its name
+        function = generated.rsplit("__mutmut_", 1)[0].rsplit("ǁ", 1)[-1].removeprefix("x_")
+        old, new = (
+            old.replace("def (", f"def {function}("),
+            new.replace("def (", f"def {function}("),
+        )
+    return f"{mutant.module}:{_definition_line(mutant) + changed}", f"{old}  ->  {new}"
 
 
 def _definition_line(mutant: Mutant) -> int:
@@ -193,30 +200,31 @@ def _definition_line(mutant: Mutant) -> int:
     return 0
 
 
-def report(mutants: list[Mutant]) -> bool:
+def report(mutants: list[Mutant]) -> tuple[bool, list[str]]:
+    """Print the score of each module and the survivors; (floor held, the score table)."""
     by_module: dict[str, list[Mutant]] = defaultdict(list)
     for mutant in mutants:
         by_module[mutant.module].append(mutant)
     passing = True
-    print(f"{'module':32} {'killed':>7} {'total':>6} {'score':>7}")
+    table = [f"{'module':32} {'killed':>7} {'total':>6} {'score':>7}"]
     for module in CRITICAL:
         group = by_module[module]
         killed = sum(m.status in ("killed", "timeout") for m in group)
         score = killed / len(group) if group else 1.0
         flag = "" if score >= FLOOR else f"  < floor {FLOOR:.0%}"
         passing &= score >= FLOOR
-        print(f"{module:32} {killed:7d} {len(group):6d} {score:7.1%}{flag}")
+        table.append(f"{module:32} {killed:7d} {len(group):6d} {score:7.1%}{flag}")
     total = sum(m.status in ("killed", "timeout") for m in mutants)
-    print(
-        f"{'all critical code':32} {total:7d} {len(mutants):6d} {total / max(1, len(mutants)):7.1%}"
-    )
+    share = total / max(1, len(mutants))
+    table.append(f"{'all critical code':32} {total:7d} {len(mutants):6d} {share:7.1%}")
+    print("\n".join(table))
     survivors = [m for m in mutants if m.status not in ("killed", "timeout")]
     if survivors:
         print(f"\n{len(survivors)} mutants not killed (show one: .venv/bin/mutmut show NAME):")
         for mutant in survivors:
             location, change = where(mutant)
             print(f"  {location}  {mutant.status}  {change}\n      {mutant.name}")
-    return passing
+    return passing, table
 
 
 def main() -> int:
@@ -227,21 +235,22 @@ def main() -> int:
     args = parser.parse_args()
     current = fingerprint()
     if args.report:
-        return 0 if report(results()) else 1
-    if not args.force and STAMP.exists() and STAMP.read_text().split()[0] == current:
+        return 0 if report(results())[0] else 1
+    if not args.force and STAMP.exists() and STAMP.read_text().split()[:1] == [current]:
         print(
             f"mutation: critical modules and fast tests unchanged since the last pass ({STAMP.name}); skipped"
         )
         return 0
     seconds = run_mutmut(args.children)
-    passing = report(results())
+    passing, table = report(results())
     print(f"\nmutation: {seconds:.0f} s with {args.children} workers")
     if not passing:
         print(
             f"mutation: below the floor of {FLOOR:.0%} killed: add tests that kill the survivors above"
         )
         return 1
-    STAMP.write_text(f"{current}\n")
+    # The fingerprint first (what the next run compares), then the scores, for the reader.
+    STAMP.write_text("\n".join([current, *table, ""]), encoding="utf-8")
     print(f"mutation: floor held; {STAMP.relative_to(ROOT)} updated (commit it)")
     return 0
 
