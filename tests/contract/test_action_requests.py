@@ -34,7 +34,10 @@ async def test_forgeries_are_logged_with_the_caller(world, caplog) -> None:  # t
     client, _, _ = world
     caplog.set_level(logging.WARNING, logger="bot.mattermost.actions")
     await client.post(ACTION_PATH, json=click_body("inv", "accept", sig="0" * 64))
-    await client.post(DIALOG_PATH, json={"state": "inv:bad", "user_id": DECLINE_STATE_USER})
+    refused = await client.post(
+        DIALOG_PATH, json={"state": "inv:bad", "user_id": DECLINE_STATE_USER}
+    )
+    assert (refused.status, await refused.json()) == (403, {"error": "bad signature"})
     messages = [r.getMessage() for r in caplog.records if r.name == "bot.mattermost.actions"]
     assert messages == [
         "event=forged_action_refused remote=127.0.0.1",
