@@ -102,6 +102,25 @@ class Mutant:
     status: str
 
 
+def missing_functions() -> list[str]:
+    """The CRITICAL entries that no longer name a function (renamed, moved, deleted)."""
+    missing = []
+    for module, functions in CRITICAL.items():
+        tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+        defined = {node.name for node in tree.body if isinstance(node, _FUNCTIONS)} | {
+            f"{node.name}.{item.name}"
+            for node in tree.body
+            if isinstance(node, ast.ClassDef)
+            for item in node.body
+            if isinstance(item, _FUNCTIONS)
+        }
+        missing += [f"{module}: {function}" for function in functions if function not in defined]
+    return missing
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
 def run_mutmut(children: int) -> float:
     shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     patterns = [mutant_pattern(m, f) for m, functions in CRITICAL.items() for f in functions]
@@ -233,6 +252,12 @@ def main() -> int:
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--report", action="store_true", help="only report the last run")
     args = parser.parse_args()
+    missing = missing_functions()
+    if missing:
+        print("mutation: CRITICAL in scripts/mutation.py names functions that do not exist:")
+        print("\n".join(f"  {entry}" for entry in missing))
+        print("mutation: list the functions that now hold those rules, then run again")
+        return 2
     current = fingerprint()
     if args.report:
         return 0 if report(results())[0] else 1
