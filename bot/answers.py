@@ -304,13 +304,21 @@ def _topic_named_in(text: str, content: Content) -> str | None:
 def _names(folded: tuple[str, ...], content: Content) -> tuple[set[str], list[str]]:
     """The topics `folded` names, and its words that name none."""
     single, multi = _alias_lookup(content)
-    named = {single[word] for word in folded if word in single}
-    joined = f" {' '.join(w for w in folded if w not in single)} "
+    # Several-word aliases first: « fiche metier » names the role even though « metier »
+    # alone is an alias too.
+    joined = f" {' '.join(folded)} "
+    named: set[str] = set()
     for alias, topic_id in multi:
         if alias in joined:
             named.add(topic_id)
             joined = joined.replace(alias, " ")
-    return named, joined.split()
+    rest = []
+    for word in joined.split():
+        if word in single:
+            named.add(single[word])
+        else:
+            rest.append(word)
+    return named, rest
 
 
 @lru_cache(maxsize=16)

@@ -8,6 +8,7 @@ INSERT that a primary key lets only one writer win.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, S
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
+
+# How long a SQLite connection waits for another process's lock before « database is locked ».
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -270,9 +274,14 @@ def create_tables(engine: Engine, tables: list[Table] | None = None) -> None:
             metadata.create_all(engine, tables=tables)
             return
         except (OperationalError, ProgrammingError, IntegrityError) as error:
-            # Another replica created a table between our check and our CREATE: look again.
-            if "exist" not in str(error).lower() or attempt == attempts - 1:
+            message = str(error).lower()
+            if attempt == attempts - 1 or ("exist" not in message and "locked" not in message):
                 raise
+            if "locked" in message:
+                # SQLite refuses some lock upgrades at once, without its busy timeout, to avoid
+                # a deadlock between two writers: let the other one finish, then look again.
+                time.sleep(0.05 * (attempt + 1))
+            # Otherwise another replica created a table between our check and our CREATE.
 
 
 def normalise_url(url: str) -> str:
@@ -285,11 +294,13 @@ def normalise_url(url: str) -> str:
 
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:
-    # WAL lets several processes read while one writes; the busy timeout makes a
-    # second writer wait instead of failing, which is what "exactly once" needs.
+    # The busy timeout makes a second writer wait instead of failing, which is what
+    # "exactly once" needs. It comes first: switching a fresh file to WAL takes a write
+    # lock that another starting replica may hold, and must wait for it too.
+    # WAL then lets several processes read while one writes.
     cursor = connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
 
@@ -20,3 +22,9 @@ def content_copy(tmp_path: Path) -> Path:
     for source in DEFAULT_CONTENT_DIR.glob("*.yaml"):
         (target / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     return target
+
+
+# scripts/mutation runs the fast suites once per mutant: the same examples each time, so
+# a score does not move between two runs of the same code, and no example database.
+settings.register_profile("mutation", derandomize=True, database=None, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

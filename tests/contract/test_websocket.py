@@ -12,6 +12,7 @@ import bot.mattermost.websocket as websocket
 from bot.mattermost.websocket import EventStream, backoff_delay
 from tests.contract.fake_websocket import FakeMattermostWebsocket
 from tests.contract.payloads import posted_event
+from tests.waiting import eventually
 
 TOKEN = "bottoken000000000000000000"
 
@@ -102,9 +103,8 @@ async def test_forgotten_connection_starts_fresh(server: FakeMattermostWebsocket
 
 async def test_rejected_token_is_reported_and_retried(server: FakeMattermostWebsocket) -> None:
     stream, _recorder, stop, task = await started(server, token="wrong")
-    await asyncio.sleep(0.5)
+    await eventually(lambda: stream.status().reconnects >= 2, "two reconnections after a 401")
     assert stream.status().last_error == "token rejected (401)"
-    assert stream.status().reconnects >= 2
     assert not task.done()  # a bad token at run time never kills the process
     stop.set()
     await asyncio.wait_for(task, 5)
@@ -124,11 +124,8 @@ async def test_a_failing_handler_does_not_stop_the_stream(server: FakeMattermost
     await asyncio.wait_for(server.connected.wait(), 5)
     await server.push(posted_event("a", post_id="a"))
     await server.push(posted_event("b", post_id="b"))
-    for _ in range(50):
-        if len(seen) == 2:
-            break
-        await asyncio.sleep(0.02)
-    assert len(seen) == 2 and stream.status().connected
+    await eventually(lambda: len(seen) == 2, "both events reach the failing handler")
+    assert stream.status().connected
     stop.set()
     await asyncio.wait_for(task, 5)
 

@@ -15,10 +15,12 @@ from bot.store import Store
 
 class SlowChannel:
     def __init__(self) -> None:
+        self.posting = asyncio.Event()
         self.release = asyncio.Event()
         self.posts: list[str] = []
 
     async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
+        self.posting.set()
         await self.release.wait()
         self.posts.append(marker)
         return "post1"
@@ -36,7 +38,7 @@ async def test_cancelled_fire_still_records_its_post(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path}/s.db")
     club = ClubService(source, store, owner="me", channel=channel, clock=lambda: item.at)
     job = asyncio.create_task(club.fire(item))
-    await asyncio.sleep(0.1)  # claimed, now posting
+    await asyncio.wait_for(channel.posting.wait(), timeout=30)  # claimed, now posting
     job.cancel()  # what the scheduler's shutdown does to a running job
     channel.release.set()
     await club.drain()

@@ -17,6 +17,7 @@ import pytest
 from tests.e2e.bot_process import BotProcess, create_intra, restore_bot_in_private_channel
 from tests.e2e.conftest import MattermostServer
 from tests.e2e.user_socket import UserSocket
+from tests.waiting import stays, until
 
 pytestmark = pytest.mark.e2e
 
@@ -229,13 +230,14 @@ def test_two_referents_clicking_at_once_make_one_decision(
     assert sum("a été ajouté·e" in t for t in texts) == 1
     assert sum("déjà été traitée par @" in t for t in texts) == 1
     dm = newcomer.dm_with(mattermost.bot_user_id)
-    time.sleep(0.5)
-    accepted = [
-        p
-        for p in newcomer.bot_posts(mattermost, dm)
-        if "Bienvenue dans ~domaine-intras-prive" in p["message"]
-    ]
-    assert len(accepted) == 1
+
+    def welcomes() -> int:
+        posts = newcomer.bot_posts(mattermost, dm)
+        return sum("Bienvenue dans ~domaine-intras-prive" in p["message"] for p in posts)
+
+    until(lambda: welcomes() >= 1, "the requester is told the good news")
+    # Two referents clicked at once: a late second welcome would fail here.
+    stays(lambda: welcomes() == 1, "one welcome to the private channel, never a second")
 
 
 def test_forged_and_non_referent_clicks_change_nothing(
