@@ -17,9 +17,13 @@ from bot.chat import Message, Reply, User
 from bot.conversation import Conversation
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.mattermost.render import ButtonSigner, post_props
+from bot.outbox import Effect, Job, OutboxStore
+from bot.outbox_worker import OutboxWorker, Permanent
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+WELCOME = "mattermost.welcome"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class EventRouter:
         identity: BotIdentity,
         welcome: WelcomeSettings,
         signer: ButtonSigner | None = None,
+        outbox: OutboxWorker | None = None,
     ) -> None:
         self._signer = signer
         self._api = api
@@ -50,6 +55,8 @@ class EventRouter:
         self._conversation = conversation
         self._me = identity
         self._welcome = welcome
+        self._outbox = outbox or OutboxWorker(OutboxStore(store), "events")
+        self._outbox.register(WELCOME, self.send_welcome)
         self._mention = re.compile(rf"(?<![\w.-])@{re.escape(identity.username)}\b", re.IGNORECASE)
 
     async def __call__(self, event: dict[str, Any]) -> None:
@@ -131,18 +138,28 @@ class EventRouter:
             return
         if user_id == self._me.user_id:
             return
-        if not await asyncio.to_thread(self._store.claim_event, f"welcome:{user_id}"):
-            return
+        # The outbox row is the "welcomed once" record: queued once per person, sent until done.
+        key = f"welcome:{user_id}"
+        if await self._outbox.queue(Effect(key, WELCOME, {"user_id": user_id})):
+            await self._outbox.deliver([key])
+
+    async def send_welcome(self, job: Job) -> None:
+        user_id = str(job.payload["user_id"])
         try:
             user = await self._api.user(user_id)
-            if user.is_bot:
-                return
+        except MattermostApiError as error:
+            if error.status == 404:
+                raise Permanent(f"user {user_id} not found") from None
+            raise
+        if user.is_bot:
+            return
+        try:
             channel_id = await self._api.direct_channel(self._me.user_id, user_id)
             text = self._conversation.content.current.messages.welcome.text
             await self._api.create_post(channel_id, text)
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=welcome_failed user_id=%s error=%r", user_id, str(error))
-            return
+            raise
         log.info("event=welcomed user_id=%s", user_id)
 
 
