@@ -113,6 +113,11 @@ class CatchUp:
             await self.flush()
 
     async def flush(self) -> None:
+        """Write the mark, unless a catch-up has yet to read it."""
+        if not self._paused:
+            await self._write()
+
+    async def _write(self) -> None:
         """Write the mark (never backwards: another replica may be ahead)."""
         latest = self._latest
         if not latest:
@@ -139,7 +144,7 @@ class CatchUp:
                 # people's history would surprise everyone.
                 self._latest = max(self._latest, now_ms)
                 self._paused = False
-                await self.flush()
+                await self._write()
                 log.info("event=catchup_skipped reason=new_store mark=%d", now_ms)
                 return None
             floor = now_ms - int(self._window.total_seconds() * 1000)
@@ -161,7 +166,7 @@ class CatchUp:
                 joins += joined
             self._latest = max(self._latest, since)
             self._paused = False
-            await self.flush()
+            await self._write()
             log.info(
                 "event=catchup_done since=%d channels=%d posts=%d joins=%d seconds=%.2f",
                 since,
@@ -184,6 +189,7 @@ class CatchUp:
             created = int(post.get("create_at") or 0)
             if created < since or post.get("delete_at"):
                 continue  # an old post edited since, or a deleted one
+            self._latest = max(self._latest, created)
             if channel.id == self._public and post.get("type") in JOIN_TYPES:
                 joins += await self._join(post)
                 continue
@@ -201,7 +207,6 @@ class CatchUp:
                 created,
             )
             await self._router({"event": "posted", "data": data, "catchup": True})
-            self._latest = max(self._latest, created)
             handled += 1
         return handled, joins
 
