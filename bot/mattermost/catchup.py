@@ -27,6 +27,8 @@ from bot.store import Store, utcnow
 log = logging.getLogger(__name__)
 
 MARK = "mattermost:handled_until_ms"
+# When this store first listened: nothing before it is this bot's business.
+FIRST = "mattermost:listening_since_ms"
 # Look a little before the mark: events handled concurrently may finish out of order.
 OVERLAP_MS = 60_000
 FLUSH_EVERY = 2.0  # seconds between two writes of the mark (losing them only means re-reading)
@@ -142,13 +144,15 @@ class CatchUp:
             if stored is None:
                 # A new store: nothing was missed by *this* bot; answering a day of other
                 # people's history would surprise everyone.
+                await asyncio.to_thread(self._store.set_value, FIRST, str(now_ms))
                 self._latest = max(self._latest, now_ms)
                 self._paused = False
                 await self._write()
                 log.info("event=catchup_skipped reason=new_store mark=%d", now_ms)
                 return None
             floor = now_ms - int(self._window.total_seconds() * 1000)
-            since = max(stored - OVERLAP_MS, floor)
+            first = await asyncio.to_thread(self._store.get_value, FIRST)
+            since = max(stored - OVERLAP_MS, floor, int(first or 0))
             if stored - OVERLAP_MS < floor:
                 log.warning(
                     "event=catchup_window_exceeded mark=%d floor=%d hint='posts older than "
