@@ -74,6 +74,7 @@ class EventStream:
         self._on_fresh = on_fresh
         # A cheap "is the server back?" URL polled while backing off (see _wait_to_retry).
         self._probe_url = probe_url
+        self._seen_down = False  # the server refused connections or failed a probe since
         self._connection_id = ""
         self._next_seq = 0
         self._connected = False
@@ -105,6 +106,7 @@ class EventStream:
                     self._last_error = "token rejected (401)"
                     log.error("event=websocket_token_rejected action=retrying")
                 except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                    self._seen_down = True
                     self._last_error = f"{error.__class__.__name__}: {error}"
                     log.warning("event=websocket_error error=%r", self._last_error)
                 except Exception:  # the stream must outlive any bug in one event
@@ -130,22 +132,21 @@ class EventStream:
 
         During a server restart the backoff grows to tens of seconds, and everything posted
         until we reconnect is answered late. Polling the cheap ping endpoint every second
-        ends the wait on the first down -> up transition only, so a server that is up but
-        refuses us still gets the full backoff."""
+        ends the wait once the server, seen down (refused connections, failed probes), answers
+        again; a server that is up but refuses us (401, bad upgrade) gets the full backoff."""
         if not self._probe_url:
             await sleep_unless(stop, delay)
             return
         deadline = time.monotonic() + delay
-        seen_down = False
         while not stop.is_set() and time.monotonic() < deadline:
             await sleep_unless(stop, min(PROBE_EVERY, max(0.0, deadline - time.monotonic())))
             if stop.is_set() or time.monotonic() >= deadline:
                 return
             up = await self._server_up(session)
-            if up and seen_down:
+            if up and self._seen_down:
                 log.info("event=websocket_server_back action=reconnecting_now")
                 return
-            seen_down = seen_down or not up
+            self._seen_down = self._seen_down or not up
 
     async def _server_up(self, session: aiohttp.ClientSession) -> bool:
         # One plain request, no retries: the answer must come within the second.
@@ -185,6 +186,7 @@ class EventStream:
             raise
         self._ws = ws
         self._connected = True
+        self._seen_down = False
         self._last_error = ""
         log.info("event=websocket_connected resume=%s next_seq=%d", resuming, self._next_seq)
         async with ws:
