@@ -93,19 +93,26 @@ class InvitationEffects:
         )
         channel = str(job.payload.get("channel", ""))
         if channel:
-            channel_id, post_id = await platform.post_in(channel, reply)
+            channel_id, post_id = await platform.post_in(
+                channel, reply, key=job.key, retry=job.attempts > 1
+            )
         else:
             username = str(job.payload["username"])
             ids = await platform.user_ids([username])
             if username not in ids:
                 raise Permanent(f"referent {username} not found (fix content/referents.yaml)")
-            channel_id, post_id = await platform.send_direct(ids[username], reply)
+            channel_id, post_id = await platform.send_direct(
+                ids[username], reply, key=job.key, retry=job.attempts > 1
+            )
         await asyncio.to_thread(records.add_notice, invitation.id, channel_id, post_id)
         log.info("event=invitation_notice_sent id=%s post_id=%s", invitation.id, post_id)
 
     async def tell(self, job: Job) -> None:
         await self._platform().send_direct(
-            str(job.payload["user_id"]), Reply(str(job.payload["text"]))
+            str(job.payload["user_id"]),
+            Reply(str(job.payload["text"])),
+            key=job.key,
+            retry=job.attempts > 1,
         )
 
     async def update_notices(self, job: Job) -> None:

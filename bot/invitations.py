@@ -53,12 +53,19 @@ class InvitationPlatform(Protocol):
     async def is_member(self, user_id: str) -> bool: ...
     async def profile(self, user_id: str) -> User: ...
     async def user_ids(self, usernames: list[str]) -> dict[str, str]: ...
-    async def send_direct(self, user_id: str, reply: Reply) -> tuple[str, str]:
-        """Send a DM; return (channel id, post id)."""
+    async def send_direct(
+        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        """Send a DM; return (channel id, post id).
+
+        With a `key` (the outbox's), the post carries it, and a `retry` first looks for a
+        post with that key sent by an earlier attempt that died before recording it."""
         ...
 
-    async def post_in(self, channel_name: str, reply: Reply) -> tuple[str, str]:
-        """Post in a team channel; return (channel id, post id)."""
+    async def post_in(
+        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        """Post in a team channel; return (channel id, post id). `key`: as send_direct."""
         ...
 
     async def update_post(self, post_id: str, reply: Reply) -> None: ...

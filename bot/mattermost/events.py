@@ -10,12 +10,14 @@ import asyncio
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from bot.chat import Message, Reply, User
 from bot.conversation import Conversation
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.mattermost.poster import MARKER_PROP
 from bot.mattermost.render import ButtonSigner, post_props
 from bot.outbox import Effect, Job, OutboxStore
 from bot.outbox_worker import OutboxWorker, Permanent
@@ -155,12 +157,23 @@ class EventRouter:
             return
         try:
             channel_id = await self._api.direct_channel(self._me.user_id, user_id)
+            if job.attempts > 1 and await self._already_sent(channel_id, job.key):
+                return
             text = self._conversation.content.current.messages.welcome.text
-            await self._api.create_post(channel_id, text)
+            await self._api.create_post(channel_id, text, props={MARKER_PROP: job.key})
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=welcome_failed user_id=%s error=%r", user_id, str(error))
             raise
         log.info("event=welcomed user_id=%s", user_id)
+
+    async def _already_sent(self, channel_id: str, key: str) -> bool:
+        """A welcome sent by an attempt that died before marking it done."""
+        since = int(time.time() * 1000) - 86_400_000
+        for post in await self._api.posts_since(channel_id, since):
+            if (post.get("props") or {}).get(MARKER_PROP) == key and not post.get("delete_at"):
+                log.info("event=outbox_already_sent key=%s post_id=%s", key, post.get("id"))
+                return True
+        return False
 
 
 def _json_list(raw: Any) -> list[str]:

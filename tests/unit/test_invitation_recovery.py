@@ -27,7 +27,9 @@ class DownPlatform(FakePlatform):
         super().__init__()
         self.down = True
 
-    async def send_direct(self, user_id: str, reply: Reply) -> tuple[str, str]:
+    async def send_direct(
+        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
         if self.down:
             raise ConnectionError("Mattermost unreachable")
         return await super().send_direct(user_id, reply)

@@ -201,6 +201,73 @@ def test_a_bot_killed_after_recording_a_request_notifies_the_referents_after_res
         second.stop()
 
 
+def test_a_bot_killed_after_a_notice_was_created_does_not_send_it_twice(
+    mattermost: MattermostServer,
+    bot_env: dict[str, str],
+    proxied: TcpProxy,
+    newcomer: Person,
+    referents: dict[str, Person],
+    tmp_path: Path,
+) -> None:
+    env = {
+        **bot_env,
+        "INTRA_BOT_MATTERMOST__URL": proxied.url,
+        "INTRA_BOT_OUTBOX__LEASE_SECONDS": "3",
+    }
+    first = BotProcess(env, tmp_path / "first.log").start()
+    # The first notice reaches Mattermost, which creates it; the bot dies before the answer.
+    proxied.hold_response(b"POST /api/v4/posts ")
+    asking = threading.Thread(
+        target=lambda: newcomer.client.post(
+            "/commands/execute",
+            json={"channel_id": mattermost.public_channel_id, "command": "/intra rejoindre"},
+        ),
+        daemon=True,
+    )
+    asking.start()
+    assert proxied.held.wait(20), first.logs()
+    sigkill(first)
+    proxied.release()
+    asking.join(40)
+    second = BotProcess(env, tmp_path / "second.log").start()
+    try:
+        notices = {
+            name: notice_for(mattermost, r, newcomer.username, timeout=30)
+            for name, r in referents.items()
+        }
+        for name in referents:  # both notices done by the second process (or the first)
+            wait_until(
+                lambda name=name: (
+                    f":notice:@{name} kind=invitation.notice" in second.logs()
+                    or f":notice:@{name} kind=invitation.notice" in first.logs()
+                ),
+                timeout=30,
+            )
+        for name, referent in referents.items():
+            dm = referent.dm_with(mattermost.bot_user_id)
+            about = [
+                p
+                for p in referent.bot_posts(mattermost, dm)
+                if f"`@{newcomer.username}`" in p["message"]
+            ]
+            assert len(about) == 1, f"{name} got {len(about)} notices"
+        assert "event=outbox_already_sent" in second.logs()
+        # The copy made by the dead process is known: accepting updates both notices.
+        assert (
+            click(referents["marine.purson"], notices["marine.purson"], "Accepter").status_code
+            == 200
+        )
+        for name, referent in referents.items():
+
+            def updated(referent: Person = referent, post_id: str = notices[name]["id"]) -> bool:
+                post = referent.client.get(f"/posts/{post_id}").json()
+                return "✅ **Acceptée**" in post["message"]
+
+            wait_until(updated, timeout=30)
+    finally:
+        second.stop()
+
+
 # -- finding 5: a decision left half-way ----------------------------------------------------
 
 

@@ -1,0 +1,60 @@
+"""A retried outbox message first looks for its own earlier copy (by the key in its props):
+an attempt that died after Mattermost created the post does not make it send twice."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.chat import Reply
+from bot.mattermost.platform import MattermostInvitationPlatform
+from bot.mattermost.poster import MARKER_PROP
+from bot.mattermost.render import ButtonSigner
+
+
+class PostsApi:
+    """POST /posts and GET /channels/{id}/posts?since= over one list of posts."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+
+    async def direct_channel(self, a: str, b: str) -> str:
+        return f"dm-{b}"
+
+    async def create_post(
+        self, channel_id: str, message: str, *, root_id: str = "", props: Any = None
+    ) -> str:
+        post_id = f"post{len(self.posts) + 1}"
+        self.posts.append(
+            {"id": post_id, "channel_id": channel_id, "message": message, "props": props or {}}
+        )
+        return post_id
+
+    async def posts_since(self, channel_id: str, since_ms: int) -> list[dict[str, Any]]:
+        return [p for p in self.posts if p["channel_id"] == channel_id]
+
+
+def platform(api: PostsApi) -> MattermostInvitationPlatform:
+    signer = ButtonSigner(b"s" * 32, "http://bot/mattermost/action")
+    return MattermostInvitationPlatform(api, "team", "private", "bot", "intra-bot", signer)  # type: ignore[arg-type]
+
+
+def test_a_retry_finds_the_copy_sent_by_the_attempt_that_died() -> None:
+    api = PostsApi()
+    mm = platform(api)
+    first = asyncio.run(mm.send_direct("u1", Reply("bonjour"), key="invitation:1:notice:@m"))
+    assert api.posts[0]["props"][MARKER_PROP] == "invitation:1:notice:@m"
+    again = asyncio.run(
+        mm.send_direct("u1", Reply("bonjour"), key="invitation:1:notice:@m", retry=True)
+    )
+    assert again == first and len(api.posts) == 1
+
+
+def test_a_retry_with_no_earlier_copy_sends_and_other_keys_are_not_confused() -> None:
+    api = PostsApi()
+    mm = platform(api)
+    asyncio.run(mm.send_direct("u1", Reply("a"), key="k1"))
+    asyncio.run(mm.send_direct("u1", Reply("b"), key="k2", retry=True))
+    asyncio.run(mm.send_direct("u1", Reply("c")))  # no key: always sent
+    asyncio.run(mm.send_direct("u1", Reply("c")))
+    assert [p["message"] for p in api.posts] == ["a", "b", "c", "c"]
