@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import secrets
@@ -20,6 +21,7 @@ from bot.club import ClubService, utc_now
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, ContentSource
 from bot.conversation import Conversation
+from bot.invitation_recovery import finish_stuck
 from bot.invitations import InvitationService, InvitationSettings
 from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
@@ -296,7 +298,10 @@ class BotApp:
         lease = self.settings.invitations.decision_lease_seconds
         # A stuck decision is finished within 1.5 leases; the first look at start-up is soon.
         self.scheduler.every(
-            max(1.0, min(60.0, lease / 2)), self.invitations.finish_stuck, "finish-stuck", 5.0
+            max(1.0, min(60.0, lease / 2)),
+            functools.partial(finish_stuck, self.invitations),
+            "finish-stuck",
+            5.0,
         )
         self.scheduler.start()
         # Effects queued by a process that died (or by this one, still failing) go out now.
@@ -312,6 +317,9 @@ class BotApp:
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         store_ok = await asyncio.to_thread(self.store.ping)
+        outbox_pending = (
+            await asyncio.to_thread(self.outbox.store.pending_count) if store_ok else None
+        )
         stream = self.stream.status() if self.stream else None
         now = time.monotonic()
         websocket = {
@@ -340,6 +348,8 @@ class BotApp:
                 else None,
             },
             "websocket": websocket,
+            # Messages queued after a state change and not yet sent (retried until done).
+            "outbox": {"ok": True, "pending": outbox_pending},
             "club_feed": asdict(self.club.feed_status),
             "reminders": {
                 "ok": True,

@@ -270,7 +270,7 @@ class InvitationService:
                 ),
                 False,
             )
-        effects = outcome_effects(invitation, ACCEPTED, self._accepted_text(decider.username))
+        effects = outcome_effects(invitation, ACCEPTED, self.accepted_text(decider.username))
         finished = await asyncio.to_thread(
             self.records.finish_accept, invitation.id, decider.id, self.clock(), effects
         )
@@ -286,7 +286,7 @@ class InvitationService:
             Reply(f"✅ @{invitation.requester_username} a été ajouté·e à ~{self._channel()}."), True
         )
 
-    def _accepted_text(self, decider: str) -> str:
+    def accepted_text(self, decider: str) -> str:
         return (
             f"🎉 Bonne nouvelle : votre demande a été acceptée par `@{decider}`. "
             f"Bienvenue dans ~{self._channel()} !"
@@ -299,56 +299,6 @@ class InvitationService:
         if reason:
             text += f"\n\nLe mot de `@{decider}` :\n{defuse(reason, limit=MESSAGE_LIMIT)}"
         return text + "\n\nPour toute question, écrivez aux référentes (`/intra referents`)."
-
-    # -- decisions left half-way by a dead process ------------------------------------
-
-    async def finish_stuck(self) -> int:
-        """Complete or release each decision left "accepting" for longer than the lease.
-
-        The channel membership says how far the dead holder got: a member was added, so the
-        request is accepted (and the messages follow); no member, so it is open again."""
-        platform = self.platform
-        if platform is None:
-            return 0
-        now = self.clock()
-        stuck = await asyncio.to_thread(
-            self.records.stuck_accepting, now - self.settings.decision_lease
-        )
-        for invitation in stuck:
-            try:
-                member = await platform.is_member(invitation.requester_id)
-            except Exception as error:  # Mattermost away: the next pass will see
-                log.warning(
-                    "event=invitation_stuck_check_failed id=%s error=%r", invitation.id, str(error)
-                )
-                continue
-            if member:
-                effects = outcome_effects(
-                    invitation, ACCEPTED, self._accepted_text(invitation.decided_by)
-                )
-                if await asyncio.to_thread(
-                    self.records.finish_accept,
-                    invitation.id,
-                    invitation.decided_by_id,
-                    now,
-                    effects,
-                ):
-                    log.info(
-                        "event=invitation_accepted id=%s by=%s user=%s recovered=true",
-                        invitation.id,
-                        invitation.decided_by,
-                        invitation.requester_username,
-                    )
-                    await self.outbox.deliver(effects_keys(effects))
-            elif await asyncio.to_thread(
-                self.records.abort_accept, invitation.id, invitation.decided_by_id
-            ):
-                log.warning(
-                    "event=invitation_released id=%s by=%s reason=abandoned_accept",
-                    invitation.id,
-                    invitation.decided_by,
-                )
-        return len(stuck)
 
     def outcome_reply(self, invitation: Invitation) -> Reply:
         return Reply(notice_text(invitation, None, self._channel()) + "\n\n" + outcome(invitation))

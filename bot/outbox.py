@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
     update,
@@ -180,8 +181,10 @@ class OutboxStore:
 
     def pending_count(self) -> int:
         with self.engine.connect() as connection:
-            rows = connection.execute(select(outbox.c.key).where(outbox.c.state == PENDING)).all()
-        return len(rows)
+            count = connection.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)
+            ).scalar_one()
+        return int(count)
 
     def purge_finished_before(self, cutoff: datetime) -> int:
         with self.engine.begin() as connection:

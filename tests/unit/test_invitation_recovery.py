@@ -11,6 +11,7 @@ from bot.chat import Message, Reply
 from bot.content import ContentSource
 from bot.invitation_effects import notice_effects
 from bot.invitation_records import ACCEPTED, ACCEPTING, PENDING
+from bot.invitation_recovery import finish_stuck
 from bot.invitation_texts import ACCEPT
 from bot.invitations import InvitationService, InvitationSettings
 from bot.outbox import DONE
@@ -117,10 +118,10 @@ def test_a_stuck_accept_without_membership_is_released(tmp_path: Path) -> None:
     assert invitation is not None
     service.records.begin(invitation.id, True, "magali.marcel", MAGALI.id, NOW)
     clock.now = NOW + LEASE - dt.timedelta(seconds=1)
-    assert asyncio.run(service.finish_stuck()) == 0  # the holder may still be working
+    assert asyncio.run(finish_stuck(service)) == 0  # the holder may still be working
     assert service.records.get(invitation.id).state == ACCEPTING  # type: ignore[union-attr]
     clock.now = NOW + LEASE + dt.timedelta(seconds=1)
-    assert asyncio.run(service.finish_stuck()) == 1
+    assert asyncio.run(finish_stuck(service)) == 1
     assert service.records.get(invitation.id).state == PENDING  # type: ignore[union-attr]
     assert not platform.updated  # the notices keep their live buttons
     assert asyncio.run(service.decide(invitation.id, ACCEPT, MARINE)).applied
@@ -139,7 +140,7 @@ def test_a_stuck_accept_whose_add_happened_is_completed_with_its_messages(
     platform.members.add(CAMILLE.id)  # the add went through just before the crash
     clock.now = NOW + LEASE + dt.timedelta(seconds=1)
     other = service_on(tmp_path, platform, clock)  # another replica picks it up
-    assert asyncio.run(other.finish_stuck()) == 1
+    assert asyncio.run(finish_stuck(other)) == 1
     done = other.records.get(invitation.id)
     assert done is not None and done.state == ACCEPTED and done.decided_by == "magali.marcel"
     assert any(
@@ -149,4 +150,4 @@ def test_a_stuck_accept_whose_add_happened_is_completed_with_its_messages(
     assert set(platform.updated) == {"post1", "post2"}
     assert all("✅ **Acceptée**" in r.text for r in platform.updated.values())
     assert set(other.outbox.store.states(f"invitation:{invitation.id}:").values()) == {DONE}
-    assert asyncio.run(service.finish_stuck()) == 0  # nothing left for the first one
+    assert asyncio.run(finish_stuck(service)) == 0  # nothing left for the first one

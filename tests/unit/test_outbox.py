@@ -144,3 +144,13 @@ def test_the_worker_loop_performs_what_is_queued_and_stops(outbox: OutboxStore) 
         return performed
 
     assert run(scenario()) == ["k"]
+
+
+def test_pending_count_and_purge_of_finished_rows(outbox: OutboxStore) -> None:
+    for key in ("a", "b"):
+        outbox.add(Effect(key, "kind", {}), NOW)
+    job = outbox.claim("a", "w", NOW, LEASE)
+    assert job is not None and outbox.done(job, "w", NOW)
+    assert outbox.pending_count() == 1
+    assert outbox.purge_finished_before(NOW + dt.timedelta(days=31)) == 1
+    assert outbox.states() == {"b": PENDING}  # what is not sent yet is never forgotten

@@ -143,6 +143,7 @@ def test_what_is_written_while_the_bot_is_stopped_is_answered_after_it_starts(
         joiner.client.close()
         # Each was answered once: the DM answered before the stop was not answered again.
         assert len(bot_replies(alice, dm, before["create_at"])) == 2
+        assert second.health()[1]["parts"]["outbox"]["pending"] == 0  # the welcome is done
     finally:
         second.stop()
 
