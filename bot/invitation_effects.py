@@ -56,6 +56,14 @@ def outcome_effects(invitation: Invitation, state: str, text: str) -> list[Effec
     ]
 
 
+def recall_effects(day: str, referents: dict[str, str], text: str) -> list[Effect]:
+    """The day's reminder of old open requests, one DM per referent (username -> id)."""
+    return [
+        Effect(f"invitation-recall:{day}:@{name}", TELL, {"user_id": user_id, "text": text})
+        for name, user_id in referents.items()
+    ]
+
+
 class InvitationEffects:
     """Performs the three kinds of effect for `service` (registered on its outbox)."""
 

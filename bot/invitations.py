@@ -16,7 +16,12 @@ from typing import Protocol
 from bot import french
 from bot.chat import Card, Message, Reply, User
 from bot.content import ContentSource
-from bot.invitation_effects import InvitationEffects, notice_effects, outcome_effects
+from bot.invitation_effects import (
+    InvitationEffects,
+    notice_effects,
+    outcome_effects,
+    recall_effects,
+)
 from bot.invitation_records import ACCEPTED, ACCEPTING, DECLINED, Invitation, InvitationRecords
 from bot.invitation_texts import (
     ACCEPT,
@@ -334,22 +339,19 @@ class InvitationService:
         if not old:
             return 0
         today = now.astimezone(PARIS).date().isoformat()
-        if not await asyncio.to_thread(
-            self.store.claim_event, f"invitation-recall:{today}", now=now
-        ):
-            return 0
         text = (
             f"📬 {len(old)} demande{'s' if len(old) > 1 else ''} d'accès à ~{self._channel()} "
             f"attend{'ent' if len(old) > 1 else ''} depuis plus de {self.settings.recall_after.days} jours. "
             "Tapez `/intra demandes` pour les traiter."
         )
-        for user_id in (await self.platform.user_ids(self.referent_usernames())).values():
-            try:
-                await self.platform.send_direct(user_id, Reply(text))
-            except Exception as error:
-                log.error(
-                    "event=invitation_recall_failed user_id=%s error=%r", user_id, str(error)[:200]
-                )
+        ids = await self.platform.user_ids(self.referent_usernames())
+        # The day's keys in the outbox are the "once a day": queued once, sent until done.
+        queued = await asyncio.to_thread(
+            self.outbox.store.add_all, recall_effects(today, ids, text), now
+        )
+        if not queued:
+            return 0
+        await self.outbox.deliver(queued)
         await asyncio.to_thread(self.records.mark_recalled, [r.id for r in old], now)
         log.info(
             "event=invitations_recalled count=%d ids=%s", len(old), ",".join(r.id for r in old)

@@ -117,6 +117,14 @@ class OutboxStore:
         except IntegrityError:  # another replica queued the same key at the same instant
             return False
 
+    def add_all(self, effects: list[Effect], now: datetime) -> list[str]:
+        """Queue several effects on their own; the keys newly queued."""
+        try:
+            with self.engine.begin() as connection:
+                return self.add_in(connection, effects, now)
+        except IntegrityError:  # a replica queued some of them at the same instant
+            return []
+
     def claim(self, key: str, owner: str, now: datetime, lease: timedelta) -> Job | None:
         """Take one due row for `lease`; None if it is done, held by a live worker, or waiting."""
         with self.engine.begin() as connection:

@@ -151,3 +151,24 @@ def test_a_stuck_accept_whose_add_happened_is_completed_with_its_messages(
     assert all("✅ **Acceptée**" in r.text for r in platform.updated.values())
     assert set(other.outbox.store.states(f"invitation:{invitation.id}:").values()) == {DONE}
     assert asyncio.run(finish_stuck(service)) == 0  # nothing left for the first one
+
+
+def test_the_daily_recall_is_sent_once_even_when_mattermost_fails_at_first(
+    tmp_path: Path,
+) -> None:
+    clock, platform = Clock(), DownPlatform()
+    service = service_on(tmp_path, platform, clock)
+    platform.down = False
+    asyncio.run(service.request(Message("rejoindre", CAMILLE, "c"), ""))
+    platform.sent.clear()
+    platform.down = True
+    clock.now = NOW + dt.timedelta(days=4)
+    assert asyncio.run(service.recall()) == 1
+    assert platform.sent == []  # Mattermost away: queued, not lost
+    assert asyncio.run(service.recall()) == 0  # still once a day
+    platform.down = False
+    clock.now += dt.timedelta(seconds=3)
+    restarted = service_on(tmp_path, platform, clock)
+    assert asyncio.run(restarted.outbox.run_due()) == 2
+    assert sorted(user for user, _ in platform.sent) == ["u-magali", "u-marine"]
+    assert all("/intra demandes" in reply.text for _, reply in platform.sent)
