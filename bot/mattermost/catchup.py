@@ -125,9 +125,12 @@ class CatchUp:
         if not latest:
             return
         self._flushed_at = time.monotonic()
-        stored = await asyncio.to_thread(self._stored)
-        if stored is None or latest > stored:
-            await asyncio.to_thread(self._store.set_value, MARK, str(latest))
+        try:
+            stored = await asyncio.to_thread(self._stored)
+            if stored is None or latest > stored:
+                await asyncio.to_thread(self._store.set_value, MARK, str(latest))
+        except Exception as error:  # a mark left behind only means reading more next time
+            log.warning("event=catchup_mark_not_saved error=%r", str(error)[:200])
 
     def _stored(self) -> int | None:
         raw = self._store.get_value(MARK)
