@@ -4,12 +4,19 @@ an attempt that died after Mattermost created the post does not make it send twi
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from bot.chat import Reply
+from bot.content import ContentSource
+from bot.conversation import Conversation
+from bot.mattermost.api import UserInfo
+from bot.mattermost.events import WELCOME, BotIdentity, EventRouter, WelcomeSettings
 from bot.mattermost.platform import MattermostInvitationPlatform
 from bot.mattermost.poster import MARKER_PROP
 from bot.mattermost.render import ButtonSigner
+from bot.outbox import Job
+from bot.store import Store
 
 
 class PostsApi:
@@ -58,3 +65,27 @@ def test_a_retry_with_no_earlier_copy_sends_and_other_keys_are_not_confused() ->
     asyncio.run(mm.send_direct("u1", Reply("c")))  # no key: always sent
     asyncio.run(mm.send_direct("u1", Reply("c")))
     assert [p["message"] for p in api.posts] == ["a", "b", "c", "c"]
+
+
+class WelcomeApi(PostsApi):
+    async def user(self, user_id: str) -> UserInfo:
+        return UserInfo(id=user_id, username="newcomer")
+
+
+def test_a_retried_welcome_is_not_sent_again(tmp_path: Path) -> None:
+    api = WelcomeApi()
+    router = EventRouter(
+        api,  # type: ignore[arg-type]
+        Store.open(f"sqlite:///{tmp_path}/s.db"),
+        Conversation(ContentSource()),
+        BotIdentity("bot", "intra-bot"),
+        WelcomeSettings(channel_id="public", enabled=True),
+    )
+    job = Job("welcome:u1", WELCOME, {"user_id": "u1"}, attempts=1)
+    asyncio.run(router.send_welcome(job))
+    assert api.posts[0]["props"][MARKER_PROP] == "welcome:u1"
+    # The process died before marking it done; the takeover finds the welcome already there.
+    asyncio.run(router.send_welcome(Job("welcome:u1", WELCOME, {"user_id": "u1"}, attempts=2)))
+    assert len(api.posts) == 1
+    asyncio.run(router.send_welcome(Job("welcome:u2", WELCOME, {"user_id": "u2"}, attempts=2)))
+    assert len(api.posts) == 2  # a retry with no earlier copy does send
