@@ -106,7 +106,9 @@ class EventStream:
                     self._last_error = "token rejected (401)"
                     log.error("event=websocket_token_rejected action=retrying")
                 except (TimeoutError, aiohttp.ClientError, OSError) as error:
-                    self._seen_down = True
+                    # Refused or cut: the server may be restarting. An upgrade it answered
+                    # (and refused) says it is up: that one keeps the whole backoff.
+                    self._seen_down = not isinstance(error, aiohttp.WSServerHandshakeError)
                     self._last_error = f"{error.__class__.__name__}: {error}"
                     log.warning("event=websocket_error error=%r", self._last_error)
                 except Exception:  # the stream must outlive any bug in one event
