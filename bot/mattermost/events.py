@@ -26,6 +26,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 WELCOME = "mattermost.welcome"
+REPLY = "mattermost.reply"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class EventRouter:
         self._welcome = welcome
         self._outbox = outbox or OutboxWorker(OutboxStore(store), "events")
         self._outbox.register(WELCOME, self.send_welcome)
+        self._outbox.register(REPLY, self.send_reply)
         self._mention = re.compile(rf"(?<![\w.-])@{re.escape(identity.username)}\b", re.IGNORECASE)
 
     async def __call__(self, event: dict[str, Any]) -> None:
@@ -119,17 +121,47 @@ class EventRouter:
         return None
 
     async def _post_reply(self, message: Message, reply: Reply) -> None:
+        key = f"reply:{message.post_id}"
+        # The key in the props lets a retry see whether this attempt's post was created.
+        props = {**post_props(reply, self._signer), MARKER_PROP: key}
         try:
             post_id = await self._api.create_post(
-                message.channel_id,
-                reply.text,
-                root_id=message.thread_id,
-                props=post_props(reply, self._signer),
+                message.channel_id, reply.text, root_id=message.thread_id, props=props
             )
-        except (MattermostApiError, MattermostUnavailable) as error:
+        except MattermostUnavailable as error:
+            # Mattermost going away mid-answer (its restart): the post is claimed, so nothing
+            # else would answer it; the outbox retries until Mattermost is back.
+            log.warning("event=reply_deferred post_id=%s error=%r", message.post_id, str(error))
+            payload = {
+                "channel_id": message.channel_id,
+                "text": reply.text,
+                "root_id": message.thread_id,
+                "props": props,
+            }
+            await self._outbox.queue(Effect(key, REPLY, payload))
+            return
+        except MattermostApiError as error:
             log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
             return
         log.info("event=replied post_id=%s reply_id=%s", message.post_id, post_id)
+
+    async def send_reply(self, job: Job) -> None:
+        """A deferred reply: sent unless the first attempt's post reached Mattermost."""
+        channel_id = str(job.payload["channel_id"])
+        if await self._already_sent(channel_id, job.key):
+            return
+        try:
+            post_id = await self._api.create_post(
+                channel_id,
+                str(job.payload["text"]),
+                root_id=str(job.payload.get("root_id") or ""),
+                props=dict(job.payload.get("props") or {}),
+            )
+        except MattermostApiError as error:
+            if 400 <= error.status < 500 and error.status != 429:
+                raise Permanent(str(error)) from None  # the channel or thread is gone
+            raise
+        log.info("event=replied key=%s reply_id=%s deferred=true", job.key, post_id)
 
     async def _user_added(self, event: dict[str, Any]) -> None:
         if not self._welcome.enabled:

@@ -4,19 +4,22 @@ an attempt that died after Mattermost created the post does not make it send twi
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from bot.chat import Reply
 from bot.content import ContentSource
 from bot.conversation import Conversation
-from bot.mattermost.api import UserInfo
+from bot.mattermost.api import MattermostUnavailable, UserInfo
 from bot.mattermost.events import WELCOME, BotIdentity, EventRouter, WelcomeSettings
 from bot.mattermost.platform import MattermostInvitationPlatform
 from bot.mattermost.poster import MARKER_PROP
 from bot.mattermost.render import ButtonSigner
-from bot.outbox import Job
+from bot.outbox import Job, OutboxStore
+from bot.outbox_worker import OutboxWorker
 from bot.store import Store
+from tests.contract.payloads import BOT_ID, posted_event
 
 
 class PostsApi:
@@ -89,3 +92,69 @@ def test_a_retried_welcome_is_not_sent_again(tmp_path: Path) -> None:
     assert len(api.posts) == 1
     asyncio.run(router.send_welcome(Job("welcome:u2", WELCOME, {"user_id": "u2"}, attempts=2)))
     assert len(api.posts) == 2  # a retry with no earlier copy does send
+
+
+class RestartingApi(WelcomeApi):
+    """Mattermost going down mid-answer: create_post fails while `down`; with `lands`, the
+    failed POST had reached the server (the answer was lost, not the post)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+        self.lands = False
+
+    async def create_post(
+        self, channel_id: str, message: str, *, root_id: str = "", props: Any = None
+    ) -> str:
+        if self.down:
+            if self.lands:
+                await super().create_post(channel_id, message, root_id=root_id, props=props)
+            raise MattermostUnavailable("posts/create: ConnectError")
+        return await super().create_post(channel_id, message, root_id=root_id, props=props)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def restarting_router(tmp_path: Path) -> tuple[EventRouter, RestartingApi, OutboxWorker, Clock]:
+    api, clock = RestartingApi(), Clock()
+    store = Store.open(f"sqlite:///{tmp_path}/s.db")
+    worker = OutboxWorker(OutboxStore(store), "w", clock=clock)
+    router = EventRouter(
+        api,  # type: ignore[arg-type]
+        store,
+        Conversation(ContentSource()),
+        BotIdentity(BOT_ID, "intra-bot"),
+        WelcomeSettings(channel_id="public", enabled=True),
+        outbox=worker,
+    )
+    return router, api, worker, clock
+
+
+def test_a_reply_that_fails_while_mattermost_restarts_is_sent_once_it_is_back(
+    tmp_path: Path,
+) -> None:
+    router, api, worker, clock = restarting_router(tmp_path)
+    asyncio.run(router(posted_event("certification", post_id="q1")))
+    assert api.posts == []
+    api.down = False
+    clock.now += dt.timedelta(seconds=3)
+    assert asyncio.run(worker.run_due()) == 1
+    assert len(api.posts) == 1 and "RS6247" in api.posts[0]["message"]
+    asyncio.run(router(posted_event("certification", post_id="q1")))  # replayed: no second
+    assert asyncio.run(worker.run_due()) == 0 and len(api.posts) == 1
+
+
+def test_a_reply_whose_answer_was_lost_is_not_sent_twice(tmp_path: Path) -> None:
+    router, api, worker, clock = restarting_router(tmp_path)
+    api.lands = True
+    asyncio.run(router(posted_event("certification", post_id="q2")))
+    api.down = False
+    clock.now += dt.timedelta(seconds=3)
+    asyncio.run(worker.run_due())
+    assert len(api.posts) == 1

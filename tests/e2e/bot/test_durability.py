@@ -64,6 +64,12 @@ def replies_to(user: MattermostUser, dm: str, asked: list[dict[str, Any]]) -> in
     return len(bot_replies(user, dm, asked[0]["create_at"]))
 
 
+def events_of(process: BotProcess) -> str:
+    """The bot's own log lines (not the HTTP client's debug ones), for a failure message."""
+    lines = process.log_path.read_text(errors="replace").splitlines()
+    return "\n".join(line for line in lines if "logger=bot." in line)[-8000:]
+
+
 @pytest.fixture
 def proxied(mattermost: MattermostServer) -> Iterator[TcpProxy]:
     parts = urlsplit(mattermost.url)
@@ -96,7 +102,7 @@ def test_dms_sent_as_soon_as_a_restarted_server_answers_are_all_answered(
     while time.monotonic() < deadline and replies_to(alice, dm, asked) < len(asked):
         time.sleep(0.2)
     answered = replies_to(alice, dm, asked)
-    assert answered == len(asked), f"{answered} of {len(asked)} DMs answered\n{bot.logs()}"
+    assert answered == len(asked), f"{answered} of {len(asked)} DMs answered\n" + events_of(bot)
     assert "event=catchup_done" in bot.logs()
 
 
