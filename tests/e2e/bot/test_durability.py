@@ -154,6 +154,34 @@ def test_what_is_written_while_the_bot_is_stopped_is_answered_after_it_starts(
         second.stop()
 
 
+def test_a_reply_cut_off_on_its_way_to_mattermost_is_sent_once_it_can_be(
+    mattermost: MattermostServer,
+    bot_env: dict[str, str],
+    proxied: TcpProxy,
+    alice: MattermostUser,
+    tmp_path: Path,
+) -> None:
+    process = BotProcess(
+        {**bot_env, "INTRA_BOT_MATTERMOST__URL": proxied.url}, tmp_path / "bot.log"
+    ).start()
+    try:
+        dm = alice.dm_channel_with(mattermost.bot_user_id)
+        proxied.hold_request(b"POST /api/v4/posts ")
+        question = alice.post(dm, "certification")
+        assert proxied.held.wait(20), events_of(process)
+        proxied.release()  # the reply's connection is cut: Mattermost never saw it
+        alice.wait_for_post(
+            dm,
+            lambda p: p["user_id"] == mattermost.bot_user_id and "RS6247" in p["message"],
+            since_ms=question["create_at"],
+            timeout=30,
+        )
+        wait_until(lambda: "deferred=true" in events_of(process))
+        assert len(bot_replies(alice, dm, question["create_at"])) == 1
+    finally:
+        process.stop()
+
+
 # -- finding 6: the outbox ------------------------------------------------------------------
 
 
