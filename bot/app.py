@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import secrets
@@ -20,15 +21,19 @@ from bot.club import ClubService, utc_now
 from bot.config import Settings
 from bot.content import DEFAULT_CONTENT_DIR, ContentSource
 from bot.conversation import Conversation
+from bot.invitation_recovery import finish_stuck
 from bot.invitations import InvitationService, InvitationSettings
 from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.mattermost.catchup import CatchUp
 from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
 from bot.mattermost.http import CommandEndpoint, build_app
 from bot.mattermost.platform import MattermostInvitationPlatform
 from bot.mattermost.poster import MattermostChannelPoster
 from bot.mattermost.render import ButtonSigner
 from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
+from bot.outbox import OutboxStore
+from bot.outbox_worker import OutboxWorker
 from bot.question_log import QuestionLog
 from bot.scheduler import ReminderScheduler
 from bot.signing import derive_secret
@@ -59,10 +64,17 @@ class BotApp:
             self.questions.recorder(utc_now) if settings.answers.record_questions else None,
         )
         public_url = settings.http.public_url.rstrip("/")
+        owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.outbox = OutboxWorker(
+            OutboxStore(self.store),
+            owner,
+            lease=dt.timedelta(seconds=settings.outbox.lease_seconds),
+            clock=utc_now,
+        )
         self.club = ClubService(
             self.content,
             self.store,
-            owner=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
+            owner=owner,
             grace=dt.timedelta(hours=settings.reminders.grace_hours),
             lease=dt.timedelta(seconds=settings.reminders.lease_seconds),
             subscribe_url=public_url + ICS_PATH,
@@ -82,8 +94,10 @@ class BotApp:
                 recall_after=dt.timedelta(days=invitations.recall_after_days),
                 retention=dt.timedelta(days=invitations.retention_days),
                 referents_channel=invitations.referents_channel,
+                decision_lease=dt.timedelta(seconds=invitations.decision_lease_seconds),
             ),
             clock=utc_now,
+            outbox=self.outbox,
         )
         self.conversation.register("rejoindre", self.invitations.request)
         self.conversation.register("demandes", self.invitations.pending)
@@ -103,6 +117,7 @@ class BotApp:
         )
 
         self.stream: EventStream | None = None
+        self.catchup: CatchUp | None = None
         self.identity: BotIdentity | None = None
         self.api_ok = False
         self.api_checked_at: float | None = None
@@ -149,6 +164,8 @@ class BotApp:
         await self.club.drain()
         if self.stream is not None:
             await self.stream.close()
+        if self.catchup is not None:
+            await self.catchup.drain()
         for task in self._tasks:
             if not task.done():
                 task.cancel()
@@ -204,6 +221,11 @@ class BotApp:
         deleted = await asyncio.to_thread(self.questions.purge_before, cutoff)
         log.info("event=questions_forgotten count=%d before=%s", deleted, cutoff.isoformat())
 
+    async def _forget_finished_effects(self) -> None:
+        cutoff = utc_now() - dt.timedelta(days=30)
+        forgotten = await asyncio.to_thread(self.outbox.store.purge_finished_before, cutoff)
+        log.info("event=outbox_forgotten count=%d before=%s", forgotten, cutoff.isoformat())
+
     async def _club_ics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(self.club.ics)
         return web.Response(
@@ -257,6 +279,7 @@ class BotApp:
             self.identity,
             WelcomeSettings(channel_id=public.id, enabled=welcome.enabled),
             self.signer,
+            self.outbox,
         )
         self.invitations.platform = MattermostInvitationPlatform(
             self.api,
@@ -266,8 +289,20 @@ class BotApp:
             me.username,
             self.signer,
         )
+        self.catchup = CatchUp(
+            self.api,
+            self.store,
+            router,
+            public.id,
+            dt.timedelta(hours=self.settings.mattermost.catchup_hours),
+            clock=utc_now,
+        )
         self.stream = EventStream(
-            self.api.websocket_url, self.settings.mattermost.token.get_secret_value(), router
+            self.api.websocket_url,
+            self.settings.mattermost.token.get_secret_value(),
+            self.catchup.handle,
+            on_fresh=self.catchup.fresh,
+            probe_url=self.api.base_url + "/api/v4/system/ping",
         )
         log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
         self.club.channel = MattermostChannelPoster(self.api, team_id)
@@ -276,7 +311,18 @@ class BotApp:
         self.scheduler.every(86400, self.invitations.purge, "invitations-retention")
         self.scheduler.every(86400, self._forget_answered_posts, "forget-answered-posts")
         self.scheduler.every(86400, self._forget_old_questions, "questions-retention")
+        self.scheduler.every(86400, self._forget_finished_effects, "forget-finished-effects")
+        lease = self.settings.invitations.decision_lease_seconds
+        # A stuck decision is finished within 1.5 leases; the first look at start-up is soon.
+        self.scheduler.every(
+            max(1.0, min(60.0, lease / 2)),
+            functools.partial(finish_stuck, self.invitations),
+            "finish-stuck",
+            5.0,
+        )
         self.scheduler.start()
+        # Effects queued by a process that died (or by this one, still failing) go out now.
+        self._tasks.append(asyncio.create_task(self.outbox.run(self.stop_event), name="outbox"))
         self.ready_event.set()
         await self.stream.run(self.stop_event)
 
@@ -288,6 +334,9 @@ class BotApp:
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         store_ok = await asyncio.to_thread(self.store.ping)
+        outbox_pending = (
+            await asyncio.to_thread(self.outbox.store.pending_count) if store_ok else None
+        )
         stream = self.stream.status() if self.stream else None
         now = time.monotonic()
         websocket = {
@@ -316,6 +365,8 @@ class BotApp:
                 else None,
             },
             "websocket": websocket,
+            # Messages queued after a state change and not yet sent (retried until done).
+            "outbox": {"ok": True, "pending": outbox_pending},
             "club_feed": asdict(self.club.feed_status),
             "reminders": {
                 "ok": True,

@@ -33,6 +33,7 @@ class MattermostSettings(Section):
     public_channel: str = "domaine-intrapreneurs"
     private_channel: str = "domaine-intras-prive"
     request_timeout: float = Field(10.0, gt=0)
+    catchup_hours: float = Field(24.0, ge=0)
 
 
 class HttpSettings(Section):
@@ -52,6 +53,7 @@ class InvitationsSettings(Section):
     cooldown_days: float = Field(30.0, ge=0)
     recall_after_days: float = Field(3.0, ge=0)
     retention_days: float = Field(365.0, ge=1)
+    decision_lease_seconds: float = Field(120.0, gt=0)
 
 
 class RemindersSettings(Section):
@@ -63,6 +65,10 @@ class RemindersSettings(Section):
 class AnswersSettings(Section):
     record_questions: bool = True
     retention_days: float = Field(90.0, ge=1)
+
+
+class OutboxSettings(Section):
+    lease_seconds: float = Field(60.0, gt=0)
 
 
 class LoggingSettings(Section):
@@ -78,6 +84,7 @@ class Settings(Section):
     reminders: RemindersSettings = RemindersSettings()
     invitations: InvitationsSettings = InvitationsSettings()
     answers: AnswersSettings = AnswersSettings()
+    outbox: OutboxSettings = OutboxSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

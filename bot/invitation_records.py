@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy import Column, Index, String, Table, Text, delete, insert, selec
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from bot.outbox import Effect, OutboxStore
 from bot.store import Store, UtcDateTime, create_tables, metadata
 
 PENDING, ACCEPTING, ACCEPTED, DECLINED = "pending", "accepting", "accepted", "declined"
@@ -65,11 +67,19 @@ class InvitationRecords:
     def __init__(self, store: Store) -> None:
         self.engine = store.engine
         create_tables(self.engine, [invitations])
+        OutboxStore(store)  # the effects below are queued in its table
 
     def create(
-        self, requester_id: str, username: str, message: str, now: datetime
+        self,
+        requester_id: str,
+        username: str,
+        message: str,
+        now: datetime,
+        effects: Callable[[str], Sequence[Effect]] | None = None,
     ) -> Invitation | None:
-        """A new pending request, or None if this person already has an open one."""
+        """A new pending request, or None if this person already has an open one.
+
+        `effects(new_id)` (the referents' notices) are queued in the same transaction."""
         new_id = secrets.token_hex(8)
         try:
             with self.engine.begin() as connection:
@@ -87,6 +97,8 @@ class InvitationRecords:
                         notices="[]",
                     )
                 )
+                if effects is not None:
+                    OutboxStore.add_in(connection, effects(new_id), now)
         except IntegrityError:
             return None
         return self.get(new_id)
@@ -147,11 +159,13 @@ class InvitationRecords:
         now: datetime,
         reason: str = "",
         stale_after: timedelta = timedelta(minutes=2),
+        effects: Sequence[Effect] = (),
     ) -> bool:
         """Take the decision: True for the one caller who wins it.
 
         Accepting goes through "accepting" until the channel add succeeds; a holder that
-        crashed meanwhile is overtaken after `stale_after`.
+        crashed meanwhile is overtaken after `stale_after`. `effects` (what a decline
+        sends) are queued in the same transaction, only by the winner.
         """
         with self.engine.begin() as connection:
             result = connection.execute(
@@ -172,18 +186,40 @@ class InvitationRecords:
                     reason=reason,
                 )
             )
-        return result.rowcount == 1
+            won = result.rowcount == 1
+            if won:
+                OutboxStore.add_in(connection, effects, now)
+        return won
 
-    def finish_accept(self, invitation_id: str, user_id: str, now: datetime) -> bool:
-        return self._leave_accepting(invitation_id, user_id, state=ACCEPTED, decided_at=now)
+    def finish_accept(
+        self, invitation_id: str, user_id: str, now: datetime, effects: Sequence[Effect] = ()
+    ) -> bool:
+        """The add succeeded: accepted, and `effects` queued in the same transaction."""
+        return self._leave_accepting(
+            invitation_id, user_id, effects, now, state=ACCEPTED, decided_at=now
+        )
 
     def abort_accept(self, invitation_id: str, user_id: str) -> bool:
         """The add failed: the request is open again, as if nobody had clicked."""
         return self._leave_accepting(
-            invitation_id, user_id, state=PENDING, decided_at=None, decided_by="", decided_by_id=""
+            invitation_id,
+            user_id,
+            (),
+            None,
+            state=PENDING,
+            decided_at=None,
+            decided_by="",
+            decided_by_id="",
         )
 
-    def _leave_accepting(self, invitation_id: str, user_id: str, **values: object) -> bool:
+    def _leave_accepting(
+        self,
+        invitation_id: str,
+        user_id: str,
+        effects: Sequence[Effect],
+        now: datetime | None,
+        **values: object,
+    ) -> bool:
         """Move out of "accepting", only for the referent who holds it."""
         with self.engine.begin() as connection:
             result = connection.execute(
@@ -195,7 +231,20 @@ class InvitationRecords:
                 )
                 .values(**values)
             )
-        return result.rowcount == 1
+            left = result.rowcount == 1
+            if left and effects and now is not None:
+                OutboxStore.add_in(connection, effects, now)
+        return left
+
+    def stuck_accepting(self, cutoff: datetime) -> list[Invitation]:
+        """Requests left "accepting" since before `cutoff`: their holder is presumed dead."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(invitations).where(
+                    invitations.c.state == ACCEPTING, invitations.c.decided_at < cutoff
+                )
+            ).all()
+        return [_invitation(row) for row in rows]
 
     def mark_recalled(self, invitation_ids: list[str], now: datetime) -> None:
         with self.engine.begin() as connection:

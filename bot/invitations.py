@@ -17,7 +17,13 @@ from bot import french
 from bot.chat import Card, Message, Reply, User, Visibility
 from bot.content import ContentSource
 from bot.conversation import asker_only
-from bot.invitation_records import Invitation, InvitationRecords
+from bot.invitation_effects import (
+    InvitationEffects,
+    notice_effects,
+    outcome_effects,
+    recall_effects,
+)
+from bot.invitation_records import ACCEPTED, ACCEPTING, DECLINED, Invitation, InvitationRecords
 from bot.invitation_texts import (
     ACCEPT,
     MESSAGE_LIMIT,
@@ -30,6 +36,8 @@ from bot.invitation_texts import (
     outcome,
     when,
 )
+from bot.outbox import Effect, OutboxStore
+from bot.outbox_worker import OutboxWorker, effects_keys
 from bot.store import Store
 from bot.text import defuse
 
@@ -52,12 +60,19 @@ class InvitationPlatform(Protocol):
     async def is_member(self, user_id: str) -> bool: ...
     async def profile(self, user_id: str) -> User: ...
     async def user_ids(self, usernames: list[str]) -> dict[str, str]: ...
-    async def send_direct(self, user_id: str, reply: Reply) -> tuple[str, str]:
-        """Send a DM; return (channel id, post id)."""
+    async def send_direct(
+        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        """Send a DM; return (channel id, post id).
+
+        With a `key` (the outbox's), the post carries it, and a `retry` first looks for a
+        post with that key sent by an earlier attempt that died before recording it."""
         ...
 
-    async def post_in(self, channel_name: str, reply: Reply) -> tuple[str, str]:
-        """Post in a team channel; return (channel id, post id)."""
+    async def post_in(
+        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        """Post in a team channel; return (channel id, post id). `key`: as send_direct."""
         ...
 
     async def update_post(self, post_id: str, reply: Reply) -> None: ...
@@ -80,6 +95,8 @@ class InvitationSettings:
     recall_after: dt.timedelta = dt.timedelta(days=3)
     retention: dt.timedelta = dt.timedelta(days=365)
     referents_channel: str = ""
+    # An "accepting" decision older than this is presumed abandoned by a dead process.
+    decision_lease: dt.timedelta = dt.timedelta(minutes=2)
 
 
 class InvitationService:
@@ -90,6 +107,7 @@ class InvitationService:
         platform: InvitationPlatform | None,
         settings: InvitationSettings,
         clock: Callable[[], dt.datetime],
+        outbox: OutboxWorker | None = None,
     ) -> None:
         self.content = content
         self.store = store
@@ -97,6 +115,8 @@ class InvitationService:
         self.platform = platform
         self.settings = settings
         self.clock = clock
+        self.outbox = outbox or OutboxWorker(OutboxStore(store), "invitations", clock=clock)
+        InvitationEffects(self).register()
 
     # -- who decides ----------------------------------------------------------------
 
@@ -132,8 +152,14 @@ class InvitationService:
                 "En attendant, vous pouvez écrire aux référentes (`/intra referents`)."
             )
         profile = await platform.profile(user.id)
+
+        def notices(new_id: str) -> list[Effect]:
+            return notice_effects(
+                new_id, profile, self.settings.referents_channel, self.referent_usernames()
+            )
+
         invitation = await asyncio.to_thread(
-            self.records.create, user.id, profile.username, clean(text), now
+            self.records.create, user.id, profile.username, clean(text), now, notices
         )
         if invitation is None:  # a concurrent command created it first
             current = await asyncio.to_thread(self.records.open_for, user.id)
@@ -146,57 +172,23 @@ class InvitationService:
             profile.username,
             now.isoformat(),
         )
-        sent = await self._notify_referents(invitation, profile)
-        if not sent:
+        # The notices are in the outbox with the request: send them now; what fails is
+        # retried by the outbox worker, on this replica or another, after a crash too.
+        delivered = await self.outbox.deliver(effects_keys(notices(invitation.id)))
+        if not any(delivered.values()):
             log.error(
                 "event=invitation_not_delivered id=%s hint='check the referents usernames'",
                 invitation.id,
             )
             return Reply(
                 "Votre demande est enregistrée, mais je n'ai pas pu prévenir les référentes pour "
-                "l'instant. Elles la verront avec `/intra demandes` ; vous pouvez aussi leur écrire "
-                "(`/intra referents`)."
+                "l'instant : je réessaierai. Elles la verront aussi avec `/intra demandes` ; vous "
+                "pouvez aussi leur écrire (`/intra referents`)."
             )
         return Reply(
             f"C'est noté ! Votre demande pour rejoindre {channel} a été transmise aux référentes "
             "des intras. Vous recevrez un message dès qu'elle sera traitée."
         )
-
-    async def _notify_referents(self, invitation: Invitation, profile: User) -> int:
-        assert self.platform is not None
-        if self.settings.referents_channel:
-            try:
-                channel_id, post_id = await self.platform.post_in(
-                    self.settings.referents_channel, self.notice(invitation, profile)
-                )
-            except Exception as error:
-                log.error(
-                    "event=invitation_notice_failed id=%s channel=%s error=%r",
-                    invitation.id,
-                    self.settings.referents_channel,
-                    str(error)[:200],
-                )
-                return 0
-            await asyncio.to_thread(self.records.add_notice, invitation.id, channel_id, post_id)
-            return 1
-        ids = await self.platform.user_ids(self.referent_usernames())
-        sent = 0
-        for username, user_id in ids.items():
-            try:
-                channel_id, post_id = await self.platform.send_direct(
-                    user_id, self.notice(invitation, profile)
-                )
-            except Exception as error:  # one unreachable referent must not stop the others
-                log.error(
-                    "event=invitation_notice_failed id=%s referent=%s error=%r",
-                    invitation.id,
-                    username,
-                    str(error)[:200],
-                )
-                continue
-            await asyncio.to_thread(self.records.add_notice, invitation.id, channel_id, post_id)
-            sent += 1
-        return sent
 
     def notice(self, invitation: Invitation, profile: User | None = None) -> Reply:
         """The referents' message: who asks, their message quoted and defused, two buttons."""
@@ -227,22 +219,49 @@ class InvitationService:
                 Reply("Cette demande n'existe plus (elle a peut-être été archivée)."), False
             )
         now = self.clock()
+        accept = action == ACCEPT
+        reason = clean(reason)
+        declined = outcome_effects(
+            invitation, DECLINED, self._declined_text(decider.username, reason)
+        )
         won = await asyncio.to_thread(
             self.records.begin,
             invitation_id,
-            action == ACCEPT,
+            accept,
             decider.username,
             decider.id,
             now,
-            clean(reason),
+            reason,
+            self.settings.decision_lease,
+            () if accept else declined,
         )
         if not won:
             current = await asyncio.to_thread(self.records.get, invitation_id)
             who = current.decided_by if current else "quelqu'un"
+            if current is not None and current.state == ACCEPTING:
+                return Decision(
+                    Reply(
+                        f"Cette demande est en cours de traitement par @{who} : "
+                        "rien à faire de votre côté, vous verrez le résultat ici dans un instant."
+                    ),
+                    False,
+                )
             return Decision(Reply(f"Cette demande a déjà été traitée par @{who}."), False)
-        if action == ACCEPT:
+        if accept:
             return await self._accept(invitation, decider)
-        return Decision(await self._decline(invitation_id, decider), True)
+        log.info(
+            "event=invitation_declined id=%s by=%s user=%s",
+            invitation.id,
+            decider.username,
+            invitation.requester_username,
+        )
+        await self.outbox.deliver(effects_keys(declined))
+        return Decision(
+            Reply(
+                f"La demande de @{invitation.requester_username} a été refusée ; la personne est prévenue."
+            ),
+            True,
+        )
 
     async def _accept(self, invitation: Invitation, decider: User) -> Decision:
         assert self.platform is not None
@@ -262,71 +281,35 @@ class InvitationService:
                 ),
                 False,
             )
-        await asyncio.to_thread(self.records.finish_accept, invitation.id, decider.id, self.clock())
+        effects = outcome_effects(invitation, ACCEPTED, self.accepted_text(decider.username))
+        finished = await asyncio.to_thread(
+            self.records.finish_accept, invitation.id, decider.id, self.clock(), effects
+        )
         log.info(
-            "event=invitation_accepted id=%s by=%s user=%s",
+            "event=invitation_accepted id=%s by=%s user=%s recorded=%s",
             invitation.id,
             decider.username,
             invitation.requester_username,
+            finished,
         )
-        await self._tell_requester(
-            invitation.requester_id,
-            f"🎉 Bonne nouvelle : votre demande a été acceptée par `@{decider.username}`. "
-            f"Bienvenue dans ~{self._channel()} !",
-        )
-        done = await asyncio.to_thread(self.records.get, invitation.id)
-        await self._update_notices(done or invitation)
+        await self.outbox.deliver(effects_keys(effects))
         return Decision(
             Reply(f"✅ @{invitation.requester_username} a été ajouté·e à ~{self._channel()}."), True
         )
 
-    async def _decline(self, invitation_id: str, decider: User) -> Reply:
-        invitation = await asyncio.to_thread(self.records.get, invitation_id)
-        assert invitation is not None
-        log.info(
-            "event=invitation_declined id=%s by=%s user=%s",
-            invitation.id,
-            decider.username,
-            invitation.requester_username,
+    def accepted_text(self, decider: str) -> str:
+        return (
+            f"🎉 Bonne nouvelle : votre demande a été acceptée par `@{decider}`. "
+            f"Bienvenue dans ~{self._channel()} !"
         )
+
+    def _declined_text(self, decider: str, reason: str) -> str:
         text = (
             f"Votre demande pour rejoindre ~{self._channel()} n'a pas été acceptée cette fois-ci."
         )
-        if invitation.reason:
-            text += f"\n\nLe mot de {at_username(decider.username)} :\n{defuse(invitation.reason, limit=MESSAGE_LIMIT)}"
-        text += "\n\nPour toute question, écrivez aux référentes (`/intra referents`)."
-        await self._tell_requester(invitation.requester_id, text)
-        await self._update_notices(invitation)
-        return Reply(
-            f"La demande de @{invitation.requester_username} a été refusée ; la personne est prévenue."
-        )
-
-    async def _tell_requester(self, user_id: str, text: str) -> None:
-        assert self.platform is not None
-        try:
-            await self.platform.send_direct(user_id, Reply(text))
-        except Exception as error:
-            log.error(
-                "event=invitation_requester_dm_failed user_id=%s error=%r",
-                user_id,
-                str(error)[:200],
-            )
-
-    async def _update_notices(self, invitation: Invitation) -> None:
-        assert self.platform is not None
-        updated = Reply(
-            notice_text(invitation, None, self._channel()) + "\n\n" + outcome(invitation)
-        )
-        for _, post_id in invitation.notices:
-            try:
-                await self.platform.update_post(post_id, updated)
-            except Exception as error:
-                log.error(
-                    "event=invitation_notice_update_failed id=%s post_id=%s error=%r",
-                    invitation.id,
-                    post_id,
-                    str(error)[:200],
-                )
+        if reason:
+            text += f"\n\nLe mot de {at_username(decider)} :\n{defuse(reason, limit=MESSAGE_LIMIT)}"
+        return text + "\n\nPour toute question, écrivez aux référentes (`/intra referents`)."
 
     def outcome_reply(self, invitation: Invitation) -> Reply:
         return Reply(notice_text(invitation, None, self._channel()) + "\n\n" + outcome(invitation))
@@ -363,22 +346,19 @@ class InvitationService:
         if not old:
             return 0
         today = now.astimezone(PARIS).date().isoformat()
-        if not await asyncio.to_thread(
-            self.store.claim_event, f"invitation-recall:{today}", now=now
-        ):
-            return 0
         text = (
             f"📬 {len(old)} demande{'s' if len(old) > 1 else ''} d'accès à ~{self._channel()} "
             f"attend{'ent' if len(old) > 1 else ''} depuis plus de {self.settings.recall_after.days} jours. "
             "Tapez `/intra demandes` pour les traiter."
         )
-        for user_id in (await self.platform.user_ids(self.referent_usernames())).values():
-            try:
-                await self.platform.send_direct(user_id, Reply(text))
-            except Exception as error:
-                log.error(
-                    "event=invitation_recall_failed user_id=%s error=%r", user_id, str(error)[:200]
-                )
+        ids = await self.platform.user_ids(self.referent_usernames())
+        # The day's keys in the outbox are the "once a day": queued once, sent until done.
+        queued = await asyncio.to_thread(
+            self.outbox.store.add_all, recall_effects(today, ids, text), now
+        )
+        if not queued:
+            return 0
+        await self.outbox.deliver(queued)
         await asyncio.to_thread(self.records.mark_recalled, [r.id for r in old], now)
         log.info(
             "event=invitations_recalled count=%d ids=%s", len(old), ",".join(r.id for r in old)

@@ -68,9 +68,15 @@ class ReminderScheduler:
         self._scheduler.start()
         self.replan()
 
-    def every(self, seconds: float, func: Callable[[], Awaitable[object]], job_id: str) -> None:
-        """A periodic job (recalls, retention), first run one minute after start."""
-        first = self.service.clock() + dt.timedelta(minutes=1)
+    def every(
+        self,
+        seconds: float,
+        func: Callable[[], Awaitable[object]],
+        job_id: str,
+        first_after: float = 60.0,
+    ) -> None:
+        """A periodic job (recalls, retention), first run `first_after` seconds after start."""
+        first = self.service.clock() + dt.timedelta(seconds=first_after)
         self._scheduler.add_job(
             func,
             IntervalTrigger(seconds=seconds),

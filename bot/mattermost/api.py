@@ -59,6 +59,7 @@ class ChannelInfo:
     display_name: str
     type: str
     team_id: str
+    last_post_at: int = 0  # ms since the epoch, the server's clock
 
 
 class MattermostApi:
@@ -176,6 +177,13 @@ class MattermostApi:
             roles.add("channel_user")
         return roles
 
+    async def my_channels(self) -> list[ChannelInfo]:
+        """Every channel the bot is a member of, in every team, direct messages included."""
+        data = await self._call(
+            "users/me/channels", self._driver.client.get("/api/v4/users/me/channels")
+        )
+        return [_channel(item) for item in cast(list[JSON], data)]
+
     async def add_channel_member(self, channel_id: str, user_id: str) -> None:
         await self._call(
             "channels/members/add",
@@ -279,4 +287,5 @@ def _channel(data: JSON) -> ChannelInfo:
         display_name=str(data.get("display_name", "")),
         type=str(data.get("type", "")),
         team_id=str(data.get("team_id", "")),
+        last_post_at=int(data.get("last_post_at", 0) or 0),
     )

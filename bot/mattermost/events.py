@@ -10,16 +10,27 @@ import asyncio
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from bot.chat import Message, Reply, User, Visibility
 from bot.conversation import Conversation
 from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.mattermost.poster import MARKER_PROP
 from bot.mattermost.render import ButtonSigner, post_props
+from bot.outbox import Effect, Job, OutboxStore
+from bot.outbox_worker import OutboxWorker, Permanent
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+WELCOME = "mattermost.welcome"
+REPLY = "mattermost.reply"
+
+
+# What `_post_reply` returns for a reply the outbox will send once Mattermost is back.
+QUEUED = "queued"
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class EventRouter:
         identity: BotIdentity,
         welcome: WelcomeSettings,
         signer: ButtonSigner | None = None,
+        outbox: OutboxWorker | None = None,
     ) -> None:
         self._signer = signer
         self._api = api
@@ -50,6 +62,9 @@ class EventRouter:
         self._conversation = conversation
         self._me = identity
         self._welcome = welcome
+        self._outbox = outbox or OutboxWorker(OutboxStore(store), "events")
+        self._outbox.register(WELCOME, self.send_welcome)
+        self._outbox.register(REPLY, self.send_reply)
         self._mention = re.compile(rf"(?<![\w.-])@{re.escape(identity.username)}\b", re.IGNORECASE)
 
     async def __call__(self, event: dict[str, Any]) -> None:
@@ -113,15 +128,33 @@ class EventRouter:
         return None
 
     async def _post_reply(self, message: Message, reply: Reply) -> str:
-        """Post `reply` where `message` was written; its id, or "" when it failed."""
+        """Post `reply` where `message` was written.
+
+        Returns the new post's id, `QUEUED` when Mattermost is away and the outbox will
+        send it, or "" when Mattermost refused it.
+        """
+        # One question may get two posts (a private reply by DM, a pointer in the thread):
+        # the channel makes each key its own.
+        key = f"reply:{message.post_id}:{message.channel_id}"
+        # The key in the props lets a retry see whether this attempt's post was created.
+        props = {**post_props(reply, self._signer), MARKER_PROP: key}
         try:
             post_id = await self._api.create_post(
-                message.channel_id,
-                reply.text,
-                root_id=message.thread_id,
-                props=post_props(reply, self._signer),
+                message.channel_id, reply.text, root_id=message.thread_id, props=props
             )
-        except (MattermostApiError, MattermostUnavailable) as error:
+        except MattermostUnavailable as error:
+            # Mattermost going away mid-answer (its restart): the post is claimed, so nothing
+            # else would answer it; the outbox retries until Mattermost is back.
+            log.warning("event=reply_deferred post_id=%s error=%r", message.post_id, str(error))
+            payload = {
+                "channel_id": message.channel_id,
+                "text": reply.text,
+                "root_id": message.thread_id,
+                "props": props,
+            }
+            await self._outbox.queue(Effect(key, REPLY, payload))
+            return QUEUED
+        except MattermostApiError as error:
             log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
             return ""
         log.info("event=replied post_id=%s reply_id=%s", message.post_id, post_id)
@@ -142,6 +175,24 @@ class EventRouter:
         if await self._post_reply(Message(message.text, message.user, dm, message.post_id), reply):
             await self._post_reply(message, self._conversation.private_pointer)
 
+    async def send_reply(self, job: Job) -> None:
+        """A deferred reply: sent unless the first attempt's post reached Mattermost."""
+        channel_id = str(job.payload["channel_id"])
+        if await self._already_sent(channel_id, job.key):
+            return
+        try:
+            post_id = await self._api.create_post(
+                channel_id,
+                str(job.payload["text"]),
+                root_id=str(job.payload.get("root_id") or ""),
+                props=dict(job.payload.get("props") or {}),
+            )
+        except MattermostApiError as error:
+            if 400 <= error.status < 500 and error.status != 429:
+                raise Permanent(str(error)) from None  # the channel or thread is gone
+            raise
+        log.info("event=replied key=%s reply_id=%s deferred=true", job.key, post_id)
+
     async def _user_added(self, event: dict[str, Any]) -> None:
         if not self._welcome.enabled:
             return
@@ -151,19 +202,40 @@ class EventRouter:
             return
         if user_id == self._me.user_id:
             return
-        if not await asyncio.to_thread(self._store.claim_event, f"welcome:{user_id}"):
-            return
+        # The outbox row is the "welcomed once" record: queued once per person, sent until done.
+        key = f"welcome:{user_id}"
+        if await self._outbox.queue(Effect(key, WELCOME, {"user_id": user_id})):
+            await self._outbox.deliver([key])
+
+    async def send_welcome(self, job: Job) -> None:
+        user_id = str(job.payload["user_id"])
         try:
             user = await self._api.user(user_id)
-            if user.is_bot:
-                return
+        except MattermostApiError as error:
+            if error.status == 404:
+                raise Permanent(f"user {user_id} not found") from None
+            raise
+        if user.is_bot:
+            return
+        try:
             channel_id = await self._api.direct_channel(self._me.user_id, user_id)
+            if job.attempts > 1 and await self._already_sent(channel_id, job.key):
+                return
             text = self._conversation.content.current.messages.welcome.text
-            await self._api.create_post(channel_id, text)
+            await self._api.create_post(channel_id, text, props={MARKER_PROP: job.key})
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=welcome_failed user_id=%s error=%r", user_id, str(error))
-            return
+            raise
         log.info("event=welcomed user_id=%s", user_id)
+
+    async def _already_sent(self, channel_id: str, key: str) -> bool:
+        """A welcome sent by an attempt that died before marking it done."""
+        since = int(time.time() * 1000) - 86_400_000
+        for post in await self._api.posts_since(channel_id, since):
+            if (post.get("props") or {}).get(MARKER_PROP) == key and not post.get("delete_at"):
+                log.info("event=outbox_already_sent key=%s post_id=%s", key, post.get("id"))
+                return True
+        return False
 
 
 def _json_list(raw: Any) -> list[str]:

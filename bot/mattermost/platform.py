@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from bot.chat import Reply, User
 from bot.invitations import AddFailed
 from bot.mattermost.api import ChannelInfo, MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.mattermost.poster import MARKER_PROP
 from bot.mattermost.render import ButtonSigner, post_props
 
 log = logging.getLogger(__name__)
+
+# How far back a retried message looks for its own earlier copy (outbox leases are minutes).
+RETRY_LOOKBACK = dt.timedelta(days=1)
 
 
 class MattermostInvitationPlatform:
@@ -59,21 +64,34 @@ class MattermostInvitationPlatform:
             )
         return {name: user.id for name, user in found.items()}
 
-    async def send_direct(self, user_id: str, reply: Reply) -> tuple[str, str]:
+    async def send_direct(
+        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
         if user_id not in self._directs:
             self._directs[user_id] = await self._api.direct_channel(self._bot_id, user_id)
         channel_id = self._directs[user_id]
-        post_id = await self._api.create_post(
-            channel_id, reply.text, props=post_props(reply, self._signer)
-        )
-        return channel_id, post_id
+        return channel_id, await self._post_once(channel_id, reply, key, retry)
 
-    async def post_in(self, channel_name: str, reply: Reply) -> tuple[str, str]:
+    async def post_in(
+        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
         channel = await self._api.channel(self._team_id, channel_name)
-        post_id = await self._api.create_post(
-            channel.id, reply.text, props=post_props(reply, self._signer)
-        )
-        return channel.id, post_id
+        return channel.id, await self._post_once(channel.id, reply, key, retry)
+
+    async def _post_once(self, channel_id: str, reply: Reply, key: str, retry: bool) -> str:
+        """Create the post; a retried keyed one is first looked for (an attempt that died
+        after Mattermost created the post must not send it twice)."""
+        props = post_props(reply, self._signer)
+        if key:
+            props[MARKER_PROP] = key
+            if retry:
+                since = dt.datetime.now(dt.UTC) - RETRY_LOOKBACK
+                for post in await self._api.posts_since(channel_id, int(since.timestamp() * 1000)):
+                    marker = (post.get("props") or {}).get(MARKER_PROP)
+                    if marker == key and not post.get("delete_at"):
+                        log.info("event=outbox_already_sent key=%s post_id=%s", key, post["id"])
+                        return str(post["id"])
+        return await self._api.create_post(channel_id, reply.text, props=props)
 
     async def update_post(self, post_id: str, reply: Reply) -> None:
         await self._api.update_post(post_id, reply.text, post_props(reply, self._signer))

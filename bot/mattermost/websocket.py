@@ -31,6 +31,7 @@ MIN_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 # A connection that stayed up this long was healthy: the next drop backs off from 1 s again.
 HEALTHY_AFTER = 30.0
+PROBE_EVERY = 1.0
 
 
 class TokenRejected(Exception):
@@ -61,11 +62,19 @@ class EventStream:
         handler: EventHandler,
         *,
         heartbeat: float = 30.0,
+        on_fresh: Callable[[], None] | None = None,
+        probe_url: str = "",
     ) -> None:
         self._url = url
         self._token = token
         self._handler = handler
         self._heartbeat = heartbeat
+        # Called on every hello with a new connection_id, before its events are handled:
+        # the server replays nothing then, so what was posted meanwhile must be fetched.
+        self._on_fresh = on_fresh
+        # A cheap "is the server back?" URL polled while backing off (see _wait_to_retry).
+        self._probe_url = probe_url
+        self._seen_down = False  # the server refused connections or failed a probe since
         self._connection_id = ""
         self._next_seq = 0
         self._connected = False
@@ -97,6 +106,9 @@ class EventStream:
                     self._last_error = "token rejected (401)"
                     log.error("event=websocket_token_rejected action=retrying")
                 except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                    # Refused or cut: the server may be restarting. An upgrade it answered
+                    # (and refused) says it is up: that one keeps the whole backoff.
+                    self._seen_down = not isinstance(error, aiohttp.WSServerHandshakeError)
                     self._last_error = f"{error.__class__.__name__}: {error}"
                     log.warning("event=websocket_error error=%r", self._last_error)
                 except Exception:  # the stream must outlive any bug in one event
@@ -112,8 +124,41 @@ class EventStream:
                 attempt += 1
                 self._reconnects += 1
                 log.info("event=websocket_reconnect_in seconds=%.1f attempt=%d", delay, attempt)
-                await sleep_unless(stop, delay)
+                await self._wait_to_retry(session, stop, delay)
         await self.drain()
+
+    async def _wait_to_retry(
+        self, session: aiohttp.ClientSession, stop: asyncio.Event, delay: float
+    ) -> None:
+        """Back off for `delay`, but come back as soon as the server is seen coming back.
+
+        During a server restart the backoff grows to tens of seconds, and everything posted
+        until we reconnect is answered late. Polling the cheap ping endpoint every second
+        ends the wait once the server, seen down (refused connections, failed probes), answers
+        again; a server that is up but refuses us (401, bad upgrade) gets the full backoff."""
+        if not self._probe_url:
+            await sleep_unless(stop, delay)
+            return
+        deadline = time.monotonic() + delay
+        while not stop.is_set() and time.monotonic() < deadline:
+            await sleep_unless(stop, min(PROBE_EVERY, max(0.0, deadline - time.monotonic())))
+            if stop.is_set() or time.monotonic() >= deadline:
+                return
+            up = await self._server_up(session)
+            if up and self._seen_down:
+                log.info("event=websocket_server_back action=reconnecting_now")
+                return
+            self._seen_down = self._seen_down or not up
+
+    async def _server_up(self, session: aiohttp.ClientSession) -> bool:
+        # One plain request, no retries: the answer must come within the second.
+        try:
+            async with session.get(
+                self._probe_url, timeout=aiohttp.ClientTimeout(total=PROBE_EVERY)
+            ) as response:
+                return response.status == 200
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            return False
 
     async def drain(self) -> None:
         """Wait for the event handlers still running (graceful stop)."""
@@ -143,6 +188,7 @@ class EventStream:
             raise
         self._ws = ws
         self._connected = True
+        self._seen_down = False
         self._last_error = ""
         log.info("event=websocket_connected resume=%s next_seq=%d", resuming, self._next_seq)
         async with ws:
@@ -175,7 +221,9 @@ class EventStream:
                     self._connection_id or "-",
                     connection_id,
                 )
-            self._connection_id = connection_id
+                self._connection_id = connection_id
+                if self._on_fresh is not None:
+                    self._on_fresh()
         if isinstance(seq, int):
             if seq > self._next_seq and event["event"] != "hello":
                 log.warning("event=websocket_gap expected=%d got=%d", self._next_seq, seq)

@@ -33,10 +33,12 @@ class FakeMattermostWebsocket:
         self.connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.ping_ok = True  # what GET /api/v4/system/ping says
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/api/v4/websocket", self._handle)
+        app.router.add_get("/api/v4/system/ping", self._ping)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -47,6 +49,13 @@ class FakeMattermostWebsocket:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @property
+    def ping_url(self) -> str:
+        return self.url.replace("ws://", "http://").replace("/websocket", "/system/ping")
+
+    async def _ping(self, _request: web.Request) -> web.Response:
+        return web.json_response({"status": "OK"}, status=200 if self.ping_ok else 503)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(dict(request.query))

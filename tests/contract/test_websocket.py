@@ -137,3 +137,59 @@ def test_backoff_grows_to_sixty_seconds_with_jitter() -> None:
     assert backoff_delay(10, rng=lambda: 1.0) == 60.0
     assert backoff_delay(100, rng=lambda: 0.5) == 45.0
     assert len({backoff_delay(5) for _ in range(20)}) > 1
+
+
+async def test_every_fresh_connection_and_only_those_trigger_a_catch_up(
+    server: FakeMattermostWebsocket,
+) -> None:
+    fresh: list[str] = []
+    recorder = Recorder()
+    stream = EventStream(
+        server.url, TOKEN, recorder, on_fresh=lambda: fresh.append(stream.status().connection_id)
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    await asyncio.wait_for(server.connected.wait(), 5)
+    await server.push(posted_event("a", post_id="a"))
+    await recorder.wait_for(1)
+    assert len(fresh) == 1  # the first connection: the bot may have missed posts while down
+    await server.drop()  # a short drop is resumed and replayed: nothing to fetch
+    await server.push(posted_event("b", post_id="b"))
+    await recorder.wait_for(2)
+    assert len(fresh) == 1
+    await server.restart()  # the server forgot us: what was posted meanwhile is lost
+    await asyncio.wait_for(server.connected.wait(), 5)
+    await server.push(posted_event("c", post_id="c"))
+    await recorder.wait_for(3)
+    assert len(fresh) == 2 and fresh[1] != fresh[0]
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_server_seen_coming_back_is_reconnected_without_waiting_the_backoff(
+    server: FakeMattermostWebsocket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(websocket, "PROBE_EVERY", 0.05)
+    recorder = Recorder()
+    stream = EventStream(server.url, TOKEN, recorder, probe_url=server.ping_url)
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    await asyncio.wait_for(server.connected.wait(), 5)
+    # The server goes down: it refuses us and its ping fails; the backoff becomes huge.
+    monkeypatch.setattr(websocket, "MIN_BACKOFF", 1000.0)
+    monkeypatch.setattr(websocket, "MAX_BACKOFF", 1000.0)
+    server.ping_ok = False
+    server.token = "restarting"
+    await server.restart()
+    for _ in range(100):
+        if stream.status().reconnects >= 1:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)  # a few failed probes
+    server.token = TOKEN
+    server.ping_ok = True
+    await asyncio.wait_for(server.connected.wait(), 5)  # not after 1000 s
+    await server.push(posted_event("back", post_id="back"))
+    await recorder.wait_for(1)
+    stop.set()
+    await asyncio.wait_for(task, 5)

@@ -44,11 +44,15 @@ class FakePlatform:
     async def user_ids(self, usernames: list[str]) -> dict[str, str]:
         return {name: f"u-{name.split('.')[0]}" for name in usernames}
 
-    async def send_direct(self, user_id: str, reply: Reply) -> tuple[str, str]:
+    async def send_direct(
+        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
         self.sent.append((user_id, reply))
         return f"dm-{user_id}", f"post{len(self.sent)}"
 
-    async def post_in(self, channel_name: str, reply: Reply) -> tuple[str, str]:
+    async def post_in(
+        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
         return await self.send_direct(channel_name, reply)
 
     async def update_post(self, post_id: str, reply: Reply) -> None:
