@@ -36,6 +36,8 @@ def preview(
     for occurrence in occurrences:
         start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
         head = f"{french.day(start.date(), year=True)}, {french.hour(start)}–{french.hour(end)}, {occurrence.place}"
+        if occurrence.planned:
+            head += " (prévu : la règle seule, l'agenda de la communauté fait foi)"
         if occurrence.moved_from:
             head += f" (déplacé, au lieu du {french.day(occurrence.moved_from)})"
         if occurrence.note:

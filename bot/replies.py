@@ -7,11 +7,19 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from bot.content import Content
-from bot.render import cap, extras
+from bot.render import (
+    LINKS,
+    TITLES,
+    cap,
+    extras,
+    first_fitting,
+    further_links,
+    subcommands,
+)
 from bot.retrieval import Ranked
 from bot.text import inline
 from bot.typography import NBSP, french
-from bot.units import OVERVIEW, section_id
+from bot.units import OVERVIEW
 
 SEE_ALSO = french("**Voir aussi** :\n")
 MAX_SEE_ALSO = 2
@@ -56,22 +64,22 @@ def _unit_body(content: Content, unit_id: str) -> str:
 
 @lru_cache(maxsize=64)
 def overview(content: Content, topic_id: str) -> str:
-    """A topic in short: its summary, its people or channels, its sections as sub-commands."""
+    """A topic in short: its summary, its people or channels, its sections as sub-commands.
+
+    Short means about one screen: the further links go first, then the resources'
+    descriptions, then their links; the sub-commands always stay (they lead to the rest)."""
     topic = content.topics[topic_id]
-    parts = [f"### {topic.title}", topic.summary, *extras(topic)]
-    if topic.sections:
-        lines = [
-            f"- `/intra {topic.id} {section_id(section)}` : {section.title}"
-            for section in topic.sections
-        ]
-        parts.append("**Dans ce sujet** :\n" + "\n".join(lines))
-    # Two links at most, not the source again: the overview must stay short.
-    shown = [link for link in topic.links if link.url != topic.sources[0]][:2]
-    if shown:
-        links = " · ".join(f"[{link.title}]({link.url})" for link in shown)
-        parts.append(f"**Pour aller plus loin** : {links}")
-    parts.append(f"_Source : {topic.sources[0]}_")
-    return cap(french("\n\n".join(parts)))
+    head = [f"### {topic.title}", topic.summary]
+    sections, links = subcommands(topic), further_links(topic)
+    source = f"_Source : {topic.sources[0]}_"
+    return french(
+        first_fitting(
+            [*head, *extras(topic), sections, links, source],
+            [*head, *extras(topic), sections, source],
+            [*head, *extras(topic, detail=LINKS), sections, source],
+            [*head, *extras(topic, detail=TITLES), sections, source],
+        )
+    )
 
 
 def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
