@@ -132,8 +132,10 @@ def test_club_reply_is_short_with_the_agenda_first_and_the_sections(now: dt.date
         assert f"`/intra club {section_id(section)}` :" in flat(text), section.title
 
 
-def test_club_sections_are_answerable() -> None:
+def test_club_sections_and_the_agenda_are_answerable() -> None:
     content = ContentSource().current
+    for question in ("/intra club agenda", "où trouver l'agenda de la communauté ?"):
+        assert content.club.agenda_url in answer(question, content).text[:600], question
     assert "salon « Domaine-intras »" in flat(answer("/intra club prevenu", content).text)
     assert "de 10 h à 18 h" in flat(answer("/intra club forum", content).text)
     assert "deux forums dédiés" in flat(answer("combien de forums intras par an ?", content).text)
