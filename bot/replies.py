@@ -27,22 +27,30 @@ SEE_ALSO_SHARE = 0.5  # a « Voir aussi » line must score at least half the bes
 
 
 def unit_reply(content: Content, ranked: Sequence[Ranked]) -> str:
-    best = ranked[0].unit
-    if best.kind == OVERVIEW:
-        return overview(content, best.topic_id)
+    best = ranked[0]
+    if best.unit.kind == OVERVIEW:
+        return overview(content, best.unit.topic_id)
+    floor = SEE_ALSO_SHARE * best.score
+    close = tuple(r.unit.id for r in ranked[1:] if r.score >= floor)
+    return _unit_reply(content, best.unit.id, close)
+
+
+@lru_cache(maxsize=1024)  # keyed on units, not on a question: many questions share them
+def _unit_reply(content: Content, best_id: str, close_ids: tuple[str, ...]) -> str:
+    best = content.retriever.by_id[best_id]
     lines = [_unit_body(content, best.id)]
     seen = {best.command, f"/intra {best.topic_id}"}
-    close = [r for r in ranked[1:] if r.score >= SEE_ALSO_SHARE * ranked[0].score]
+    close = [content.retriever.by_id[unit_id] for unit_id in close_ids]
     # The same topic first: what sits next to the answer is more often what comes next.
-    close.sort(key=lambda r: r.unit.topic_id != best.topic_id)
+    close.sort(key=lambda unit: unit.topic_id != best.topic_id)
     also: list[str] = []
     for other in close:
         if len(also) == MAX_SEE_ALSO:
             break
-        if other.unit.command in seen:
+        if other.command in seen:
             continue
-        seen.add(other.unit.command)
-        also.append(_see_also_line(content, other.unit.id))
+        seen.add(other.command)
+        also.append(_see_also_line(content, other.id))
     if also:
         lines.append(SEE_ALSO + "\n".join(also))
     lines.append(f"Plus{NBSP}: `/intra {best.topic_id}`")
