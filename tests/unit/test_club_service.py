@@ -162,3 +162,14 @@ def test_club_content_errors_are_explained(
         load_content(content_copy)
     shown = "\n".join(str(p) for p in caught.value.problems)
     assert "club.yaml, ligne" in shown and message in shown, shown
+
+
+def test_the_editors_preview_marks_the_planned_dates_only() -> None:
+    from bot.club_preview import preview
+
+    content = ContentSource().current
+    shown = preview(content, count=2, now=dt.datetime(2025, 11, 20, tzinfo=dt.UTC))
+    december, january = [line for line in shown.splitlines() if not line.startswith(" ")][:2]
+    assert "mercredi 3 décembre 2025" in december and "(prévu)" not in december
+    assert "jeudi 1er janvier 2026" in january and "(prévu)" in january
+    assert shown.splitlines()[-1].startswith("« prévu » : date donnée par la règle seule")
