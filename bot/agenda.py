@@ -31,6 +31,9 @@ class Occurrence:
     moved_from: dt.date | None = None  # the rule's date, when this one was moved
     source: str = "rule"  # "rule" or "feed"
     uid: str = ""
+    # Computed from the usual rule alone: a plan the community's agenda may change. A date
+    # from the feed or from an exception an editor wrote down is a known date.
+    planned: bool = False
 
     @property
     def key(self) -> str:
@@ -72,7 +75,9 @@ def _apply(
 ) -> Occurrence | None:
     rule = schedule.rule
     if exception is None:
-        return Occurrence(_at(usual, rule.start, zone), _at(usual, rule.end, zone), schedule.place)
+        return Occurrence(
+            _at(usual, rule.start, zone), _at(usual, rule.end, zone), schedule.place, planned=True
+        )
     if exception.cancelled:
         return None
     day = exception.moved_to or usual

@@ -248,16 +248,23 @@ def _search(rest: str, content: Content) -> Reply:
                 "Essayez d'autres mots, ou tapez `/intra aide` pour voir les sujets."
             )
         )
-    lines = [f"Résultats pour « {inline(rest)} » :", ""]
-    for hit in ranked:
-        unit = hit.unit
-        topic = content.topics[unit.topic_id]
-        where = "" if unit.title == topic.title else f" ({topic.title})"
-        title = topic.title if unit.id == topic.id else unit.title
-        lines.append(
-            f"- **{title}**{where} — {_shorten(unit.text or unit.markdown)} · `{unit.command}`"
-        )
-    return Reply(cap(french("\n".join(lines))))
+    head = french(f"Résultats pour « {inline(rest)} » :")
+    return Reply(
+        cap("\n".join([head, "", *(_search_line(content, hit.unit.id) for hit in ranked)]))
+    )
+
+
+@lru_cache(maxsize=1024)
+def _search_line(content: Content, unit_id: str) -> str:
+    """One hit of `/intra chercher`, typeset once per unit."""
+    unit = content.retriever.by_id[unit_id]
+    topic = content.topics[unit.topic_id]
+    # A topic's overview is the topic itself: its title once, not « Ressources (Ressources) ».
+    where = "" if unit.id == topic.id or unit.title == topic.title else f" ({topic.title})"
+    title = topic.title if unit.id == topic.id else unit.title
+    return french(
+        f"- **{title}**{where} — {_shorten(unit.text or unit.markdown)} · `{unit.command}`"
+    )
 
 
 def _mattermost_only(_rest: str, content: Content) -> Reply:
@@ -294,7 +301,7 @@ def _topic_named_in(text: str, content: Content) -> str | None:
         return None
     specific = tuple(w for w in folded if w not in GENERIC_WORDS)
     named, rest = _names(specific, content)
-    if not named:
+    if not named and len(specific) < len(folded):  # the same words would name nothing again
         named, rest = _names(folded, content)
     if len(named) != 1 or _meaningful_words(rest):
         return None

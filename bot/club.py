@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot import agenda, reminders
 from bot.agenda import FeedError, Occurrence
@@ -126,9 +127,9 @@ class ClubService:
         """`/intra club`: the next club, the two after it, the agenda, the subscription link."""
         now = self.clock()
         occurrences = await asyncio.to_thread(self.occurrences, now)
-        return Reply(
-            club_markdown(self.club, agenda.upcoming(occurrences, now, 3), self.subscribe_url)
-        )
+        today = now.astimezone(ZoneInfo(self.club.schedule.timezone)).date()
+        upcoming = agenda.upcoming(occurrences, now, 3)
+        return Reply(club_markdown(self.club, upcoming, self.subscribe_url, today))
 
     # -- reminders ------------------------------------------------------------------
 

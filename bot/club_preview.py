@@ -36,6 +36,8 @@ def preview(
     for occurrence in occurrences:
         start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
         head = f"{french.day(start.date(), year=True)}, {french.hour(start)}–{french.hour(end)}, {occurrence.place}"
+        if occurrence.planned:
+            head += " (prévu)"
         if occurrence.moved_from:
             head += f" (déplacé, au lieu du {french.day(occurrence.moved_from)})"
         if occurrence.note:
@@ -53,4 +55,9 @@ def preview(
                 lines.extend(f"      {line}" for line in text.splitlines())
     if not occurrences:
         lines.append("Aucune date à venir.")
+    elif any(occurrence.planned for occurrence in occurrences):
+        lines.append(
+            "« prévu » : date donnée par la règle seule ; `/intra club` le dit aussi, "
+            "l'agenda de la communauté fait foi."
+        )
     return "\n".join(lines)

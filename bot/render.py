@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot import french
+from bot import french as french_dates
 from bot.agenda import Occurrence
 from bot.chat import MAX_REPLY_CHARS
 from bot.content_models import (
@@ -16,37 +17,104 @@ from bot.content_models import (
     ResourcesTopic,
     Topic,
 )
+from bot.typography import french
+from bot.units import section_id
 
+# A reply to a short question stays about one screen long: what people read.
+SHORT_REPLY_CHARS = 1200
 _KIND_TITLES = {"outil": "Outils à partager", "guide": "Guides", "article": "Articles"}
 
 
-def club_markdown(club: ClubTopic, upcoming: Sequence[Occurrence], subscribe_url: str) -> str:
+def club_markdown(
+    club: ClubTopic, upcoming: Sequence[Occurrence], subscribe_url: str, today: dt.date
+) -> str:
+    """`/intra club`: when (the usual rhythm, the next dates) and the agenda that decides
+    come first, then what the club is and its sections as sub-commands. Dates carry their
+    year when it is not `today`'s; dates the rule alone computed are marked « prévu »."""
     zone = ZoneInfo(club.schedule.timezone)
-    parts = [f"### {club.title}", club.summary]
+    # The agenda comes right after the next date, before the other dates' notes, so that
+    # it is on the first screen (within 600 characters).
+    agenda = f"C'est [l'agenda de la communauté]({club.agenda_url}) qui fait foi"
+    if any(occurrence.planned for occurrence in upcoming):
+        agenda += " : une date « prévue » suit la règle habituelle et peut y changer"
+    lines = [f"**D'habitude** : {club.rhythm}"]
     if upcoming:
         first, *others = upcoming
-        parts.append("**Le prochain club** : " + _occurrence_line(first, zone, year=False))
+        lines.append("**Le prochain club** : " + _occurrence_line(first, club, zone, today))
+        lines.append(agenda + ".")
         if others:
-            parts.append(
-                "**Les suivants** :\n" + "\n".join(f"- {_occurrence_line(o, zone)}" for o in others)
+            lines.append(
+                "**Les suivants** :\n"
+                + "\n".join(f"- {_occurrence_line(o, club, zone, today)}" for o in others)
             )
-    parts.append(f"**D'habitude** : {club.rhythm}")
-    links = f"**L'agenda de la communauté** (c'est lui qui fait foi) : {club.agenda_url}"
+    else:
+        lines.append(agenda + ".")
+    when = [f"### {club.title}", "\n".join(lines)]
     if subscribe_url:
-        links += f"\n**Ajouter les dates du club à votre agenda** : {subscribe_url}"
-    parts.append(links)
-    parts.append(sources_line(club))
-    return cap("\n\n".join(parts))
+        when.append(f"**Ajouter les dates du club à votre agenda** : {subscribe_url}")
+    sections, links = subcommands(club), further_links(club)
+    source = f"_Source : {club.sources[0]}_"
+    # What the club is matters less to someone asking when: it goes when space is short.
+    return french(
+        first_fitting(
+            [*when, club.summary, sections, links, source],
+            [*when, club.summary, sections, source],
+            [*when, sections, source],
+        )
+    )
 
 
-def _occurrence_line(occurrence: Occurrence, zone: ZoneInfo, *, year: bool = False) -> str:
+def _occurrence_line(
+    occurrence: Occurrence, club: ClubTopic, zone: ZoneInfo, today: dt.date
+) -> str:
     start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
-    line = f"{french.day(start.date(), year=year)}, de {french.hour(start)} à {french.hour(end)}, {occurrence.place}"
+    line = f"{_day(start.date(), today)}, de {french_dates.hour(start)} à {french_dates.hour(end)}"
+    if occurrence.place != club.schedule.place:  # the usual place is in the summary
+        line += f", {occurrence.place}"
+    if occurrence.planned:
+        line += " (prévu)"
     if occurrence.moved_from is not None:
-        line += f" — ⚠️ date déplacée (au lieu du {french.day(occurrence.moved_from)})"
+        line += f" — ⚠️ date déplacée (au lieu du {_day(occurrence.moved_from, today)})"
     if occurrence.note:
         line += f". {occurrence.note}"
     return line
+
+
+def _day(day: dt.date, today: dt.date) -> str:
+    """« jeudi 3 décembre », with the year when it is not this year's."""
+    return french_dates.day(day, year=day.year != today.year)
+
+
+def subcommands(topic: Topic) -> str:
+    """A topic's sections as the sub-commands that show them ("" without sections)."""
+    if not topic.sections:
+        return ""
+    lines = [
+        f"- `/intra {topic.id} {section_id(section)}` : {section.title}"
+        for section in topic.sections
+    ]
+    return "**Dans ce sujet** :\n" + "\n".join(lines)
+
+
+def further_links(topic: Topic) -> str:
+    """Two links at most, not the topic's source again ("" when there are none)."""
+    shown = [link for link in topic.links if link.url != topic.sources[0]][:2]
+    if not shown:
+        return ""
+    return "**Pour aller plus loin** : " + " · ".join(
+        f"[{link.title}]({link.url})" for link in shown
+    )
+
+
+def first_fitting(*variants: Sequence[str], budget: int = SHORT_REPLY_CHARS) -> str:
+    """The first variant (its non-empty parts, one paragraph each) that fits `budget`
+    characters, else the last one, capped. Variants go from the fullest to the shortest."""
+    text = ""
+    for parts in variants:
+        text = "\n\n".join(part for part in parts if part)
+        if len(text) <= budget:
+            return text
+    return cap(text)
 
 
 def sources_line(topic: Topic) -> str:
@@ -55,7 +123,12 @@ def sources_line(topic: Topic) -> str:
     return "_Sources : " + " · ".join(topic.sources) + "_"
 
 
-def extras(topic: Topic) -> list[str]:
+# How much of each resource an overview shows, from the most to the least.
+FULL, LINKS, TITLES = 2, 1, 0
+
+
+def extras(topic: Topic, *, detail: int = FULL) -> list[str]:
+    """What a topic's overview shows besides its summary; less `detail` when space is short."""
     if isinstance(topic, ReferentsTopic):
         lines = [
             f"- **{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
@@ -73,15 +146,20 @@ def extras(topic: Topic) -> list[str]:
     if isinstance(topic, ClubTopic):
         return [f"**Quand ?** {topic.rhythm}\n**L'agenda** : {topic.agenda_url}"]
     if isinstance(topic, ResourcesTopic):
-        return [resources_markdown(topic.resources)]
+        if detail == TITLES:
+            # The links go, not the resources: each is one `/intra ressources <mot>` away.
+            titles = " · ".join(f"« {r.title} »" for r in topic.resources)
+            return [f"{titles}\n\nLe lien d'une ressource : `/intra ressources <mot>`."]
+        return [resources_markdown(topic.resources, descriptions=detail == FULL)]
     return []
 
 
-def resources_markdown(resources: Sequence[Resource]) -> str:
+def resources_markdown(resources: Sequence[Resource], *, descriptions: bool = True) -> str:
     blocks = []
     for kind, title in _KIND_TITLES.items():
         lines = [
-            f"- [{r.title}]({r.url})" + (f" — {r.description}" if r.description else "")
+            f"- [{r.title}]({r.url})"
+            + (f" — {r.description}" if r.description and descriptions else "")
             for r in resources
             if r.kind == kind
         ]

@@ -7,11 +7,19 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from bot.content import Content
-from bot.render import cap, extras
+from bot.render import (
+    LINKS,
+    TITLES,
+    cap,
+    extras,
+    first_fitting,
+    further_links,
+    subcommands,
+)
 from bot.retrieval import Ranked
 from bot.text import inline
 from bot.typography import NBSP, french
-from bot.units import OVERVIEW, section_id
+from bot.units import OVERVIEW
 
 SEE_ALSO = french("**Voir aussi** :\n")
 MAX_SEE_ALSO = 2
@@ -19,22 +27,30 @@ SEE_ALSO_SHARE = 0.5  # a « Voir aussi » line must score at least half the bes
 
 
 def unit_reply(content: Content, ranked: Sequence[Ranked]) -> str:
-    best = ranked[0].unit
-    if best.kind == OVERVIEW:
-        return overview(content, best.topic_id)
+    best = ranked[0]
+    if best.unit.kind == OVERVIEW:
+        return overview(content, best.unit.topic_id)
+    floor = SEE_ALSO_SHARE * best.score
+    close = tuple(r.unit.id for r in ranked[1:] if r.score >= floor)
+    return _unit_reply(content, best.unit.id, close)
+
+
+@lru_cache(maxsize=1024)  # keyed on units, not on a question: many questions share them
+def _unit_reply(content: Content, best_id: str, close_ids: tuple[str, ...]) -> str:
+    best = content.retriever.by_id[best_id]
     lines = [_unit_body(content, best.id)]
     seen = {best.command, f"/intra {best.topic_id}"}
-    close = [r for r in ranked[1:] if r.score >= SEE_ALSO_SHARE * ranked[0].score]
+    close = [content.retriever.by_id[unit_id] for unit_id in close_ids]
     # The same topic first: what sits next to the answer is more often what comes next.
-    close.sort(key=lambda r: r.unit.topic_id != best.topic_id)
+    close.sort(key=lambda unit: unit.topic_id != best.topic_id)
     also: list[str] = []
     for other in close:
         if len(also) == MAX_SEE_ALSO:
             break
-        if other.unit.command in seen:
+        if other.command in seen:
             continue
-        seen.add(other.unit.command)
-        also.append(_see_also_line(content, other.unit.id))
+        seen.add(other.command)
+        also.append(_see_also_line(content, other.id))
     if also:
         lines.append(SEE_ALSO + "\n".join(also))
     lines.append(f"Plus{NBSP}: `/intra {best.topic_id}`")
@@ -56,22 +72,22 @@ def _unit_body(content: Content, unit_id: str) -> str:
 
 @lru_cache(maxsize=64)
 def overview(content: Content, topic_id: str) -> str:
-    """A topic in short: its summary, its people or channels, its sections as sub-commands."""
+    """A topic in short: its summary, its people or channels, its sections as sub-commands.
+
+    Short means about one screen: the further links go first, then the resources'
+    descriptions, then their links; the sub-commands always stay (they lead to the rest)."""
     topic = content.topics[topic_id]
-    parts = [f"### {topic.title}", topic.summary, *extras(topic)]
-    if topic.sections:
-        lines = [
-            f"- `/intra {topic.id} {section_id(section)}` : {section.title}"
-            for section in topic.sections
-        ]
-        parts.append("**Dans ce sujet** :\n" + "\n".join(lines))
-    # Two links at most, not the source again: the overview must stay short.
-    shown = [link for link in topic.links if link.url != topic.sources[0]][:2]
-    if shown:
-        links = " · ".join(f"[{link.title}]({link.url})" for link in shown)
-        parts.append(f"**Pour aller plus loin** : {links}")
-    parts.append(f"_Source : {topic.sources[0]}_")
-    return cap(french("\n\n".join(parts)))
+    head = [f"### {topic.title}", topic.summary]
+    sections, links = subcommands(topic), further_links(topic)
+    source = f"_Source : {topic.sources[0]}_"
+    return french(
+        first_fitting(
+            [*head, *extras(topic), sections, links, source],
+            [*head, *extras(topic), sections, source],
+            [*head, *extras(topic, detail=LINKS), sections, source],
+            [*head, *extras(topic, detail=TITLES), sections, source],
+        )
+    )
 
 
 def no_answer(content: Content, text: str, near: Sequence[str]) -> str:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
+from typing import NamedTuple
 
 from bot.analysis import Analyzer
 from bot.units import ITEM, Unit
@@ -31,27 +31,26 @@ MIN_TYPO_LENGTH = 7  # on stems: a guess on a short word (« demain » -> « dem
 MAX_TYPO_LENGTH = 24
 
 
-@dataclass(frozen=True)
-class Match:
+# NamedTuples, not dataclasses: a question builds a handful of these, and a tuple is
+# built several times faster than a frozen dataclass (no `object.__setattr__` per field).
+class Match(NamedTuple):
     typed: str  # the word as typed (folded)
     term: str  # the content's term it matched
     weight: float
 
 
-@dataclass(frozen=True)
-class Ranked:
+class Ranked(NamedTuple):
     unit: Unit
     score: float
     matches: tuple[Match, ...]
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """The ranked units for a question, and how much of the question the best one covers."""
 
     ranked: tuple[Ranked, ...]
     coverage: float  # share of the question's term weight found in the best unit, 0..1
-    terms: tuple[tuple[str, str], ...] = field(default=())
+    terms: tuple[tuple[str, str], ...] = ()
 
     @property
     def best(self) -> Ranked | None:
@@ -133,29 +132,26 @@ class Retriever:
         to answer), and for every unit returned only when `explain` asks for them.
         """
         pairs = tuple(dict.fromkeys(self.analyzer.pairs(text)))
-        scores: dict[int, float] = defaultdict(float)
         expansions: list[tuple[str, str, float]] = []
+        found_postings: list[tuple[dict[int, float], float]] = []
         wanted = 0.0
-        postings = self.postings
         for typed, term in dict(pairs).items():
             found, weight = self._expand(term)
             wanted += weight
             for known, factor in found:
                 expansions.append((typed, known, factor))
-                if factor == 1.0:
-                    for number, contribution in postings[known].items():
-                        scores[number] += contribution
-                else:
-                    for number, contribution in postings[known].items():
-                        scores[number] += contribution * factor
+                found_postings.append((self.postings[known], factor))
+        scores = _sum(found_postings)
         candidates = (
             scores.items()
             if topic is None
             else [(n, s) for n, s in scores.items() if self.units[n].topic_id == topic]
         )
+        # A full sort: on the few dozen units a question touches, it beats `heapq.nlargest`.
         best = sorted(candidates, key=itemgetter(1), reverse=True)[:limit]
+        units = self.units
         ranked = tuple(
-            Ranked(self.units[n], score, self._matches(n, expansions) if explain or not i else ())
+            Ranked(units[n], score, self._matches(n, expansions) if explain or not i else ())
             for i, (n, score) in enumerate(best)
         )
         coverage = 0.0
@@ -197,6 +193,25 @@ class Retriever:
                 close.add(variant)
             close.update(self.deletions.get(variant, ()))  # a letter swapped or replaced
         return tuple((known, TYPO_FACTOR) for known in sorted(close))
+
+
+def _sum(found: list[tuple[dict[int, float], float]]) -> dict[int, float]:
+    """Unit -> the sum of its contributions. The longest posting list is copied (in C),
+    not walked: a common word (« intra », « certification ») costs nothing more."""
+    if not found:
+        return {}
+    found.sort(key=lambda posting: len(posting[0]), reverse=True)
+    (first, factor), rest = found[0], found[1:]
+    scores = dict(first) if factor == 1.0 else {n: c * factor for n, c in first.items()}
+    get = scores.get
+    for posting, factor in rest:
+        if factor == 1.0:
+            for number, contribution in posting.items():
+                scores[number] = get(number, 0.0) + contribution
+        else:
+            for number, contribution in posting.items():
+                scores[number] = get(number, 0.0) + contribution * factor
+    return scores
 
 
 def _deletions(term: str) -> Iterable[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from heapq import nlargest
+from itertools import chain
 
 from bot.content import Content
 
@@ -16,17 +18,40 @@ def suggestions(
     if not command:
         return []
     typed = _bigrams(command)
-    # difflib is exact but slow; a bigram overlap picks the few names worth comparing.
+    # A bigram overlap picks the few names worth comparing letter by letter.
     sizes, by_bigram, owners = _known_names(content, tuple(commands.items()))
-    shared: dict[str, int] = {}
-    for gram in typed:
-        for name in by_bigram.get(gram, ()):
-            shared[name] = shared.get(name, 0) + 1
-    # Dice coefficient of the bigrams >= 0.5; only the five most alike go to difflib.
+    shared = Counter(chain.from_iterable(by_bigram.get(gram, ()) for gram in typed))
+    # Dice coefficient of the bigrams >= 0.5; only the five most alike are compared.
     dice = {name: 2 * n / (len(typed) + sizes[name]) for name, n in shared.items()}
-    likely = sorted((name for name, d in dice.items() if d >= 0.5), key=lambda n: -dice[n])
-    close = difflib.get_close_matches(command, likely[:5], n=3, cutoff=0.6)
+    likely = nlargest(5, (name for name, d in dice.items() if d >= 0.5), key=dice.__getitem__)
+    alike = [(similarity(command, name), name) for name in likely]
+    close = [name for score, name in sorted(alike, key=lambda a: -a[0]) if score >= CUTOFF][:3]
     return _unique(owners[name] for name in close)
+
+
+# difflib's cutoff for « close enough », on the same 0..1 scale.
+CUTOFF = 0.6
+
+
+def similarity(a: str, b: str) -> float:
+    """2 * (longest common subsequence) / (len(a) + len(b)): difflib's `ratio` scale,
+    without its cost (difflib builds a matcher and recurses on blocks for each pair).
+
+    The common subsequence is counted bit-parallel (Allison-Dix, Hyyrö): one pass over
+    `b` with a few integer operations per letter, each integer a bit-set of `a`'s letters.
+    """
+    if not a or not b:
+        return 0.0
+    where: dict[str, int] = {}
+    for i, letter in enumerate(a):
+        where[letter] = where.get(letter, 0) | 1 << i
+    full = (1 << len(a)) - 1
+    row = full
+    for letter in b:
+        matched = row & where.get(letter, 0)
+        row = ((row + matched) | (row - matched)) & full
+    common = len(a) - row.bit_count()
+    return 2 * common / (len(a) + len(b))
 
 
 def did_you_mean(names: list[str]) -> str:

@@ -13,13 +13,15 @@ NNBSP, NBSP = "\u202f", "\u00a0"
 
 # What must not change: `code`, the (target) of a Markdown link, a bare URL.
 _PROTECTED = re.compile(r"`[^`\n]*`|\]\([^)\s]*\)|https?://\S+")
+# Each rule with the strings one of which must be in the text for it to change anything:
+# a substring test is much cheaper than a regular expression that finds nothing.
 _RULES = (
-    (re.compile(r" +([;!?])"), NNBSP + r"\1"),
-    (re.compile(r" +:(?=\s|$)"), NBSP + ":"),
-    (re.compile(r"« +"), "«" + NBSP),
-    (re.compile(r" +»"), NBSP + "»"),
-    (re.compile(r"(\d) +(h|%)(?=[\s.,;:!?)»]|$)"), r"\1" + NBSP + r"\2"),
-    (re.compile(r"(\d" + NBSP + r"h) +(\d)"), r"\1" + NBSP + r"\2"),
+    ((" ;", " !", " ?"), re.compile(r" +([;!?])"), NNBSP + r"\1"),
+    ((" :",), re.compile(r" +:(?=\s|$)"), NBSP + ":"),
+    (("« ",), re.compile(r"« +"), "«" + NBSP),
+    ((" »",), re.compile(r" +»"), NBSP + "»"),
+    ((" h", " %"), re.compile(r"(\d) +(h|%)(?=[\s.,;:!?)»]|$)"), r"\1" + NBSP + r"\2"),
+    ((NBSP + "h ",), re.compile(r"(\d" + NBSP + r"h) +(\d)"), r"\1" + NBSP + r"\2"),
 )
 
 
@@ -36,6 +38,9 @@ def french(text: str) -> str:
 
 
 def _apply(text: str) -> str:
-    for pattern, replacement in _RULES:
-        text = pattern.sub(replacement, text)
+    for needles, pattern, replacement in _RULES:
+        for needle in needles:
+            if needle in text:
+                text = pattern.sub(replacement, text)
+                break
     return text

@@ -16,8 +16,8 @@ from bot.content_models import (
     Topic,
 )
 
-OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE = (
-    "sujet", "section", "élément", "personne", "canal", "ressource",
+OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, AGENDA = (
+    "sujet", "section", "élément", "personne", "canal", "ressource", "agenda",
 )  # fmt: skip
 
 
@@ -113,6 +113,24 @@ def _units(topic: Topic) -> Iterator[Unit]:
                 keywords=("canal", "mattermost"),
                 context=context,
             )
+    if isinstance(topic, ClubTopic):
+        # The agenda's link is a fact of its own (« où est l'agenda ? »), not only a line
+        # of the overview: `/intra club agenda` shows it. No club context: the agenda is
+        # the whole community's, and the club's words must not weigh less for it.
+        yield Unit(
+            id=f"{topic.id}/agenda",
+            kind=AGENDA,
+            topic_id=topic.id,
+            title="L'agenda de la communauté",
+            markdown=(
+                f"**L'agenda de la communauté** : {topic.agenda_url}\n"
+                "C'est lui qui fait foi pour les dates du club et des forums."
+            ),
+            source=home,
+            command=f"{base} agenda",
+            text="le lien de l'agenda public de la communauté, qui fait foi pour les dates",
+            keywords=("calendrier", "lien", "dates"),
+        )
     if isinstance(topic, ResourcesTopic):
         for number, resource in enumerate(topic.resources, start=1):
             description = f" — {resource.description}" if resource.description else ""

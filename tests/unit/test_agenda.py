@@ -72,6 +72,24 @@ def test_moved_and_cancelled_months() -> None:
     assert march.key == "2025-03-06"  # stable: the month's rule date
 
 
+def test_only_dates_from_the_rule_alone_are_planned() -> None:
+    exceptions = [
+        {"date": "2026-02-05", "moved_to": "2026-02-04"},
+        {"date": "2026-03-05", "place": "à Ségur"},
+    ]
+    found = agenda.from_rule(schedule(exceptions=exceptions), *window("2026-01-01", "2026-05-01"))
+    planned = {o.start.date(): o.planned for o in found}
+    # January and April: the rule only; February moved and March written down by an editor.
+    assert planned == {
+        dt.date(2026, 1, 1): True,
+        dt.date(2026, 2, 4): False,
+        dt.date(2026, 3, 5): False,
+        dt.date(2026, 4, 2): True,
+    }
+    feed = agenda.from_feed(FEED, feed_schedule(), *window("2026-01-01", "2026-12-31"))
+    assert feed and not any(o.planned for o in feed)
+
+
 def test_clock_stays_on_the_wall_across_daylight_saving() -> None:
     # 2026: summer time starts Sunday 29 March, ends Sunday 25 October.
     found = agenda.from_rule(schedule(), *window("2026-03-01", "2026-11-30"))

@@ -164,3 +164,14 @@ def test_echoed_text_cannot_mention_anyone(content: Content) -> None:
 def test_every_reply_fits_in_a_post(content: Content) -> None:
     for topic_id in content.topics:
         assert len(text(topic_id, content)) < MAX_REPLY_CHARS
+
+
+def test_a_topic_found_by_search_is_named_once(content: Content) -> None:
+    reply = flat(text("chercher rgpd", content))
+    assert "- **Ressources pour les intras** — " in reply
+    assert "(Ressources pour les intras) — Quelques" not in reply
+
+
+def test_english_how_many_is_combien_and_stays_honest(content: Content) -> None:
+    assert "92 intras" in flat(text("how many intras are certified", content))[:600]
+    assert "Je n'ai pas de réponse sûre" in text("how much is a coffee", content)

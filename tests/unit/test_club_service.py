@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers import answer
 from bot.chat import Message, User
 from bot.club import ClubService
 from bot.content import ContentSource, load_content
 from bot.content_errors import ContentError
+from bot.units import section_id
 from tests.unit.test_agenda import FEED
 
 NOW = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
@@ -68,31 +70,75 @@ async def test_unusable_cached_feed_falls_back_to_the_rule(
     assert club.feed_status.using == "rule" and club.feed_status.ok is False
 
 
-async def test_club_reply_lists_three_dates_and_links(tmp_path: Path) -> None:
-    club = ClubService(
-        ContentSource(),
-        None,
-        owner="t",
-        clock=lambda: NOW,
-        subscribe_url="https://bot.example/club.ics",
-    )
-    reply = await club.reply(Message("club", User("u", "alice"), "c"), "")
-    assert "**Le prochain club** : jeudi 5 février, de 16 h à 17 h" in reply.text
-    assert "jeudi 5 mars" in reply.text and "jeudi 2 avril" in reply.text
-    assert "https://bot.example/club.ics" in reply.text
-    assert club.club.agenda_url in reply.text
-
-
-def test_moved_date_is_flagged_in_the_reply() -> None:
-    december = dt.datetime(2025, 11, 20, tzinfo=dt.UTC)
-    club = ClubService(ContentSource(), None, owner="t", clock=lambda: december)
+def club_reply(now: dt.datetime, subscribe_url: str = "") -> str:
     import asyncio
 
-    reply = asyncio.run(club.reply(Message("club", User("u", "a"), "c"), ""))
-    assert (
-        "mercredi 3 décembre" in reply.text
-        and "date déplacée (au lieu du jeudi 4 décembre)" in reply.text
+    club = ClubService(
+        ContentSource(), None, owner="t", clock=lambda: now, subscribe_url=subscribe_url
     )
+    return asyncio.run(club.reply(Message("club", User("u", "a"), "c"), "")).text
+
+
+def flat(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def test_club_reply_lists_three_dates_and_links() -> None:
+    text = flat(club_reply(NOW, subscribe_url="https://bot.example/club.ics"))
+    assert "**Le prochain club** : jeudi 5 février, de 16 h à 17 h (prévu)" in text
+    assert "- jeudi 5 mars, de 16 h à 17 h (prévu)" in text
+    assert "- jeudi 2 avril, de 16 h à 17 h (prévu)" in text
+    assert "https://bot.example/club.ics" in text
+    assert ContentSource().current.club.agenda_url in text
+
+
+def test_club_dates_carry_the_year_when_it_is_not_this_one() -> None:
+    text = flat(club_reply(dt.datetime(2026, 11, 29, 8, tzinfo=dt.UTC)))
+    assert "**Le prochain club** : jeudi 3 décembre, de 16 h" in text
+    assert "- jeudi 7 janvier 2027, de 16 h" in text and "- jeudi 4 février 2027, de 16 h" in text
+    # New Year's Eve in Paris is already the next year: « 2027 » is not shown any more.
+    text = flat(club_reply(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)))
+    assert "**Le prochain club** : jeudi 7 janvier, de 16 h" in text
+
+
+def test_moved_date_is_flagged_and_not_planned() -> None:
+    text = flat(club_reply(dt.datetime(2025, 11, 20, tzinfo=dt.UTC)))
+    first = next(line for line in text.splitlines() if line.startswith("**Le prochain club**"))
+    assert "mercredi 3 décembre" in first and "(au lieu du jeudi 4 décembre)" in first
+    assert "prévu" not in first  # an editor wrote this date down
+    assert "- jeudi 1er janvier 2026, de 16 h à 17 h (prévu)" in text
+
+
+async def test_dates_from_the_feed_are_not_planned(content_copy: Path, tmp_path: Path) -> None:
+    source = with_feed(content_copy)
+    club = service(source, tmp_path, [FEED])
+    await club.refresh_feed()
+    text = flat((await club.reply(Message("club", User("u", "a"), "c"), "")).text)
+    assert "**Le prochain club** : jeudi 5 février, de 16 h à 17 h, Ségur" in text
+    assert "prévu" not in text
+
+
+@pytest.mark.parametrize(
+    "now",
+    [NOW, dt.datetime(2025, 11, 20, tzinfo=dt.UTC), dt.datetime(2026, 11, 29, tzinfo=dt.UTC)],
+)
+def test_club_reply_is_short_with_the_agenda_first_and_the_sections(now: dt.datetime) -> None:
+    text = club_reply(now, subscribe_url="https://intra-bot.example.gouv.fr/club.ics")
+    club = ContentSource().current.club
+    assert len(text) <= 1200, len(text)
+    assert text.index(club.agenda_url) + len(club.agenda_url) <= 600
+    assert "«\u00a0prévue\u00a0»" in text  # typeset: no line break inside the quotes
+    for section in club.sections:
+        assert f"`/intra club {section_id(section)}` :" in flat(text), section.title
+
+
+def test_club_sections_and_the_agenda_are_answerable() -> None:
+    content = ContentSource().current
+    for question in ("/intra club agenda", "où trouver l'agenda de la communauté ?"):
+        assert content.club.agenda_url in answer(question, content).text[:600], question
+    assert "salon « Domaine-intras »" in flat(answer("/intra club prevenu", content).text)
+    assert "de 10 h à 18 h" in flat(answer("/intra club forum", content).text)
+    assert "deux forums dédiés" in flat(answer("combien de forums intras par an ?", content).text)
 
 
 @pytest.mark.parametrize(
@@ -116,3 +162,14 @@ def test_club_content_errors_are_explained(
         load_content(content_copy)
     shown = "\n".join(str(p) for p in caught.value.problems)
     assert "club.yaml, ligne" in shown and message in shown, shown
+
+
+def test_the_editors_preview_marks_the_planned_dates_only() -> None:
+    from bot.club_preview import preview
+
+    content = ContentSource().current
+    shown = preview(content, count=2, now=dt.datetime(2025, 11, 20, tzinfo=dt.UTC))
+    december, january = [line for line in shown.splitlines() if not line.startswith(" ")][:2]
+    assert "mercredi 3 décembre 2025" in december and "(prévu)" not in december
+    assert "jeudi 1er janvier 2026" in january and "(prévu)" in january
+    assert shown.splitlines()[-1].startswith("« prévu » : date donnée par la règle seule")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.content import Content, load_content
 from bot.content_errors import ContentError
-from bot.units import CHANNEL, ITEM, OVERVIEW, PERSON, RESOURCE, SECTION
+from bot.units import AGENDA, CHANNEL, ITEM, OVERVIEW, PERSON, RESOURCE, SECTION
 
 
 def problems(directory: Path) -> list[str]:
@@ -27,7 +27,8 @@ def line_of(path: Path, needle: str) -> int:
 def test_every_section_item_person_channel_and_resource_is_a_unit(content: Content) -> None:
     units = content.retriever.units
     kinds = {unit.kind for unit in units}
-    assert kinds == {OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE}
+    assert kinds == {OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, AGENDA}
+    assert [u.id for u in units if u.kind == AGENDA] == ["club/agenda"]
     ids = [unit.id for unit in units]
     assert len(ids) == len(set(ids))
     sections = sum(len(topic.sections) for topic in content.topics.values())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.typography import NBSP, NNBSP, french
 
 
@@ -32,3 +35,14 @@ def test_code_links_and_urls_are_left_alone() -> None:
 def test_already_typeset_text_is_unchanged() -> None:
     once = french("Quand ? « oui » 16 h")
     assert french(once) == once
+
+
+@given(st.text(alphabet=" ;:!?«»h%0123456789ab\u00a0\n", max_size=40))
+def test_skipping_a_rule_whose_mark_is_absent_changes_nothing(text: str) -> None:
+    """The substring tests before each rule are a shortcut, never a different result."""
+    from bot.typography import _RULES
+
+    expected = text
+    for _needles, pattern, replacement in _RULES:
+        expected = pattern.sub(replacement, expected)
+    assert french(text) == expected
