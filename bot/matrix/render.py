@@ -21,7 +21,8 @@ HTML_FORMAT = "org.matrix.custom.html"
 
 
 def markdown_html(text: str) -> str:
-    return _MARKDOWN.render(text).strip()
+    html: str = _MARKDOWN.render(text)
+    return html.strip()
 
 
 def reply_content(reply: Reply) -> dict[str, Any]:

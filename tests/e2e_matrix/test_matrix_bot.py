@@ -1,0 +1,105 @@
+"""The Matrix adapter against a real Synapse, its users on an independent client (matrix-nio)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import pytest
+
+from tests.e2e_matrix.bot_runner import RunningBot
+from tests.e2e_matrix.conftest import SynapseServer, run_script
+from tests.e2e_matrix.nio_user import NioUser
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_help_in_the_public_room_is_a_threaded_notice(
+    synapse: SynapseServer, bot: RunningBot, alice: NioUser
+) -> None:
+    mark = alice.mark()
+    question = await alice.send_text(synapse.public_room_id, "!intra aide")
+    reply = await alice.reply_to(question, after=mark)
+    assert reply.sender == synapse.bot_user_id
+    assert reply.content["msgtype"] == "m.notice"
+    assert reply.thread_root == question
+    assert reply.content["m.relates_to"]["rel_type"] == "m.thread"
+    assert reply.content["m.mentions"] == {}
+    assert "<strong>" in reply.content["formatted_body"]  # Markdown rendered as HTML
+    assert "!intra" not in reply.content["body"] or "aide" in reply.content["body"].lower()
+
+
+async def test_a_room_message_not_for_the_bot_gets_no_answer(
+    synapse: SynapseServer, bot: RunningBot, alice: NioUser
+) -> None:
+    mark = alice.mark()
+    chatter = await alice.send_text(
+        synapse.public_room_id, f"quelqu'un a vu {secrets.token_hex(3)} ?"
+    )
+    # The bot handles a room's events in order: once the next question is answered,
+    # an answer to the chatter would already be there.
+    question = await alice.send_text(synapse.public_room_id, "!intra aide")
+    await alice.reply_to(question, after=mark)
+    assert not [e for e in alice.seen[mark:] if e.reply_to == chatter or e.thread_root == chatter]
+
+
+async def test_an_encrypted_dm_is_answered_and_the_answer_decrypts(
+    synapse: SynapseServer, bot: RunningBot, alice: NioUser
+) -> None:
+    room = await alice.create_dm(synapse.bot_user_id, encrypted=True)
+    await alice.wait_joined(room, synapse.bot_user_id)
+    mark = alice.mark()
+    question = await alice.send_text(room, "aide")
+    reply = await alice.wait_for(
+        "the bot's encrypted answer",
+        lambda e: e.room_id == room and e.sender == synapse.bot_user_id,
+        after=mark,
+    )
+    assert reply.encrypted and not reply.undecryptable, reply
+    assert reply.content["msgtype"] == "m.notice"
+    assert reply.content["body"].strip()
+    assert bot.adapter.router is not None and bot.adapter.router.undecryptable == 0
+    assert question
+
+
+async def test_after_a_bot_restart_an_encrypted_dm_is_still_answered(
+    synapse: SynapseServer, bot: RunningBot, alice: NioUser
+) -> None:
+    room = await alice.create_dm(synapse.bot_user_id, encrypted=True)
+    await alice.wait_joined(room, synapse.bot_user_id)
+    mark = alice.mark()
+    await alice.send_text(room, "aide")
+    await alice.wait_for(
+        "an answer before the restart",
+        lambda e: e.room_id == room and e.sender == synapse.bot_user_id,
+        after=mark,
+    )
+    await bot.restart()
+    mark = alice.mark()
+    await alice.send_text(room, "référents")  # same Megolm session: the bot kept its key
+    reply = await alice.wait_for(
+        "an answer after the restart",
+        lambda e: e.room_id == room and e.sender == synapse.bot_user_id,
+        after=mark,
+    )
+    assert reply.encrypted and not reply.undecryptable, reply
+    assert "référent" in reply.content["body"].lower()
+
+
+async def test_a_synapse_restart_loses_and_doubles_nothing(
+    synapse: SynapseServer, bot: RunningBot, alice: NioUser
+) -> None:
+    mark = alice.mark()
+    before = await alice.send_text(synapse.public_room_id, "!intra aide")
+    restart = await asyncio.to_thread(run_script, "restart", timeout=300)
+    assert restart.returncode == 0, restart.stderr
+    during = await alice.send_text(synapse.public_room_id, "!intra club")
+    after = await alice.send_text(synapse.public_room_id, "!intra référents")
+    for question in (before, during, after):
+        await alice.reply_to(question, after=mark, timeout=120)
+    # A sentinel last: the bot answers a room in order, so a double would come before it.
+    sentinel = await alice.send_text(synapse.public_room_id, "!intra aide")
+    await alice.reply_to(sentinel, after=mark)
+    answers = [e for e in alice.seen[mark:] if e.sender == synapse.bot_user_id]
+    counts = {q: sum(1 for e in answers if e.reply_to == q) for q in (before, during, after)}
+    assert counts == {before: 1, during: 1, after: 1}
