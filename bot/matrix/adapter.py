@@ -32,6 +32,8 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+SEND_RETRIES = 5
+
 
 class MatrixAdapter:
     def __init__(
@@ -65,7 +67,12 @@ class MatrixAdapter:
         key = await asyncio.to_thread(pickle_key, settings, self._store)
         url = crypto_store_url(settings.crypto_store_url, self._store_url)
         self._stores = await MatrixStores.open(url, settings.user_id, key)
-        api = PacedHTTPAPI(settings.homeserver, limiter=self.limiter)
+        # Retries on connection errors and 502/503/504 (4, 8 … 64 s, about two minutes):
+        # an answer claimed in the store must outlive a homeserver restart, or it is lost.
+        # A retried send keeps its transaction id, so the homeserver never posts it twice.
+        api = PacedHTTPAPI(
+            settings.homeserver, limiter=self.limiter, default_retry_count=SEND_RETRIES
+        )
         client = Client(mxid=user_id, api=api, state_store=self._stores.state)
         self.client = client
         session = await establish(client, settings, self._store)

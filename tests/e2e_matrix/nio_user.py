@@ -41,6 +41,11 @@ class Seen:
     seen_at: float  # time.perf_counter() when the sync that brought it returned
 
     @property
+    def is_message(self) -> bool:
+        """A message, readable or not (an undecryptable one stays `m.room.encrypted`)."""
+        return self.type in ("m.room.message", "m.room.encrypted")
+
+    @property
     def reply_to(self) -> str:
         relation = self.content.get("m.relates_to") or {}
         return str((relation.get("m.in_reply_to") or {}).get("event_id") or "")

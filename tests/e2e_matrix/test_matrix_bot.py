@@ -52,7 +52,7 @@ async def test_an_encrypted_dm_is_answered_and_the_answer_decrypts(
     question = await alice.send_text(room, "aide")
     reply = await alice.wait_for(
         "the bot's encrypted answer",
-        lambda e: e.room_id == room and e.sender == synapse.bot_user_id,
+        lambda e: e.room_id == room and e.sender == synapse.bot_user_id and e.is_message,
         after=mark,
     )
     assert reply.encrypted and not reply.undecryptable, reply
@@ -71,7 +71,7 @@ async def test_after_a_bot_restart_an_encrypted_dm_is_still_answered(
     await alice.send_text(room, "aide")
     await alice.wait_for(
         "an answer before the restart",
-        lambda e: e.room_id == room and e.sender == synapse.bot_user_id,
+        lambda e: e.room_id == room and e.sender == synapse.bot_user_id and e.is_message,
         after=mark,
     )
     await bot.restart()
@@ -79,7 +79,7 @@ async def test_after_a_bot_restart_an_encrypted_dm_is_still_answered(
     await alice.send_text(room, "référents")  # same Megolm session: the bot kept its key
     reply = await alice.wait_for(
         "an answer after the restart",
-        lambda e: e.room_id == room and e.sender == synapse.bot_user_id,
+        lambda e: e.room_id == room and e.sender == synapse.bot_user_id and e.is_message,
         after=mark,
     )
     assert reply.encrypted and not reply.undecryptable, reply
