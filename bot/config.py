@@ -64,7 +64,9 @@ class MatrixSettings(Section):
     """The Matrix (Tchap) adapter; off while `homeserver` is empty."""
 
     homeserver: str = Field("", description="client-server API base URL; empty: Matrix is off")
-    user_id: str = Field("", description="the bot's full id, e.g. @intra-bot:agent.dinum.tchap.gouv.fr")
+    user_id: str = Field(
+        "", description="the bot's full id, e.g. @intra-bot:agent.dinum.tchap.gouv.fr"
+    )
     access_token: SecretStr = Field(
         SecretStr(""), description="token of an existing session (with device_id); else password"
     )
@@ -73,7 +75,8 @@ class MatrixSettings(Section):
     )
     device_id: str = Field("", description="the device of access_token (needed for E2EE)")
     pickle_key: SecretStr = Field(
-        SecretStr(""), description="encrypts the crypto store's keys at rest; keep it with the store"
+        SecretStr(""),
+        description="encrypts the crypto store's keys at rest; keep it with the store",
     )
     crypto_store_url: str = Field(
         "", description="crypto and room state; empty: derived from [store] url"
@@ -83,7 +86,9 @@ class MatrixSettings(Section):
     allowed_homeservers: list[str] = Field(
         [], description="servers whose users may invite the bot; empty: the bot's own server"
     )
-    requests_per_second: float = Field(1.0, gt=0, description="sustained pace toward the homeserver")
+    requests_per_second: float = Field(
+        1.0, gt=0, description="sustained pace toward the homeserver"
+    )
     burst: int = Field(10, ge=1, description="requests allowed at once before the pace applies")
     command_prefix: str = Field("!intra", min_length=1)
 
