@@ -11,7 +11,7 @@ import signal
 import socket
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from aiohttp import web
@@ -32,6 +32,9 @@ from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
 from bot.scheduler import ReminderScheduler
 from bot.signing import derive_secret
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.matrix.adapter import MatrixAdapter
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,14 @@ class BotApp:
             self.invitations, self.api, self.secret, public_url + DIALOG_PATH
         )
 
+        self.matrix: MatrixAdapter | None = None
+        if settings.matrix.homeserver:
+            # Imported only when configured: mautrix is the optional `matrix` extra.
+            from bot.matrix.adapter import MatrixAdapter
+
+            self.matrix = MatrixAdapter(
+                settings.matrix, self.store, settings.store.url, self.conversation
+            )
         self.stream: EventStream | None = None
         self.identity: BotIdentity | None = None
         self.api_ok = False
@@ -122,6 +133,8 @@ class BotApp:
         await self._start_http()
         self._tasks.append(asyncio.create_task(self._connect(), name="connect"))
         self._tasks.append(asyncio.create_task(self._watch_api(), name="watch-api"))
+        if self.matrix is not None:
+            self._tasks.append(asyncio.create_task(self._serve_matrix(), name="matrix"))
 
     async def stop(self) -> None:
         log.info("event=stopping")
@@ -144,6 +157,8 @@ class BotApp:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.stream is not None:
             await self.stream.drain()
+        if self.matrix is not None:
+            await self.matrix.close()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.api.close()
@@ -263,6 +278,20 @@ class BotApp:
         self.ready_event.set()
         await self.stream.run(self.stop_event)
 
+    async def _serve_matrix(self) -> None:
+        """Tchap beside Mattermost, sharing the store and the core."""
+        from bot.matrix.session import MatrixStartupError
+        from bot.matrix.stores import MatrixStoreError
+
+        assert self.matrix is not None
+        try:
+            await self.matrix.start()
+            log.info("event=matrix_started user_id=%s", self.settings.matrix.user_id)
+            await self.matrix.run(self.stop_event)
+        except (MatrixStartupError, MatrixStoreError) as error:
+            self.stop_event.set()
+            raise StartupError(f"Matrix: {error}") from None
+
     async def _watch_api(self) -> None:
         while not self.stop_event.is_set():
             self.api_ok = await self.api.ping()
@@ -309,6 +338,10 @@ class BotApp:
             },
         }
         ready = store_ok and self.api_ok and websocket["ok"] is True
+        if self.matrix is not None:
+            matrix = self.matrix.status()
+            parts["matrix"] = matrix
+            ready = ready and matrix["ok"] is True
         return ready, {"status": "ok" if ready else "unavailable", "parts": parts}
 
 

@@ -129,6 +129,8 @@ registration_shared_secret: "$REGISTRATION_SHARED_SECRET"
 macaroon_secret_key: "$MACAROON_SECRET_KEY"
 form_secret: "$FORM_SECRET"
 enable_registration: false
+# Throw-away test passwords: cheap hashing makes every register and login fast.
+bcrypt_rounds: 4
 # No federation in tests: no key server, no notary.
 trusted_key_servers: []
 suppress_key_server_warning: true

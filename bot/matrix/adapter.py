@@ -160,6 +160,7 @@ class MatrixAdapter:
             "ok": bool(sync and sync.connected),
             "syncs": sync.syncs if sync else 0,
             "sync_errors": sync.errors if sync else 0,
+            "timeline_gaps": sync.gaps if sync else 0,
             "last_sync_age_s": round(now - sync.last_sync_at, 1)
             if sync and sync.last_sync_at
             else None,

@@ -150,6 +150,11 @@ def bot_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def bot_settings(synapse: SynapseServer, **overrides: object) -> MatrixSettings:
+    return MatrixSettings.model_validate(bot_matrix_section(synapse, **overrides))
+
+
+def bot_matrix_section(synapse: SynapseServer, **overrides: object) -> dict[str, object]:
+    """The `[matrix]` section for the test bot."""
     values: dict[str, object] = {
         "homeserver": synapse.url,
         "user_id": synapse.bot_user_id,
@@ -161,7 +166,7 @@ def bot_settings(synapse: SynapseServer, **overrides: object) -> MatrixSettings:
         "burst": 50,
     }
     values.update(overrides)
-    return MatrixSettings.model_validate(values)
+    return values
 
 
 @pytest.fixture
