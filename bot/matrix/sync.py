@@ -63,6 +63,7 @@ class SyncStatus:
     syncs: int = 0
     errors: int = 0
     gaps: int = 0
+    resumed: bool = False  # this run started from a stored token, not an initial sync
     last_sync_at: float | None = None
     last_error: str = ""
 
@@ -91,6 +92,7 @@ class SyncLoop:
     async def run(self, stop: asyncio.Event) -> None:
         token: SyncToken | None = await self._tokens.get_next_batch() or None
         self._router.live = token is not None
+        self.status.resumed = token is not None
         log.info("event=matrix_sync_start resumed=%s", token is not None)
         attempt = 0
         filter_id: FilterID | None = None

@@ -74,7 +74,12 @@ async def test_after_a_bot_restart_an_encrypted_dm_is_still_answered(
         lambda e: e.room_id == room and e.sender == synapse.bot_user_id and e.is_message,
         after=mark,
     )
+    assert bot.adapter.client is not None
+    device = bot.adapter.client.device_id
     await bot.restart()
+    # the same device from the stored session (no new login), the sync from its stored token
+    assert bot.adapter.client is not None and bot.adapter.client.device_id == device
+    assert bot.adapter.sync is not None and bot.adapter.sync.status.resumed
     mark = alice.mark()
     await alice.send_text(room, "référents")  # same Megolm session: the bot kept its key
     reply = await alice.wait_for(
