@@ -61,6 +61,7 @@ class MatrixEventRouter:
         self.answered = 0
         self.undecryptable = 0
         self._pending: set[asyncio.Task[None]] = set()
+        self.just_joined: set[str] = set()  # their first sync's cut history is not a gap
 
     @property
     def me(self) -> str:
@@ -214,6 +215,7 @@ class MatrixEventRouter:
                 await self._client.leave_room(evt.room_id)
                 return
             await self._client.join_room_by_id(evt.room_id)
+            self.just_joined.add(str(evt.room_id))
         except MatrixError as error:
             log.error("event=matrix_join_failed room_id=%s error=%r", evt.room_id, str(error))
             return

@@ -10,6 +10,7 @@ the bot's PostgreSQL database.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,12 +68,14 @@ class MatrixStores:
             Path(url.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
         crypto_db = Database.create(url, upgrade_table=PgCryptoStore.upgrade_table)
         state_db = Database.create(url, upgrade_table=PgStateStore.upgrade_table)
-        state_db.override_pool(crypto_db)
         try:
             await crypto_db.start()
+            # after start: PostgreSQL hands over its pool as it is then (none before start)
+            state_db.override_pool(crypto_db)
             await state_db.start()
         except Exception as error:
-            await crypto_db.stop()
+            with contextlib.suppress(Exception):
+                await crypto_db.stop()
             raise MatrixStoreError(
                 f"cannot open the crypto store: {error.__class__.__name__}: {error}"
             ) from None

@@ -136,14 +136,20 @@ class SyncLoop:
             self.first_sync.set()
 
     def _gaps(self, data: dict[str, object]) -> None:
-        """Say where a resumed sync skipped events (more than TIMELINE_LIMIT in a room)."""
+        """Say where a resumed sync skipped events (more than TIMELINE_LIMIT in a room).
+
+        A room the bot has just joined comes with a cut history too: that is no gap.
+        """
         rooms = data.get("rooms")
         joined = rooms.get("join", {}) if isinstance(rooms, dict) else {}
         for room_id, room in joined.items():
+            if room_id in self._router.just_joined:
+                self._router.just_joined.discard(room_id)
+                continue
             if room.get("timeline", {}).get("limited"):
                 self.status.gaps += 1
                 log.warning(
-                    "event=matrix_timeline_gap room_id=%s limit=%d hint='earlier events were skipped: a long outage in a busy room, or a room just joined'",
+                    "event=matrix_timeline_gap room_id=%s limit=%d hint='earlier events were skipped (a long outage in a busy room)'",
                     room_id,
                     TIMELINE_LIMIT,
                 )
