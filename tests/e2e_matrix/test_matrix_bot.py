@@ -108,3 +108,17 @@ async def test_a_synapse_restart_loses_and_doubles_nothing(
     answers = [e for e in alice.seen[mark:] if e.sender == synapse.bot_user_id]
     counts = {q: sum(1 for e in answers if e.reply_to == q) for q in (before, during, after)}
     assert counts == {before: 1, during: 1, after: 1}
+
+
+async def test_a_mention_is_answered_in_its_thread(
+    synapse: SynapseServer, bot: RunningBot, alice: NioUser
+) -> None:
+    mark = alice.mark()
+    question = await alice.send_text(
+        synapse.public_room_id,
+        "intra-bot: qui sont les référents ?",
+        **{"m.mentions": {"user_ids": [synapse.bot_user_id]}},
+    )
+    reply = await alice.reply_to(question, after=mark)
+    assert reply.thread_root == question
+    assert "référent" in reply.content["body"].lower()
