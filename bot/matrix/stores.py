@@ -5,7 +5,7 @@ One database, two mautrix schemas sharing a connection pool: the crypto store
 token never runs ahead of the keys it depends on) and the room state cache
 (members, encryption). SQLite by default, next to the bot's store; PostgreSQL
 for replicas. Their tables are prefixed (`crypto_`, `mx_`), so they can share
-the bot's PostgreSQL database.
+the bot's PostgreSQL database (the state cache also creates an enum type `membership`).
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ def forget_matrix_state(store: Store) -> None:
         ).scalars()
         for table in list(tables):
             connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+        connection.execute(text("DROP TYPE IF EXISTS membership"))  # the state cache's enum
         connection.execute(values.delete().where(values.c.name.like("matrix.%")))
 
 
