@@ -98,10 +98,14 @@ class BotApp:
         if settings.matrix.homeserver:
             # Imported only when configured: mautrix is the optional `matrix` extra.
             from bot.matrix.adapter import MatrixAdapter
+            from bot.matrix.session import MatrixStartupError
 
-            self.matrix = MatrixAdapter(
-                settings.matrix, self.store, settings.store.url, self.conversation
-            )
+            try:
+                self.matrix = MatrixAdapter(
+                    settings.matrix, self.store, settings.store.url, self.conversation
+                )
+            except MatrixStartupError as error:
+                raise StartupError(f"Matrix: {error}") from None
         self.stream: EventStream | None = None
         self.identity: BotIdentity | None = None
         self.api_ok = False
@@ -285,7 +289,8 @@ class BotApp:
 
         assert self.matrix is not None
         try:
-            await self.matrix.start()
+            if not await self.matrix.start_when_reachable(self.stop_event):
+                return
             log.info("event=matrix_started user_id=%s", self.settings.matrix.user_id)
             await self.matrix.run(self.stop_event)
         except (MatrixStartupError, MatrixStoreError) as error:

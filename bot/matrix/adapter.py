@@ -16,7 +16,7 @@ from typing import Any
 from mautrix.client import Client
 from mautrix.client.encryption_manager import DecryptionDispatcher
 from mautrix.crypto import OlmMachine
-from mautrix.errors import MatrixError
+from mautrix.errors import MatrixConnectionError, MatrixError, MatrixRequestError
 from mautrix.types import RoomAlias, RoomID, TrustState, UserID
 
 from bot.config import MatrixSettings
@@ -27,7 +27,7 @@ from bot.matrix.http import PacedHTTPAPI
 from bot.matrix.limiter import RateLimiter
 from bot.matrix.session import MatrixStartupError, establish, pickle_key
 from bot.matrix.stores import MatrixStores, crypto_store_url
-from bot.matrix.sync import SyncLoop
+from bot.matrix.sync import SyncLoop, backoff
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ class MatrixAdapter:
         store: Store,
         store_url: str,
         conversation: Conversation,
+        *,
+        send_retries: int = SEND_RETRIES,
     ) -> None:
         if not settings.homeserver or not settings.user_id:
             raise MatrixStartupError("matrix.homeserver and matrix.user_id are both needed")
@@ -59,6 +61,39 @@ class MatrixAdapter:
         self.sync: SyncLoop | None = None
         self._stores: MatrixStores | None = None
         self.started_at: float | None = None
+        self._send_retries = send_retries
+        self.start_attempts = 0
+        self.start_error = ""
+
+    async def start_when_reachable(self, stop: asyncio.Event) -> bool:
+        """`start()`, retried while the homeserver is unreachable; False if stopped first.
+
+        A homeserver down at start-up is waited for, as Mattermost is; a refusal (bad
+        token, bad id) is a configuration problem and raises MatrixStartupError.
+        """
+        attempt = 0
+        while not stop.is_set():
+            self.start_attempts += 1
+            try:
+                await self.start()
+                self.start_error = ""
+                return True
+            except MatrixRequestError as error:
+                await self.close()
+                if error.http_status < 500:
+                    raise MatrixStartupError(
+                        f"the homeserver refused the start: HTTP {error.http_status} {error}"
+                    ) from None
+                self.start_error = f"HTTP {error.http_status}: {error}"
+            except (MatrixConnectionError, OSError, TimeoutError) as error:
+                await self.close()
+                self.start_error = f"{error.__class__.__name__}: {error}"
+            delay = backoff(attempt)
+            attempt += 1
+            log.warning("event=matrix_unreachable error=%r retry_in=%.1f", self.start_error, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        return False
 
     async def start(self) -> None:
         """Open the stores, restore or make the session, load the crypto account."""
@@ -71,7 +106,7 @@ class MatrixAdapter:
         # an answer claimed in the store must outlive a homeserver restart, or it is lost.
         # A retried send keeps its transaction id, so the homeserver never posts it twice.
         api = PacedHTTPAPI(
-            settings.homeserver, limiter=self.limiter, default_retry_count=SEND_RETRIES
+            settings.homeserver, limiter=self.limiter, default_retry_count=self._send_retries
         )
         client = Client(mxid=user_id, api=api, state_store=self._stores.state)
         self.client = client
@@ -149,8 +184,10 @@ class MatrixAdapter:
                 await asyncio.wait_for(self.router.drain(), 3)
         if self.client is not None:
             await self.client.api.session.close()
+            self.client = None
         if self._stores is not None:
             await self._stores.close()
+            self._stores = None
 
     def status(self) -> dict[str, Any]:
         """The Matrix part of /healthz."""
@@ -164,7 +201,7 @@ class MatrixAdapter:
             "last_sync_age_s": round(now - sync.last_sync_at, 1)
             if sync and sync.last_sync_at
             else None,
-            "last_error": sync.last_error if sync else "not started",
+            "last_error": sync.last_error if sync else (self.start_error or "not started"),
             "answered": self.router.answered if self.router else 0,
             "undecryptable": self.router.undecryptable if self.router else 0,
             "requests": self.limiter.requests,
