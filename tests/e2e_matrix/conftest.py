@@ -199,6 +199,16 @@ async def alice(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[NioUser
 
 
 @pytest.fixture
+async def benjamin(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[NioUser]:
+    """A referent: a member of the encrypted private room."""
+    user = await login_user(synapse, "benjamin.doberset", tmp_path / "benjamin")
+    try:
+        yield user
+    finally:
+        await user.close()
+
+
+@pytest.fixture
 async def bruno(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[NioUser]:
     user = await login_user(synapse, "bruno.intra", tmp_path / "bruno")
     try:
