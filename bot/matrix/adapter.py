@@ -27,7 +27,7 @@ from bot.matrix.http import PacedHTTPAPI
 from bot.matrix.limiter import RateLimiter
 from bot.matrix.session import MatrixStartupError, establish, pickle_key
 from bot.matrix.stores import MatrixStores, crypto_store_url
-from bot.matrix.sync import SyncLoop, backoff
+from bot.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class MatrixAdapter:
         conversation: Conversation,
         *,
         send_retries: int = SEND_RETRIES,
+        timeline_limit: int = TIMELINE_LIMIT,
     ) -> None:
         if not settings.homeserver or not settings.user_id:
             raise MatrixStartupError("matrix.homeserver and matrix.user_id are both needed")
@@ -62,6 +63,7 @@ class MatrixAdapter:
         self._stores: MatrixStores | None = None
         self.started_at: float | None = None
         self._send_retries = send_retries
+        self._timeline_limit = timeline_limit
         self.start_attempts = 0
         self.start_error = ""
 
@@ -123,7 +125,9 @@ class MatrixAdapter:
         )
         self.router.bot_names = await self._display_names(client)
         self.router.attach()
-        self.sync = SyncLoop(client, self._stores.crypto, self.router)
+        self.sync = SyncLoop(
+            client, self._stores.crypto, self.router, timeline_limit=self._timeline_limit
+        )
         self.started_at = time.monotonic()
 
     async def _load_crypto(self, client: Client, device_id: str) -> None:

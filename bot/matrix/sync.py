@@ -14,8 +14,9 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from mautrix.client import Client
+from mautrix.client import Client, SyncStream
 from mautrix.client.state_store import SyncStore
 from mautrix.errors import MUnknownToken
 from mautrix.types import (
@@ -23,9 +24,11 @@ from mautrix.types import (
     EventType,
     Filter,
     FilterID,
+    PaginationDirection,
     PresenceState,
     RoomEventFilter,
     RoomFilter,
+    RoomID,
     SyncToken,
     UserID,
 )
@@ -36,12 +39,13 @@ from bot.matrix.session import MatrixStartupError
 log = logging.getLogger(__name__)
 
 LONG_POLL_MS = 30_000
-# Events per room per sync; a bigger gap (a long outage in a busy room) is logged, see _gaps.
+# Events per room per sync; a bigger gap (a long outage in a busy room) is fetched back.
 TIMELINE_LIMIT = 100
+MAX_GAP_PAGES = 20  # 2,000 events: beyond that, an outage's history is skipped (and logged)
 _EVERYTHING = [EventType.find("*")]
 
 
-def sync_filter(me: UserID) -> Filter:
+def sync_filter(me: UserID, timeline_limit: int = TIMELINE_LIMIT) -> Filter:
     """Only what the bot acts on, so a busy room costs few syncs at one request per second.
 
     No presence, typing or read receipts (each would end a long poll), and not the bot's
@@ -52,7 +56,7 @@ def sync_filter(me: UserID) -> Filter:
         presence=EventFilter(not_types=_EVERYTHING),
         room=RoomFilter(
             ephemeral=RoomEventFilter(not_types=_EVERYTHING),
-            timeline=RoomEventFilter(not_senders=[me], limit=TIMELINE_LIMIT),
+            timeline=RoomEventFilter(not_senders=[me], limit=timeline_limit),
         ),
     )
 
@@ -81,7 +85,9 @@ class SyncLoop:
         router: MatrixEventRouter,
         *,
         long_poll_ms: int = LONG_POLL_MS,
+        timeline_limit: int = TIMELINE_LIMIT,
     ) -> None:
+        self._timeline_limit = timeline_limit
         self._client = client
         self._tokens = tokens
         self._router = router
@@ -99,7 +105,9 @@ class SyncLoop:
         while not stop.is_set():
             try:
                 if filter_id is None:
-                    filter_id = await self._client.create_filter(sync_filter(self._client.mxid))
+                    filter_id = await self._client.create_filter(
+                        sync_filter(self._client.mxid, self._timeline_limit)
+                    )
                 data = await self._client.sync(
                     since=token,
                     filter_id=filter_id,
@@ -125,7 +133,7 @@ class SyncLoop:
                 continue
             attempt = 0
             if token is not None:
-                self._gaps(data)
+                await self._fill_gaps(data, token)
             await asyncio.gather(*self._client.handle_sync(data))
             token = SyncToken(data["next_batch"])
             await self._tokens.put_next_batch(token)
@@ -135,21 +143,47 @@ class SyncLoop:
             self.status.last_sync_at = time.monotonic()
             self.first_sync.set()
 
-    def _gaps(self, data: dict[str, object]) -> None:
-        """Say where a resumed sync skipped events (more than TIMELINE_LIMIT in a room).
+    async def _fill_gaps(self, data: dict[str, Any], since: SyncToken) -> None:
+        """Fetch and handle what a resumed sync cut off (over `timeline_limit` in a room).
 
-        A room the bot has just joined comes with a cut history too: that is no gap.
+        After an outage a busy room's timeline comes `limited`: the events between the
+        stored token and the window are fetched back (/messages from the window's start
+        down to the stored token) and handled first, oldest first, so none is lost. A
+        room the bot has just joined comes cut too: its history is not for the bot.
         """
-        rooms = data.get("rooms")
-        joined = rooms.get("join", {}) if isinstance(rooms, dict) else {}
+        joined = (data.get("rooms") or {}).get("join") or {}
         for room_id, room in joined.items():
             if room_id in self._router.just_joined:
                 self._router.just_joined.discard(room_id)
                 continue
-            if room.get("timeline", {}).get("limited"):
-                self.status.gaps += 1
-                log.warning(
-                    "event=matrix_timeline_gap room_id=%s limit=%d hint='earlier events were skipped (a long outage in a busy room)'",
-                    room_id,
-                    TIMELINE_LIMIT,
-                )
+            timeline = room.get("timeline") or {}
+            if not timeline.get("limited") or not timeline.get("prev_batch"):
+                continue
+            missed = await self._missed(RoomID(room_id), timeline["prev_batch"], since)
+            self.status.gaps += 1
+            log.warning("event=matrix_timeline_gap room_id=%s fetched=%d", room_id, len(missed))
+            stream = SyncStream.JOINED_ROOM | SyncStream.TIMELINE
+            for event in missed:
+                await asyncio.gather(*self._client.dispatch_event(event, stream))
+
+    async def _missed(self, room_id: RoomID, start: SyncToken, since: SyncToken) -> list[Any]:
+        events: list[Any] = []
+        token: SyncToken | None = start
+        for _ in range(MAX_GAP_PAGES):
+            page = await self._client.get_messages(
+                room_id, PaginationDirection.BACKWARD, from_token=token, to_token=since, limit=100
+            )
+            # PaginatedMessages is a functional NamedTuple mypy cannot see into
+            page_events: list[Any] = list(getattr(page, "events", []))
+            end: SyncToken | None = getattr(page, "end", None)
+            events.extend(page_events)
+            if not page_events or not end or end == token:
+                break
+            token = end
+        else:
+            log.error(
+                "event=matrix_timeline_gap_too_long room_id=%s fetched=%d hint='older events skipped'",
+                room_id,
+                len(events),
+            )
+        return list(reversed(events))

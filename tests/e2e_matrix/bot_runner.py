@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from bot.config import MatrixSettings
 from bot.conversation import Conversation
@@ -22,10 +23,10 @@ class RunningBot:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def restart(self) -> None:
+    async def restart(self, **adapter_options: Any) -> None:
         """Stop, then start a new adapter on the same stores, as a process restart would."""
         await self.stop()
-        self.adapter = MatrixAdapter(*self._args)
+        self.adapter = MatrixAdapter(*self._args, **adapter_options)
         self._stop = asyncio.Event()
         await self.start()
 

@@ -134,3 +134,20 @@ async def test_a_command_in_the_encrypted_private_room_gets_an_encrypted_threade
     assert reply.encrypted and not reply.undecryptable, reply
     assert reply.thread_root == question
     assert "référent" in reply.content["body"].lower()
+
+
+async def test_questions_asked_while_the_bot_was_down_are_all_answered_once(
+    synapse: SynapseServer, bot: RunningBot, alice: NioUser
+) -> None:
+    await bot.stop()
+    mark = alice.mark()
+    # More questions than one sync window holds (limit 2 below): the rest must be fetched back.
+    questions = [await alice.send_text(synapse.public_room_id, "!intra aide") for _ in range(5)]
+    await bot.restart(timeline_limit=2)
+    for question in questions:
+        await alice.reply_to(question, after=mark)
+    sentinel = await alice.send_text(synapse.public_room_id, "!intra aide")
+    await alice.reply_to(sentinel, after=mark)
+    answers = [e for e in alice.seen[mark:] if e.sender == synapse.bot_user_id]
+    assert sorted(sum(1 for e in answers if e.reply_to == q) for q in questions) == [1] * 5
+    assert bot.adapter.sync is not None and bot.adapter.sync.status.gaps >= 1
