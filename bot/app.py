@@ -204,8 +204,14 @@ class BotApp:
     async def _forget_answered_posts(self) -> None:
         # Replays only come within minutes of a drop; a month of memory is plenty.
         cutoff = utc_now() - dt.timedelta(days=30)
-        forgotten = await asyncio.to_thread(self.store.forget_events_before, cutoff, "post:")
-        log.info("event=answered_posts_forgotten count=%d before=%s", forgotten, cutoff.isoformat())
+        for prefix in ("post:", "matrix:"):  # Mattermost posts, Matrix events
+            forgotten = await asyncio.to_thread(self.store.forget_events_before, cutoff, prefix)
+            log.info(
+                "event=answered_posts_forgotten prefix=%s count=%d before=%s",
+                prefix,
+                forgotten,
+                cutoff.isoformat(),
+            )
 
     async def _club_ics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(self.club.ics)
