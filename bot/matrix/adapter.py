@@ -25,6 +25,7 @@ from bot.matrix.addressing import server_of
 from bot.matrix.events import MatrixEventRouter
 from bot.matrix.http import PacedHTTPAPI
 from bot.matrix.limiter import RateLimiter
+from bot.matrix.platform import MatrixPlatform
 from bot.matrix.session import MatrixStartupError, establish, pickle_key
 from bot.matrix.stores import MatrixStores, crypto_store_url
 from bot.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
@@ -60,6 +61,7 @@ class MatrixAdapter:
         self.client: Client | None = None
         self.router: MatrixEventRouter | None = None
         self.sync: SyncLoop | None = None
+        self.platform: MatrixPlatform | None = None
         self._stores: MatrixStores | None = None
         self.started_at: float | None = None
         self._send_retries = send_retries
@@ -123,6 +125,7 @@ class MatrixAdapter:
             allowed_servers=allowed,
             shared_rooms=frozenset(await self._room_ids()),
         )
+        self.platform = MatrixPlatform(client, self._store)
         self.router.bot_names = await self._display_names(client)
         self.router.attach()
         self.sync = SyncLoop(

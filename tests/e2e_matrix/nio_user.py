@@ -16,6 +16,7 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    JoinResponse,
     LoginResponse,
     MegolmEvent,
     RoomCreateResponse,
@@ -173,6 +174,19 @@ class NioUser:
                 return
             if time.monotonic() > deadline:
                 raise AssertionError(f"{user_id} did not join {room_id} within {timeout} s")
+            await self.sync(timeout_ms=1000)
+
+    async def accept_invite_from(self, inviter: str, *, timeout: float = WAIT_TIMEOUT_S) -> str:
+        """Join the first room `inviter` invites this user to; its room id."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for room_id, room in list(self.client.invited_rooms.items()):
+                if room.inviter == inviter:
+                    response = await self.client.join(room_id)
+                    assert isinstance(response, JoinResponse), f"join failed: {response}"
+                    return room_id
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no invitation from {inviter} within {timeout} s")
             await self.sync(timeout_ms=1000)
 
     async def close(self) -> None:

@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 
+from bot.chat import Reply
 from tests.e2e_matrix.bot_runner import RunningBot
 from tests.e2e_matrix.conftest import SynapseServer, run_script
 from tests.e2e_matrix.nio_user import NioUser
@@ -151,3 +152,21 @@ async def test_questions_asked_while_the_bot_was_down_are_all_answered_once(
     answers = [e for e in alice.seen[mark:] if e.sender == synapse.bot_user_id]
     assert sorted(sum(1 for e in answers if e.reply_to == q) for q in questions) == [1] * 5
     assert bot.adapter.sync is not None and bot.adapter.sync.status.gaps >= 1
+
+
+async def test_the_bot_writes_to_someone_in_an_encrypted_dm_made_once(
+    synapse: SynapseServer, bot: RunningBot, bruno: NioUser
+) -> None:
+    platform = bot.adapter.platform
+    assert platform is not None
+    mark = bruno.mark()
+    first = await platform.send_direct(bruno.user_id, Reply(text="**Bienvenue** chez les intras"))
+    room = await bruno.accept_invite_from(synapse.bot_user_id)
+    seen = await bruno.wait_for("the bot's DM", lambda e: e.event_id == first, after=mark)
+    # sent before bruno joined: the room key reached his device while he was invited
+    assert seen.encrypted and not seen.undecryptable, seen
+    assert "<strong>Bienvenue</strong>" in seen.content["formatted_body"]
+    second = await platform.send_direct(bruno.user_id, Reply(text="Et encore un mot"))
+    again = await bruno.wait_for("the second DM", lambda e: e.event_id == second, after=mark)
+    assert again.room_id == room  # the same DM room, remembered
+    assert not again.undecryptable
