@@ -12,7 +12,7 @@ import signal
 import socket
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from aiohttp import web
@@ -39,6 +39,9 @@ from bot.scheduler import ReminderScheduler
 from bot.signing import derive_secret
 from bot.stats import StatsService
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.matrix.adapter import MatrixAdapter
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,18 @@ class BotApp:
             self.invitations, self.api, self.secret, public_url + DIALOG_PATH
         )
 
+        self.matrix: MatrixAdapter | None = None
+        if settings.matrix.homeserver:
+            # Imported only when configured: mautrix is the optional `matrix` extra.
+            from bot.matrix.adapter import MatrixAdapter
+            from bot.matrix.session import MatrixStartupError
+
+            try:
+                self.matrix = MatrixAdapter(
+                    settings.matrix, self.store, settings.store.url, self.conversation
+                )
+            except MatrixStartupError as error:
+                raise StartupError(f"Matrix: {error}") from None
         self.stream: EventStream | None = None
         self.catchup: CatchUp | None = None
         self.identity: BotIdentity | None = None
@@ -148,6 +163,8 @@ class BotApp:
         await self._start_http()
         self._tasks.append(asyncio.create_task(self._connect(), name="connect"))
         self._tasks.append(asyncio.create_task(self._watch_api(), name="watch-api"))
+        if self.matrix is not None:
+            self._tasks.append(asyncio.create_task(self._serve_matrix(), name="matrix"))
 
     async def stop(self) -> None:
         log.info("event=stopping")
@@ -172,6 +189,8 @@ class BotApp:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.stream is not None:
             await self.stream.drain()
+        if self.matrix is not None:
+            await self.matrix.close()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.api.close()
@@ -213,8 +232,14 @@ class BotApp:
     async def _forget_answered_posts(self) -> None:
         # Replays only come within minutes of a drop; a month of memory is plenty.
         cutoff = utc_now() - dt.timedelta(days=30)
-        forgotten = await asyncio.to_thread(self.store.forget_events_before, cutoff, "post:")
-        log.info("event=answered_posts_forgotten count=%d before=%s", forgotten, cutoff.isoformat())
+        for prefix in ("post:", "matrix:"):  # Mattermost posts, Matrix events
+            forgotten = await asyncio.to_thread(self.store.forget_events_before, cutoff, prefix)
+            log.info(
+                "event=answered_posts_forgotten prefix=%s count=%d before=%s",
+                prefix,
+                forgotten,
+                cutoff.isoformat(),
+            )
 
     async def _forget_old_questions(self) -> None:
         cutoff = utc_now() - dt.timedelta(days=self.settings.answers.retention_days)
@@ -326,6 +351,21 @@ class BotApp:
         self.ready_event.set()
         await self.stream.run(self.stop_event)
 
+    async def _serve_matrix(self) -> None:
+        """Tchap beside Mattermost, sharing the store and the core."""
+        from bot.matrix.session import MatrixStartupError
+        from bot.matrix.stores import MatrixStoreError
+
+        assert self.matrix is not None
+        try:
+            if not await self.matrix.start_when_reachable(self.stop_event):
+                return
+            log.info("event=matrix_started user_id=%s", self.settings.matrix.user_id)
+            await self.matrix.run(self.stop_event)
+        except (MatrixStartupError, MatrixStoreError) as error:
+            self.stop_event.set()
+            raise StartupError(f"Matrix: {error}") from None
+
     async def _watch_api(self) -> None:
         while not self.stop_event.is_set():
             self.api_ok = await self.api.ping()
@@ -377,6 +417,10 @@ class BotApp:
             },
         }
         ready = store_ok and self.api_ok and websocket["ok"] is True
+        if self.matrix is not None:
+            matrix = self.matrix.status()
+            parts["matrix"] = matrix
+            ready = ready and matrix["ok"] is True
         return ready, {"status": "ok" if ready else "unavailable", "parts": parts}
 
 

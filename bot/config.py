@@ -71,6 +71,39 @@ class OutboxSettings(Section):
     lease_seconds: float = Field(60.0, gt=0)
 
 
+class MatrixSettings(Section):
+    """The Matrix (Tchap) adapter; off while `homeserver` is empty."""
+
+    homeserver: str = Field("", description="client-server API base URL; empty: Matrix is off")
+    user_id: str = Field(
+        "", description="the bot's full id, e.g. @intra-bot:agent.dinum.tchap.gouv.fr"
+    )
+    access_token: SecretStr = Field(
+        SecretStr(""), description="token of an existing session (with device_id); else password"
+    )
+    password: SecretStr = Field(
+        SecretStr(""), description="used once, for the first login; the session is then stored"
+    )
+    device_id: str = Field("", description="the device of access_token (needed for E2EE)")
+    pickle_key: SecretStr = Field(
+        SecretStr(""),
+        description="encrypts the crypto store's keys at rest; keep it with the store",
+    )
+    crypto_store_url: str = Field(
+        "", description="crypto and room state; empty: derived from [store] url"
+    )
+    public_room: str = Field("", description="room id or alias of « Domaine-intras »")
+    private_room: str = Field("", description="room id or alias of the private intras room")
+    allowed_homeservers: list[str] = Field(
+        [], description="servers whose users may invite the bot; empty: the bot's own server"
+    )
+    requests_per_second: float = Field(
+        1.0, gt=0, description="sustained pace toward the homeserver"
+    )
+    burst: int = Field(10, ge=1, description="requests allowed at once before the pace applies")
+    command_prefix: str = Field("!intra", min_length=1)
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["keyvalue", "json"] = "keyvalue"
@@ -85,6 +118,7 @@ class Settings(Section):
     invitations: InvitationsSettings = InvitationsSettings()
     answers: AnswersSettings = AnswersSettings()
     outbox: OutboxSettings = OutboxSettings()
+    matrix: MatrixSettings = MatrixSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

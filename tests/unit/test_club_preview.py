@@ -12,15 +12,21 @@ from tests.unit.test_club_service import with_feed
 
 PARIS = ZoneInfo("Europe/Paris")
 PLACE = "au forum mensuel beta.gouv.fr, en présentiel avec un accès à distance"
+# Dates computed from the rule alone are marked, and the preview says once what that means.
+PLANNED_NOTE = (
+    "« prévu » : date donnée par la règle seule ; `/intra club` le dit aussi, "
+    "l'agenda de la communauté fait foi."
+)
 
 
 def test_the_next_club_and_its_reminders_with_those_already_past(content: Content) -> None:
     now = dt.datetime(2026, 11, 27, 10, 0, tzinfo=PARIS)
     assert preview(content, count=1, now=now).splitlines() == [
-        f"jeudi 3 décembre 2026, 16 h–17 h, {PLACE}",
+        f"jeudi 3 décembre 2026, 16 h–17 h, {PLACE} (prévu)",
         "  rappel « j-7 » : jeudi 26 novembre à 9 h 30 dans ~domaine-intrapreneurs (déjà passé)",
         "  rappel « j-1 » : mercredi 2 décembre à 9 h 30 dans ~domaine-intrapreneurs",
         "  rappel « h-1 » : jeudi 3 décembre à 15 h dans ~domaine-intrapreneurs",
+        PLANNED_NOTE,
     ]
 
 
@@ -35,7 +41,9 @@ def test_a_reminder_due_exactly_now_is_already_past(content: Content) -> None:
 
 def test_count_dates_in_order_and_none_when_zero(content: Content) -> None:
     now = dt.datetime(2026, 11, 27, 10, 0, tzinfo=PARIS)
-    heads = [line for line in preview(content, count=3, now=now).splitlines() if line[:1] != " "]
+    rows = preview(content, count=3, now=now).splitlines()
+    assert rows[-1] == PLANNED_NOTE
+    heads = [line for line in rows[:-1] if line[:1] != " "]
     assert [head.split(",")[0] for head in heads] == [
         "jeudi 3 décembre 2026",
         "jeudi 7 janvier 2027",
@@ -57,7 +65,8 @@ def test_the_texts_are_shown_indented_under_their_reminder(content: Content) -> 
     rows = lines.splitlines()
     j1 = rows.index("  rappel « j-1 » : mercredi 2 décembre à 9 h 30 dans ~domaine-intrapreneurs")
     assert rows[j1 + 1].startswith("      ⏰ **Club intras demain**, jeudi 3 décembre à 16 h")
-    assert all(row.startswith(("  rappel", "      ")) for row in rows[1:])
+    assert rows[-1] == PLANNED_NOTE
+    assert all(row.startswith(("  rappel", "      ")) for row in rows[1:-1])
 
 
 def test_with_a_feed_the_preview_says_the_rule_is_the_fallback(content_copy: Path) -> None:

@@ -1,0 +1,86 @@
+"""The Matrix crypto store on a real PostgreSQL (the replicas' store), beside the bot's tables.
+
+PostgreSQL comes from scripts/mattermost.sh (its throw-away cluster and test database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from bot.content import DEFAULT_CONTENT_DIR, ContentSource
+from bot.conversation import Conversation
+from bot.store import Store, values
+from tests.e2e.conftest import start_mattermost
+from tests.e2e_matrix.bot_runner import RunningBot
+from tests.e2e_matrix.conftest import SynapseServer, bot_settings
+from tests.e2e_matrix.nio_user import NioUser
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def pg_dsn() -> str:
+    dsn = start_mattermost().pg_dsn
+    assert dsn, "scripts/mattermost.sh env gave no INTRA_BOT_TEST_PG_DSN"
+    return dsn
+
+
+def forget_matrix_state(store: Store) -> None:
+    """A fresh start: the synapse fixture deleted the bot's devices, so its old session is void."""
+    with store.engine.begin() as connection:
+        tables = connection.execute(
+            text(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                "AND (table_name LIKE 'crypto\\_%' OR table_name LIKE 'mx\\_%')"
+            )
+        ).scalars()
+        for table in list(tables):
+            connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+        connection.execute(text("DROP TYPE IF EXISTS membership"))  # the state cache's enum
+        connection.execute(values.delete().where(values.c.name.like("matrix.%")))
+
+
+@pytest.fixture
+async def pg_bot(synapse: SynapseServer, pg_dsn: str) -> AsyncIterator[RunningBot]:
+    store = Store.open(pg_dsn)
+    assert store.engine.dialect.name == "postgresql"
+    forget_matrix_state(store)
+    running = RunningBot(
+        bot_settings(synapse), store, pg_dsn, Conversation(ContentSource(DEFAULT_CONTENT_DIR))
+    )
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+        store.close()
+
+
+async def test_encrypted_dms_work_across_a_restart_with_keys_in_postgresql(
+    synapse: SynapseServer, pg_bot: RunningBot, alice: NioUser, pg_dsn: str
+) -> None:
+    room = await alice.create_dm(synapse.bot_user_id, encrypted=True)
+    await alice.wait_joined(room, synapse.bot_user_id)
+    for question in ("aide", "club"):
+        mark = alice.mark()
+        await alice.send_text(room, question)
+        reply = await alice.wait_for(
+            f"the answer to « {question} »",
+            lambda e: e.room_id == room and e.sender == synapse.bot_user_id and e.is_message,
+            after=mark,
+        )
+        assert reply.encrypted and not reply.undecryptable, reply
+        await pg_bot.restart()
+    store = Store.open(pg_dsn)
+    try:
+        with store.engine.connect() as connection:
+            token = connection.execute(
+                text("SELECT sync_token FROM crypto_account WHERE account_id = :a"),
+                {"a": synapse.bot_user_id},
+            ).scalar_one()
+    finally:
+        store.close()
+    assert token, "the sync token lives beside the keys in PostgreSQL"
