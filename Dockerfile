@@ -24,7 +24,10 @@ COPY requirements/dev.txt /tmp/requirements/dev.txt
 RUN /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/dev.txt
 COPY content ./content
 COPY config.example.toml ./
+COPY scripts/mattermost ./scripts/mattermost
 COPY tests ./tests
+# Editable, as scripts/venv installs it: the bot finds its content beside its sources.
+RUN /opt/intra-bot/bin/pip install --no-deps -e .
 RUN useradd --uid 10002 --create-home tester && chown -R tester /src
 USER tester
 ENV PATH=/opt/intra-bot/bin:$PATH
