@@ -17,31 +17,31 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from aiohttp import web
 
-from bot.club import ClubService, utc_now
+from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
+from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.adapters.mattermost.catchup import CatchUp
+from bot.adapters.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
+from bot.adapters.mattermost.http import CommandEndpoint, build_app
+from bot.adapters.mattermost.platform import MattermostInvitationPlatform
+from bot.adapters.mattermost.poster import MattermostChannelPoster
+from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.signing import derive_secret
+from bot.adapters.mattermost.websocket import EventStream, backoff_delay, sleep_unless
+from bot.answers.conversation import Conversation
+from bot.answers.question_log import QuestionLog
+from bot.answers.stats import StatsService
+from bot.club.service import ClubService, utc_now
 from bot.config import Settings
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.conversation import Conversation
-from bot.invitation_recovery import finish_stuck
-from bot.invitations import InvitationService, InvitationSettings
-from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
-from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
-from bot.mattermost.catchup import CatchUp
-from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
-from bot.mattermost.http import CommandEndpoint, build_app
-from bot.mattermost.platform import MattermostInvitationPlatform
-from bot.mattermost.poster import MattermostChannelPoster
-from bot.mattermost.render import ButtonSigner
-from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
-from bot.outbox import OutboxStore
-from bot.outbox_worker import OutboxWorker
-from bot.question_log import QuestionLog
-from bot.scheduler import ReminderScheduler
-from bot.signing import derive_secret
-from bot.stats import StatsService
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
+from bot.invitations.recovery import finish_stuck
+from bot.invitations.service import InvitationService, InvitationSettings
+from bot.jobs import ReminderScheduler
+from bot.outbox.store import OutboxStore
+from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.matrix.adapter import MatrixAdapter
+    from bot.adapters.matrix.adapter import MatrixAdapter
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ class BotApp:
         self.matrix: MatrixAdapter | None = None
         if settings.matrix.homeserver:
             # Imported only when configured: mautrix is the optional `matrix` extra.
-            from bot.matrix.adapter import MatrixAdapter
-            from bot.matrix.session import MatrixStartupError
+            from bot.adapters.matrix.adapter import MatrixAdapter
+            from bot.adapters.matrix.session import MatrixStartupError
 
             try:
                 self.matrix = MatrixAdapter(
@@ -353,8 +353,8 @@ class BotApp:
 
     async def _serve_matrix(self) -> None:
         """Tchap beside Mattermost, sharing the store and the core."""
-        from bot.matrix.session import MatrixStartupError
-        from bot.matrix.stores import MatrixStoreError
+        from bot.adapters.matrix.session import MatrixStartupError
+        from bot.adapters.matrix.stores import MatrixStoreError
 
         assert self.matrix is not None
         try:

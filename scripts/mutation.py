@@ -33,18 +33,21 @@ FLOOR = 0.85
 # Texts, logs and wiring around them are left out: a mutant there says nothing about safety.
 CRITICAL: dict[str, list[str]] = {
     # request and signature verification
-    "bot/signing.py": ["derive_secret", "sign", "verify"],
-    "bot/mattermost/http.py": ["token_is_valid", "parse_form", "CommandEndpoint.handle"],
-    "bot/mattermost/actions.py": ["InvitationActions.on_action", "InvitationActions.on_dialog"],
+    "bot/adapters/mattermost/signing.py": ["derive_secret", "sign", "verify"],
+    "bot/adapters/mattermost/http.py": ["token_is_valid", "parse_form", "CommandEndpoint.handle"],
+    "bot/adapters/mattermost/actions.py": [
+        "InvitationActions.on_action",
+        "InvitationActions.on_dialog",
+    ],
     # the decision state machine
-    "bot/invitation_records.py": [
+    "bot/invitations/records.py": [
         "InvitationRecords.create",
         "InvitationRecords.begin",
         "InvitationRecords.finish_accept",
         "InvitationRecords.abort_accept",
         "InvitationRecords._leave_accepting",
     ],
-    "bot/invitations.py": ["InvitationService.decide", "InvitationService.is_referent"],
+    "bot/invitations/service.py": ["InvitationService.decide", "InvitationService.is_referent"],
     # the reminder claims
     "bot/store.py": [
         "Store.claim_reminder",
@@ -57,10 +60,17 @@ CRITICAL: dict[str, list[str]] = {
     # defusing
     "bot/text.py": ["defuse", "inline"],
     # the agenda rule, and when a reminder is due
-    "bot/agenda.py": ["rule_date", "from_rule", "_apply", "_at", "upcoming"],
-    "bot/reminders.py": ["when", "due"],
+    "bot/club/agenda.py": ["rule_date", "from_rule", "_apply", "_at", "upcoming"],
+    "bot/club/reminders.py": ["when", "due"],
     # the answer parser
-    "bot/answers.py": ["answer", "respond", "resolve", "_split", "_command_of", "_topic_named_in"],
+    "bot/answers/answer.py": [
+        "answer",
+        "respond",
+        "resolve",
+        "_split",
+        "_command_of",
+        "_topic_named_in",
+    ],
 }
 # What the result depends on besides the critical modules: a change here re-runs it.
 INPUTS = ["tests/unit", "tests/contract", "tests/conftest.py", "content", "scripts/mutation"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
+from bot.content.loader import DEFAULT_CONTENT_DIR, Content, load_content
 
 
 @pytest.fixture(scope="session")

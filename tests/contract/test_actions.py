@@ -10,12 +10,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.content import ContentSource
-from bot.invitations import InvitationService, InvitationSettings
-from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
-from bot.mattermost.api import UserInfo
-from bot.mattermost.render import ButtonSigner, post_props
-from bot.signing import sign
+from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
+from bot.adapters.mattermost.api import UserInfo
+from bot.adapters.mattermost.render import ButtonSigner, post_props
+from bot.adapters.mattermost.signing import sign
+from bot.content.loader import ContentSource
+from bot.invitations.service import InvitationService, InvitationSettings
 from bot.store import Store
 from tests.unit.test_invitations import NOW, FakePlatform
 

@@ -8,16 +8,16 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
+from bot.adapters.mattermost.events import WELCOME, BotIdentity, EventRouter, WelcomeSettings
+from bot.adapters.mattermost.platform import MattermostInvitationPlatform
+from bot.adapters.mattermost.poster import MARKER_PROP
+from bot.adapters.mattermost.render import ButtonSigner
+from bot.answers.conversation import Conversation
 from bot.chat import Reply
-from bot.content import ContentSource
-from bot.conversation import Conversation
-from bot.mattermost.api import MattermostUnavailable, UserInfo
-from bot.mattermost.events import WELCOME, BotIdentity, EventRouter, WelcomeSettings
-from bot.mattermost.platform import MattermostInvitationPlatform
-from bot.mattermost.poster import MARKER_PROP
-from bot.mattermost.render import ButtonSigner
-from bot.outbox import Job, OutboxStore
-from bot.outbox_worker import OutboxWorker
+from bot.content.loader import ContentSource
+from bot.outbox.store import Job, OutboxStore
+from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 from tests.contract.payloads import BOT_ID, posted_event
 

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.adapters.mattermost.api import MattermostApi
+from bot.adapters.mattermost.platform import MattermostInvitationPlatform
+from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.signing import verify
 from bot.chat import Button, Reply, User
-from bot.invitations import AddFailed
-from bot.mattermost.api import MattermostApi
-from bot.mattermost.platform import MattermostInvitationPlatform
-from bot.mattermost.render import ButtonSigner
-from bot.signing import verify
+from bot.invitations.service import AddFailed
 from tests.contract.fake_rest import FakeRest, error, serving
 
 SECRET = b"k" * 32

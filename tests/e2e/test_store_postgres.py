@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from bot.invitation_records import InvitationRecords
+from bot.invitations.records import InvitationRecords
 from bot.store import Store
 from tests.e2e.conftest import MattermostServer
 

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.conversation import Conversation
+from bot.answers.conversation import Conversation
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store, values
 from tests.e2e.conftest import start_mattermost
 from tests.e2e_matrix.bot_runner import RunningBot

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.club_preview import preview
-from bot.content import Content, load_content
+from bot.club.preview import preview
+from bot.content.loader import Content, load_content
 from tests.unit.test_club_service import with_feed
 
 PARIS = ZoneInfo("Europe/Paris")

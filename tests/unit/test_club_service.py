@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import answer
+from bot.answers.answer import answer
 from bot.chat import Message, User
-from bot.club import ClubService
-from bot.content import ContentSource, load_content
-from bot.content_errors import ContentError
-from bot.units import section_id
+from bot.club.service import ClubService
+from bot.content.errors import ContentError
+from bot.content.loader import ContentSource, load_content
+from bot.content.units import section_id
 from tests.unit.test_agenda import FEED
 
 NOW = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
@@ -165,7 +165,7 @@ def test_club_content_errors_are_explained(
 
 
 def test_the_editors_preview_marks_the_planned_dates_only() -> None:
-    from bot.club_preview import preview
+    from bot.club.preview import preview
 
     content = ContentSource().current
     shown = preview(content, count=2, now=dt.datetime(2025, 11, 20, tzinfo=dt.UTC))

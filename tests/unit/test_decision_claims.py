@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import ContentSource
-from bot.invitation_records import ACCEPTED, ACCEPTING, DECLINED, PENDING, InvitationRecords
-from bot.invitation_texts import ACCEPT, DECLINE
-from bot.invitations import InvitationService, InvitationSettings
+from bot.content.loader import ContentSource
+from bot.invitations.records import ACCEPTED, ACCEPTING, DECLINED, PENDING, InvitationRecords
+from bot.invitations.service import InvitationService, InvitationSettings
+from bot.invitations.texts import ACCEPT, DECLINE
 from bot.store import Store
 from tests.unit.test_invitations import CAMILLE, MAGALI, MARINE, NOW, Clock, FakePlatform
 

@@ -10,9 +10,9 @@ import re
 import pytest
 
 from bot.chat import User
-from bot.invitation_records import ACCEPTING, PENDING, InvitationRecords
-from bot.invitation_texts import DECLINE
-from bot.invitations import InvitationService
+from bot.invitations.records import ACCEPTING, PENDING, InvitationRecords
+from bot.invitations.service import InvitationService
+from bot.invitations.texts import DECLINE
 from tests.unit.test_decision_claims import records  # noqa: F401
 from tests.unit.test_invitations import MAGALI, MARINE, NOW, setup  # noqa: F401
 
@@ -80,13 +80,13 @@ def test_declining_through_the_service_without_a_reason(setup) -> None:  # type:
 
 def test_refusals_say_why_and_apply_nothing(setup, caplog) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     service, _, _ = setup
-    caplog.set_level(logging.WARNING, logger="bot.invitations")
+    caplog.set_level(logging.WARNING, logger="bot.invitations.service")
     outsider = asyncio.run(service.decide("whatever", DECLINE, User("u-x", "someone")))
     assert outsider.applied is False
     assert outsider.reply.text == (
         "Seules les référentes des intras peuvent traiter les demandes d'accès."
     )
-    assert [r.getMessage() for r in caplog.records if r.name == "bot.invitations"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.invitations.service"] == [
         "event=invitation_decision_refused id=whatever user=someone reason=not_referent"
     ]
     missing = asyncio.run(service.decide("gone", DECLINE, MAGALI))

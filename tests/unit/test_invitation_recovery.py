@@ -8,13 +8,13 @@ import datetime as dt
 from pathlib import Path
 
 from bot.chat import Message, Reply
-from bot.content import ContentSource
-from bot.invitation_effects import notice_effects
-from bot.invitation_records import ACCEPTED, ACCEPTING, PENDING
-from bot.invitation_recovery import finish_stuck
-from bot.invitation_texts import ACCEPT
-from bot.invitations import InvitationService, InvitationSettings
-from bot.outbox import DONE
+from bot.content.loader import ContentSource
+from bot.invitations.effects import notice_effects
+from bot.invitations.records import ACCEPTED, ACCEPTING, PENDING
+from bot.invitations.recovery import finish_stuck
+from bot.invitations.service import InvitationService, InvitationSettings
+from bot.invitations.texts import ACCEPT
+from bot.outbox.store import DONE
 from bot.store import Store
 from tests.unit.test_invitations import CAMILLE, MAGALI, MARINE, NOW, Clock, FakePlatform
 

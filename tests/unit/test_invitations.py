@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from bot.chat import Message, Reply, User
-from bot.content import ContentSource
-from bot.invitation_records import ACCEPTED, DECLINED, PENDING
-from bot.invitation_texts import ACCEPT, DECLINE
-from bot.invitations import AddFailed, InvitationService, InvitationSettings
+from bot.content.loader import ContentSource
+from bot.invitations.records import ACCEPTED, DECLINED, PENDING
+from bot.invitations.service import AddFailed, InvitationService, InvitationSettings
+from bot.invitations.texts import ACCEPT, DECLINE
 from bot.store import Store
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
@@ -209,7 +209,7 @@ def test_decline_tells_the_requester_with_the_defused_reason(setup) -> None:  # 
 
 def test_simultaneous_decisions_on_one_store_have_one_winner(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path}/race.db")
-    from bot.invitation_records import InvitationRecords
+    from bot.invitations.records import InvitationRecords
 
     records = InvitationRecords(store)
     for round_ in range(20):
@@ -236,7 +236,7 @@ def test_simultaneous_decisions_on_one_store_have_one_winner(tmp_path: Path) -> 
 
 
 def test_one_open_request_per_person_even_when_racing(tmp_path: Path) -> None:
-    from bot.invitation_records import InvitationRecords
+    from bot.invitations.records import InvitationRecords
 
     records = InvitationRecords(Store.open(f"sqlite:///{tmp_path}/dup.db"))
     barrier = threading.Barrier(4)

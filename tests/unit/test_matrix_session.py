@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.config import MatrixSettings
-from bot.matrix.session import (
+from bot.adapters.matrix.session import (
     MatrixStartupError,
     Session,
     establish,
@@ -17,6 +16,7 @@ from bot.matrix.session import (
     remember_session,
     stored_session,
 )
+from bot.config import MatrixSettings
 from bot.store import Store
 
 BOT = "@intra-bot:agent.dinum.tchap.gouv.fr"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.matrix.adapter import MatrixAdapter
+from bot.adapters.matrix.session import MatrixStartupError
+from bot.answers.conversation import Conversation
 from bot.config import MatrixSettings
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.conversation import Conversation
-from bot.matrix.adapter import MatrixAdapter
-from bot.matrix.session import MatrixStartupError
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.matrix.stores import MatrixStoreError, MatrixStores, crypto_store_url
+from bot.adapters.matrix.stores import MatrixStoreError, MatrixStores, crypto_store_url
 
 
 def test_an_explicit_url_wins() -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import answer
-from bot.content import Content, ContentSource, load_content
-from bot.invitation_records import DECLINED, PENDING, Invitation
-from bot.invitation_texts import DECLINE, notice_text, outcome
-from bot.invitations import InvitationService, InvitationSettings
+from bot.answers.answer import answer
+from bot.content.loader import Content, ContentSource, load_content
+from bot.invitations.records import DECLINED, PENDING, Invitation
+from bot.invitations.service import InvitationService, InvitationSettings
+from bot.invitations.texts import DECLINE, notice_text, outcome
 from bot.store import Store
 from bot.text import defuse, inline
 from tests.unit.test_invitations import MAGALI, NOW, FakePlatform

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.outbox import DONE, FAILED, PENDING, Effect, Job, OutboxStore
-from bot.outbox_worker import OutboxWorker, Permanent
+from bot.outbox.store import DONE, FAILED, PENDING, Effect, Job, OutboxStore
+from bot.outbox.worker import OutboxWorker, Permanent
 from bot.store import Store
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)

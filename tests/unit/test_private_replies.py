@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bot.answers.conversation import Conversation
 from bot.chat import Message, Visibility
-from bot.content import ContentSource
-from bot.conversation import Conversation
-from bot.invitation_texts import ACCEPT
-from bot.invitations import InvitationService, InvitationSettings
+from bot.content.loader import ContentSource
+from bot.invitations.service import InvitationService, InvitationSettings
+from bot.invitations.texts import ACCEPT
 from bot.store import Store
 from tests.unit.test_invitations import CAMILLE, MAGALI, Clock, FakePlatform
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.answers import respond
+from bot.answers.answer import respond
+from bot.answers.conversation import Conversation
+from bot.answers.question_log import QuestionLog, questions_asked
+from bot.answers.stats import StatsService
 from bot.chat import Message, Reply, User
-from bot.content import Content, ContentSource
-from bot.conversation import Conversation
-from bot.invitation_records import InvitationRecords
-from bot.question_log import QuestionLog, questions_asked
-from bot.stats import StatsService
+from bot.content.loader import Content, ContentSource
+from bot.invitations.records import InvitationRecords
 from bot.store import Store
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)

@@ -7,9 +7,9 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import agenda, reminders
-from bot.club import ClubService
-from bot.content import ContentSource
+from bot.club import agenda, reminders
+from bot.club.service import ClubService
+from bot.content.loader import ContentSource
 from bot.store import Store
 
 

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import reminders
-from bot.agenda import Occurrence
-from bot.club import ClubService
-from bot.content import ContentSource
+from bot.club import reminders
+from bot.club.agenda import Occurrence
+from bot.club.service import ClubService
+from bot.content.loader import ContentSource
 from bot.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
