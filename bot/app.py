@@ -22,8 +22,7 @@ from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, Matte
 from bot.adapters.mattermost.catchup import CatchUp
 from bot.adapters.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
 from bot.adapters.mattermost.http import CommandEndpoint, build_app
-from bot.adapters.mattermost.platform import MattermostInvitationPlatform
-from bot.adapters.mattermost.poster import MattermostChannelPoster
+from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.render import ButtonSigner
 from bot.adapters.mattermost.signing import derive_secret
 from bot.adapters.mattermost.websocket import EventStream, backoff_delay, sleep_unless
@@ -306,7 +305,7 @@ class BotApp:
             self.signer,
             self.outbox,
         )
-        self.invitations.platform = MattermostInvitationPlatform(
+        platform = MattermostPlatform(
             self.api,
             team_id,
             self.settings.mattermost.private_channel,
@@ -314,6 +313,7 @@ class BotApp:
             me.username,
             self.signer,
         )
+        self.invitations.platform = platform
         self.catchup = CatchUp(
             self.api,
             self.store,
@@ -330,7 +330,7 @@ class BotApp:
             probe_url=self.api.base_url + "/api/v4/system/ping",
         )
         log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
-        self.club.channel = MattermostChannelPoster(self.api, team_id)
+        self.club.channel = platform
         self.scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
         self.scheduler.every(3600, self.invitations.recall, "invitations-recall")
         self.scheduler.every(86400, self.invitations.purge, "invitations-retention")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.answers.render import club_markdown
-from bot.chat import ChannelPoster, Message, Reply
+from bot.chat import ChatPlatform, Message, Reply
 from bot.club import agenda, reminders
 from bot.club.agenda import FeedError, Occurrence
 from bot.content.loader import ContentSource
@@ -53,7 +53,7 @@ class ClubService:
     content: ContentSource
     store: Store | None
     owner: str
-    channel: ChannelPoster | None = None
+    channel: ChatPlatform | None = None
     clock: Clock = utc_now
     grace: dt.timedelta = dt.timedelta(hours=6)
     lease: dt.timedelta = dt.timedelta(minutes=2)

@@ -13,13 +13,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from bot.chat import Reply, User
+from bot.chat import ChatPlatform, Reply, User
 from bot.invitations.records import Invitation
 from bot.outbox.store import Effect, Job
 from bot.outbox.worker import Permanent
 
 if TYPE_CHECKING:
-    from bot.invitations.service import InvitationPlatform, InvitationService
+    from bot.invitations.service import InvitationService
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class InvitationEffects:
         outbox.register(TELL, self.tell)
         outbox.register(UPDATE, self.update_notices)
 
-    def _platform(self) -> InvitationPlatform:
+    def _platform(self) -> ChatPlatform:
         platform = self._service.platform
         if platform is None:
             raise RuntimeError("the chat platform is not connected yet")

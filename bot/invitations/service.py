@@ -11,11 +11,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from bot import french
 from bot.answers.conversation import asker_only
-from bot.chat import Card, Message, Reply, User, Visibility
+from bot.chat import AddFailed, Card, ChatPlatform, Message, Reply, User, Visibility
 from bot.content.loader import ContentSource
 from bot.invitations.effects import (
     InvitationEffects,
@@ -44,43 +43,6 @@ from bot.text import defuse
 log = logging.getLogger(__name__)
 
 
-class AddFailed(Exception):
-    """The channel add failed; `advice` tells a referent, in French, what to fix."""
-
-    def __init__(self, advice: str) -> None:
-        super().__init__(advice)
-        self.advice = advice
-
-
-class InvitationPlatform(Protocol):
-    """What invitations need from the chat platform."""
-
-    channel_name: str
-
-    async def is_member(self, user_id: str) -> bool: ...
-    async def profile(self, user_id: str) -> User: ...
-    async def user_ids(self, usernames: list[str]) -> dict[str, str]: ...
-    async def send_direct(
-        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
-    ) -> tuple[str, str]:
-        """Send a DM; return (channel id, post id).
-
-        With a `key` (the outbox's), the post carries it, and a `retry` first looks for a
-        post with that key sent by an earlier attempt that died before recording it."""
-        ...
-
-    async def post_in(
-        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
-    ) -> tuple[str, str]:
-        """Post in a team channel; return (channel id, post id). `key`: as send_direct."""
-        ...
-
-    async def update_post(self, post_id: str, reply: Reply) -> None: ...
-    async def add_member(self, user_id: str) -> None:
-        """Add to the private channel; raise AddFailed with advice when it cannot."""
-        ...
-
-
 @dataclass(frozen=True)
 class Decision:
     """What the decider sees, and whether the decision took effect."""
@@ -104,7 +66,7 @@ class InvitationService:
         self,
         content: ContentSource,
         store: Store,
-        platform: InvitationPlatform | None,
+        platform: ChatPlatform | None,
         settings: InvitationSettings,
         clock: Callable[[], dt.datetime],
         outbox: OutboxWorker | None = None,

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
 from bot.adapters.mattermost.events import WELCOME, BotIdentity, EventRouter, WelcomeSettings
-from bot.adapters.mattermost.platform import MattermostInvitationPlatform
+from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.poster import MARKER_PROP
 from bot.adapters.mattermost.render import ButtonSigner
 from bot.answers.conversation import Conversation
@@ -44,9 +44,9 @@ class PostsApi:
         return [p for p in self.posts if p["channel_id"] == channel_id]
 
 
-def platform(api: PostsApi) -> MattermostInvitationPlatform:
+def platform(api: PostsApi) -> MattermostPlatform:
     signer = ButtonSigner(b"s" * 32, "http://bot/mattermost/action")
-    return MattermostInvitationPlatform(api, "team", "private", "bot", "intra-bot", signer)  # type: ignore[arg-type]
+    return MattermostPlatform(api, "team", "private", "bot", "intra-bot", signer)  # type: ignore[arg-type]
 
 
 def test_a_retry_finds_the_copy_sent_by_the_attempt_that_died() -> None:

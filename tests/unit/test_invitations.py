@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chat import Message, Reply, User
+from bot.chat import AddFailed, Message, Reply, User
 from bot.content.loader import ContentSource
 from bot.invitations.records import ACCEPTED, DECLINED, PENDING
-from bot.invitations.service import AddFailed, InvitationService, InvitationSettings
+from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import ACCEPT, DECLINE
 from bot.store import Store
 

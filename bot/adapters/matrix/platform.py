@@ -1,6 +1,6 @@
 """Posting for the core's services: in a room (threaded or not) and to one person by DM.
 
-It has the shape of the core's `ChatPlatform` port (`post`, `send_direct`), so welcome
+Its `post` and `send_direct` are what the core's services will post through here, so welcome
 DMs, replies seen by the asker only and the referents' notices can come to Matrix
 without a new path. A person's DM room is created once (encrypted, Tchap's « direct »
 kind) and remembered in the store, so a restart or another replica reuses it.

@@ -134,29 +134,9 @@ class MattermostApi:
         team = await self._call("teams/name", self._driver.teams.get_team_by_name(name))
         return str(team["id"])
 
-    async def team_member(self, team_id: str, user_id: str) -> bool:
-        try:
-            await self._call(
-                "teams/members",
-                self._driver.client.get(f"/api/v4/teams/{team_id}/members/{user_id}"),
-            )
-        except MattermostApiError as error:
-            if error.status == 404:
-                return False
-            raise
-        return True
-
-    # -- channels ----------------------------------------------------------------
-
     async def channel(self, team_id: str, name: str) -> ChannelInfo:
         data = await self._call(
             "channels/name", self._driver.channels.get_channel_by_name(team_id, name)
-        )
-        return _channel(data)
-
-    async def channel_by_id(self, channel_id: str) -> ChannelInfo:
-        data = await self._call(
-            "channels/{id}", self._driver.client.get(f"/api/v4/channels/{channel_id}")
         )
         return _channel(data)
 
@@ -225,9 +205,6 @@ class MattermostApi:
             ),
         )
         return list(cast(JSON, data).get("posts", {}).values())
-
-    async def get_post(self, post_id: str) -> JSON:
-        return cast(JSON, await self._call("posts/{id}", self._driver.posts.get_post(post_id)))
 
     # -- commands and dialogs ---------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The invitations' view of Mattermost: membership, profiles, DMs, post updates, the add."""
+"""Mattermost behind the core's one port (`bot.chat.ChatPlatform`): marked posts for the
+reminders, membership, profiles, DMs, post updates and the channel add for invitations."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from bot.adapters.mattermost.api import (
     MattermostApiError,
     MattermostUnavailable,
 )
-from bot.adapters.mattermost.poster import MARKER_PROP
+from bot.adapters.mattermost.poster import MARKER_PROP, MattermostChannelPoster
 from bot.adapters.mattermost.render import ButtonSigner, post_props
-from bot.chat import Reply, User
-from bot.invitations.service import AddFailed
+from bot.chat import AddFailed, Reply, User
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 RETRY_LOOKBACK = dt.timedelta(days=1)
 
 
-class MattermostInvitationPlatform:
+class MattermostPlatform:
     def __init__(
         self,
         api: MattermostApi,
@@ -40,6 +40,13 @@ class MattermostInvitationPlatform:
         self._signer = signer
         self._channel: ChannelInfo | None = None
         self._directs: dict[str, str] = {}
+        self._poster = MattermostChannelPoster(api, team_id)
+
+    async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
+        return await self._poster.post_marked(channel_name, text, marker)
+
+    async def find_marked(self, channel_name: str, marker: str, since: dt.datetime) -> str | None:
+        return await self._poster.find_marked(channel_name, marker, since)
 
     async def _private(self) -> ChannelInfo:
         if self._channel is None:

@@ -1,4 +1,4 @@
-"""Posting to a channel by name, with a marker in the post's props (the `ChannelPoster` port)."""
+"""Posting to a channel by name, with a marker in the post's props (the reminders' part of the port)."""
 
 from __future__ import annotations
 
