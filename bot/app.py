@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
 from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.adapters.mattermost.catchup import CatchUp
-from bot.adapters.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
+from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.http import CommandEndpoint, build_app
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.render import ButtonSigner
@@ -29,6 +29,7 @@ from bot.adapters.mattermost.websocket import EventStream, backoff_delay, sleep_
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog
 from bot.answers.stats import StatsService
+from bot.answers.welcome import WelcomeSettings
 from bot.club.service import ClubService, utc_now
 from bot.config import Settings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource

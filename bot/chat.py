@@ -65,6 +65,21 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Dialog:
+    """A small window asking for one optional text (a reason to decline, say).
+
+    The adapter shows it and sends the text back to the service that asked for it.
+    """
+
+    title: str
+    introduction: str
+    submit_label: str
+    field_label: str
+    placeholder: str = ""
+    max_length: int = 500
+
+
+@dataclass(frozen=True)
 class User:
     """A person as the core needs to know them."""
 

@@ -68,9 +68,9 @@ CRITICAL: dict[str, list[str]] = {
         "respond",
         "resolve",
         "_split",
-        "_command_of",
         "_topic_named_in",
     ],
+    "bot/answers/commands.py": ["command_of"],
 }
 # What the result depends on besides the critical modules: a change here re-runs it.
 INPUTS = ["tests/unit", "tests/contract", "tests/conftest.py", "content", "scripts/mutation"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
+from bot.answers.welcome import CONSOLE_FAREWELL, CONSOLE_GREETING
 from bot.chat import Reply
 
 QUIT_WORDS = frozenset({"quit", "exit", "quitter", "sortir", ":q"})
@@ -27,9 +28,7 @@ def run_console(
     interactive: bool,
 ) -> int:
     """Read questions line by line until `quit` or end of input; print each reply."""
-    stdout.write(
-        "intra-bot — console. Posez une question (« aide », « /intra club »…), « quit » pour sortir.\n"
-    )
+    stdout.write(CONSOLE_GREETING + "\n")
     while True:
         if interactive:
             stdout.write(PROMPT)
@@ -44,5 +43,5 @@ def run_console(
             break
         stdout.write(render(respond(text)) + "\n\n")
         stdout.flush()
-    stdout.write("À bientôt !\n")
+    stdout.write(CONSOLE_FAREWELL + "\n")
     return 0

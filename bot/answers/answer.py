@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from bot.answers.commands import COMMAND_ALIASES, COMMAND_HELP, command_of
 from bot.answers.render import cap
 from bot.answers.replies import no_answer, overview, unit_reply
 from bot.answers.resources_filter import resources_reply
@@ -22,23 +23,6 @@ from bot.content.retrieval import Ranked, Result
 from bot.content.typography import french
 from bot.text import fold, inline
 
-# Commands that are not content topics, with the words people use for them.
-COMMAND_ALIASES: dict[str, tuple[str, ...]] = {
-    "aide": ("aide", "help", "aider", "commandes", "?"),
-    "chercher": ("chercher", "cherche", "recherche", "rechercher", "search", "trouver"),
-    "rejoindre": ("rejoindre", "acces", "invitation", "inviter", "adhesion"),
-    "demandes": ("demandes", "demande"),
-    "stats": ("stats", "statistiques"),
-}
-COMMAND_HELP = {
-    "chercher": ("chercher <mots>", "cherche dans tout le contenu"),
-    "rejoindre": ("rejoindre [message]", "demander l'accès au canal privé ~domaine-intras-prive"),
-    "demandes": ("demandes", "(référents) les demandes d'accès en attente"),
-    "stats": (
-        "stats [jours]",
-        "(référents) questions posées, restées sans réponse, demandes d'accès",
-    ),
-}
 # A question longer than this is a search, even if it names a topic.
 MAX_WORDS_FOR_TOPIC = 8
 # Words that name the community itself: they never make a question more precise.
@@ -89,7 +73,7 @@ def _respond(text: str, content: Content) -> Answer:
     topic_id = content.aliases.get(command)
     if topic_id is not None:
         return _about_topic(text, rest, topic_id, content)
-    name = _command_of(command)
+    name = command_of(command)
     if name is not None:
         return Answer(_COMMANDS[name](rest, content))
     named = _topic_named_in(text, content)
@@ -106,7 +90,7 @@ def resolve(text: str, content: Content) -> str:
     if command in content.aliases:
         # « /intra club » goes to the club's service; « forum mensuel horaires » is a question.
         return "" if _meaningful(rest) else content.aliases[command]
-    return _command_of(command) or _topic_named_in(text, content) or ""
+    return command_of(command) or _topic_named_in(text, content) or ""
 
 
 def help_reply(content: Content) -> Reply:
@@ -223,13 +207,6 @@ def _split(text: str) -> tuple[str, str]:
     return fold(first).strip(" ?!.,;:«»\"'"), rest.strip()
 
 
-def _command_of(word: str) -> str | None:
-    for name, words_for_it in COMMAND_ALIASES.items():
-        if word in words_for_it:
-            return name
-    return None
-
-
 def _help(_rest: str, content: Content) -> Reply:
     return help_reply(content)
 
@@ -267,7 +244,8 @@ def _search_line(content: Content, unit_id: str) -> str:
     )
 
 
-def _mattermost_only(_rest: str, content: Content) -> Reply:
+def _needs_the_platform(_rest: str, content: Content) -> Reply:
+    # Invitations need a chat platform; without one (console, `intra-bot ask`) say where to go.
     return Reply(content.messages.mattermost_only)
 
 
@@ -283,8 +261,8 @@ Handler = Callable[[str, Content], Reply]
 _COMMANDS: dict[str, Handler] = {
     "aide": _help,
     "chercher": _search,
-    "rejoindre": _mattermost_only,
-    "demandes": _mattermost_only,
+    "rejoindre": _needs_the_platform,
+    "demandes": _needs_the_platform,
     "stats": _stats_elsewhere,
 }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot import french
 from bot.answers.conversation import asker_only
-from bot.chat import AddFailed, Card, ChatPlatform, Message, Reply, User, Visibility
+from bot.chat import AddFailed, Card, ChatPlatform, Dialog, Message, Reply, User, Visibility
 from bot.content.loader import ContentSource
 from bot.invitations.effects import (
     InvitationEffects,
@@ -27,10 +27,15 @@ from bot.invitations.texts import (
     ACCEPT,
     MESSAGE_LIMIT,
     PARIS,
+    REFERENTS_ONLY,
+    SOMEONE,
+    already_decided,
     already_pending,
     at_username,
     buttons,
     clean,
+    decline_dialog,
+    in_progress,
     notice_text,
     outcome,
     when,
@@ -158,6 +163,18 @@ class InvitationService:
 
     # -- deciding ---------------------------------------------------------------------------
 
+    async def decline_dialog(self, invitation_id: str, decider: User) -> Dialog | Reply:
+        """What a referent fills in to decline, or why there is nothing to decline.
+
+        The same checks as `decide`, before the window opens; `decide` checks again
+        when the reason comes back (another referent may have been faster)."""
+        if not self.is_referent(decider):
+            return Reply(REFERENTS_ONLY, visibility=Visibility.ASKER)
+        invitation = await asyncio.to_thread(self.records.get, invitation_id)
+        if invitation is None or not invitation.open:
+            return Reply(already_decided(invitation.decided_by if invitation else SOMEONE))
+        return decline_dialog(invitation)
+
     async def decide(
         self, invitation_id: str, action: str, decider: User, reason: str = ""
     ) -> Decision:
@@ -168,13 +185,7 @@ class InvitationService:
                 invitation_id,
                 decider.username,
             )
-            return Decision(
-                Reply(
-                    "Seules les référentes des intras peuvent traiter les demandes d'accès.",
-                    visibility=Visibility.ASKER,
-                ),
-                False,
-            )
+            return Decision(Reply(REFERENTS_ONLY, visibility=Visibility.ASKER), False)
         invitation = await asyncio.to_thread(self.records.get, invitation_id)
         if invitation is None:
             return Decision(
@@ -199,16 +210,10 @@ class InvitationService:
         )
         if not won:
             current = await asyncio.to_thread(self.records.get, invitation_id)
-            who = current.decided_by if current else "quelqu'un"
+            who = current.decided_by if current else SOMEONE
             if current is not None and current.state == ACCEPTING:
-                return Decision(
-                    Reply(
-                        f"Cette demande est en cours de traitement par @{who} : "
-                        "rien à faire de votre côté, vous verrez le résultat ici dans un instant."
-                    ),
-                    False,
-                )
-            return Decision(Reply(f"Cette demande a déjà été traitée par @{who}."), False)
+                return Decision(Reply(in_progress(who)), False)
+            return Decision(Reply(already_decided(who)), False)
         if accept:
             return await self._accept(invitation, decider)
         log.info(

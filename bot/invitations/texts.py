@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot import french
-from bot.chat import Button, ButtonStyle, User
+from bot.chat import Button, ButtonStyle, Dialog, User
 from bot.invitations.records import ACCEPTED, DECLINED, Invitation
 from bot.text import Form, defuse, inline
 
@@ -32,6 +32,54 @@ def when(moment: dt.datetime) -> str:
 def at_username(name: str) -> str:
     """A username as the bot shows it: « `@name` », in a code span where nothing fires."""
     return f"`@{defuse(name.lstrip('@'), limit=USERNAME_LIMIT, form=Form.CODE)}`"
+
+
+REFERENTS_ONLY = "Seules les référentes des intras peuvent traiter les demandes d'accès."
+NOT_IDENTIFIED = "Je n'ai pas pu vous identifier, réessayez."
+UNKNOWN_ACTION = "Action inconnue."
+DIALOG_FAILED = "Je n'ai pas pu ouvrir la fenêtre de refus ; réessayez, ou tapez `/intra demandes`."
+SOMEONE = "quelqu'un"
+PLATFORM_UNAVAILABLE = "Mattermost ne répond pas ; réessayez dans quelques minutes."
+NOT_IN_TEAM = (
+    "la personne ne fait plus partie de l'équipe : ajoutez-la d'abord à l'équipe, "
+    "puis acceptez à nouveau."
+)
+
+
+def already_decided(who: str) -> str:
+    return f"Cette demande a déjà été traitée par @{who}."
+
+
+def in_progress(who: str) -> str:
+    return (
+        f"Cette demande est en cours de traitement par @{who} : "
+        "rien à faire de votre côté, vous verrez le résultat ici dans un instant."
+    )
+
+
+def decline_dialog(invitation: Invitation) -> Dialog:
+    return Dialog(
+        title="Refuser la demande",
+        introduction=f"Refuser la demande de {at_username(invitation.requester_username)} ? "
+        "La personne sera prévenue, avec votre mot s'il y en a un.",
+        submit_label="Refuser",
+        field_label="Un mot pour la personne (facultatif)",
+        placeholder="Par exemple : ce canal est réservé aux intras en poste.",
+        max_length=MESSAGE_LIMIT,
+    )
+
+
+def cannot_add(bot: str, channel: str) -> str:
+    """The bot lacks the right to add people: how a referent fixes it on Mattermost."""
+    return (
+        f"{bot} n'est pas (ou plus) membre de {channel}, ou n'a pas le droit d'y ajouter quelqu'un. "
+        f"Dans {channel}, tapez `/invite {bot}`, puis nommez-le administrateur du canal "
+        "(Membres › Rendre administrateur du canal)."
+    )
+
+
+def add_refused(status: int, error_id: str) -> str:
+    return f"Mattermost a refusé l'ajout (erreur {status} {error_id})."
 
 
 def already_pending(invitation: Invitation, channel: str) -> str:

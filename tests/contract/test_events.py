@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
-from bot.adapters.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
+from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.answers.conversation import Conversation, asker_only
+from bot.answers.welcome import WelcomeSettings
 from bot.chat import Message, Reply
 from bot.content.loader import ContentSource
 from bot.store import Store

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
-from bot.adapters.mattermost.events import WELCOME, BotIdentity, EventRouter, WelcomeSettings
+from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.poster import MARKER_PROP
 from bot.adapters.mattermost.render import ButtonSigner
 from bot.answers.conversation import Conversation
+from bot.answers.welcome import WELCOME, WelcomeSettings
 from bot.chat import Reply
 from bot.content.loader import ContentSource
 from bot.outbox.store import Job, OutboxStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answers.answer import COMMAND_ALIASES
+from bot.answers.commands import COMMAND_ALIASES
 from bot.answers.suggestions import similarity, suggestions
 from bot.content.loader import Content
 

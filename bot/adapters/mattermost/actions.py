@@ -7,7 +7,6 @@ verify is refused before any other work. The clicker's identity is set by the se
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -21,9 +20,15 @@ from bot.adapters.mattermost.callbacks import (
     submitted_text,
 )
 from bot.adapters.mattermost.signing import sign, verify
-from bot.chat import User
+from bot.chat import Dialog, Reply, User
 from bot.invitations.service import InvitationService
-from bot.invitations.texts import ACCEPT, DECLINE, at_username
+from bot.invitations.texts import (
+    ACCEPT,
+    DECLINE,
+    DIALOG_FAILED,
+    NOT_IDENTIFIED,
+    UNKNOWN_ACTION,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,53 +60,26 @@ class InvitationActions:
             return web.json_response({"error": "bad signature"}, status=403)
         user = await self._user(call.user_id)
         if user is None:
-            return web.json_response(
-                {"ephemeral_text": "Je n'ai pas pu vous identifier, réessayez."}
-            )
+            return web.json_response({"ephemeral_text": NOT_IDENTIFIED})
         if action == ACCEPT:
             decision = await self._service.decide(value, ACCEPT, user)
             return web.json_response({"ephemeral_text": decision.reply.text})
         if action == DECLINE:
             return web.json_response(await self._open_decline_dialog(value, user, call.trigger_id))
-        return web.json_response({"ephemeral_text": "Action inconnue."})
+        return web.json_response({"ephemeral_text": UNKNOWN_ACTION})
 
     async def _open_decline_dialog(
         self, invitation_id: str, user: User, trigger_id: str
     ) -> dict[str, Any]:
-        if not self._service.is_referent(user):
-            return {
-                "ephemeral_text": "Seules les référentes des intras peuvent traiter les demandes d'accès."
-            }
-        invitation = await asyncio.to_thread(self._service.records.get, invitation_id)
-        if invitation is None or not invitation.open:
-            who = invitation.decided_by if invitation else "quelqu'un"
-            return {"ephemeral_text": f"Cette demande a déjà été traitée par @{who}."}
-        dialog = {
-            "callback_id": "decline",
-            "title": "Refuser la demande",
-            "introduction_text": f"Refuser la demande de {at_username(invitation.requester_username)} ? "
-            "La personne sera prévenue, avec votre mot s'il y en a un.",
-            "submit_label": "Refuser",
-            "notify_on_cancel": False,
-            "state": f"{invitation_id}:{sign(self._secret, 'dialog', invitation_id)}",
-            "elements": [
-                {
-                    "display_name": "Un mot pour la personne (facultatif)",
-                    "name": REASON_FIELD,
-                    "type": "textarea",
-                    "optional": True,
-                    "max_length": 500,
-                    "placeholder": "Par exemple : ce canal est réservé aux intras en poste.",
-                }
-            ],
-        }
+        opened = await self._service.decline_dialog(invitation_id, user)
+        if isinstance(opened, Reply):
+            return {"ephemeral_text": opened.text}
+        state = f"{invitation_id}:{sign(self._secret, 'dialog', invitation_id)}"
         try:
-            await self._api.open_dialog(trigger_id, self._dialog_url, dialog)
+            await self._api.open_dialog(trigger_id, self._dialog_url, _dialog_json(opened, state))
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=dialog_open_failed id=%s error=%r", invitation_id, str(error))
-            return {
-                "ephemeral_text": "Je n'ai pas pu ouvrir la fenêtre de refus ; réessayez, ou tapez `/intra demandes`."
-            }
+            return {"ephemeral_text": DIALOG_FAILED}
         return {}
 
     async def on_dialog(self, request: web.Request) -> web.Response:
@@ -120,7 +98,7 @@ class InvitationActions:
             return _bad_request()
         user = await self._user(submitted.user_id)
         if user is None:
-            return web.json_response({"error": "Je n'ai pas pu vous identifier, réessayez."})
+            return web.json_response({"error": NOT_IDENTIFIED})
         decision = await self._service.decide(invitation_id, DECLINE, user, reason)
         return web.json_response({} if decision.applied else {"error": decision.reply.text})
 
@@ -132,6 +110,28 @@ class InvitationActions:
         except (MattermostApiError, MattermostUnavailable):
             return None
         return User(id=info.id, username=info.username)
+
+
+def _dialog_json(dialog: Dialog, state: str) -> dict[str, Any]:
+    """The core's `Dialog` as Mattermost's interactive dialog, its one field named REASON_FIELD."""
+    return {
+        "callback_id": "decline",
+        "title": dialog.title,
+        "introduction_text": dialog.introduction,
+        "submit_label": dialog.submit_label,
+        "notify_on_cancel": False,
+        "state": state,
+        "elements": [
+            {
+                "display_name": dialog.field_label,
+                "name": REASON_FIELD,
+                "type": "textarea",
+                "optional": True,
+                "max_length": dialog.max_length,
+                "placeholder": dialog.placeholder,
+            }
+        ],
+    }
 
 
 def _bad_request() -> web.Response:

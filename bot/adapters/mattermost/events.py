@@ -18,6 +18,13 @@ from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, Matte
 from bot.adapters.mattermost.poster import MARKER_PROP
 from bot.adapters.mattermost.render import ButtonSigner, post_props
 from bot.answers.conversation import Conversation
+from bot.answers.welcome import (
+    WELCOME,
+    WelcomeSettings,
+    should_welcome,
+    welcome_key,
+    welcome_reply,
+)
 from bot.chat import Message, Reply, User, Visibility
 from bot.outbox.store import Effect, Job, OutboxStore
 from bot.outbox.worker import OutboxWorker, Permanent
@@ -25,7 +32,6 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-WELCOME = "mattermost.welcome"
 REPLY = "mattermost.reply"
 
 
@@ -37,12 +43,6 @@ QUEUED = "queued"
 class BotIdentity:
     user_id: str
     username: str
-
-
-@dataclass(frozen=True)
-class WelcomeSettings:
-    channel_id: str
-    enabled: bool
 
 
 class EventRouter:
@@ -194,16 +194,11 @@ class EventRouter:
         log.info("event=replied key=%s reply_id=%s deferred=true", job.key, post_id)
 
     async def _user_added(self, event: dict[str, Any]) -> None:
-        if not self._welcome.enabled:
-            return
-        broadcast = event.get("broadcast") or {}
+        channel_id = str((event.get("broadcast") or {}).get("channel_id") or "")
         user_id = str((event.get("data") or {}).get("user_id") or "")
-        if broadcast.get("channel_id") != self._welcome.channel_id or not user_id:
+        if not should_welcome(self._welcome, channel_id, user_id, self._me.user_id):
             return
-        if user_id == self._me.user_id:
-            return
-        # The outbox row is the "welcomed once" record: queued once per person, sent until done.
-        key = f"welcome:{user_id}"
+        key = welcome_key(user_id)
         if await self._outbox.queue(Effect(key, WELCOME, {"user_id": user_id})):
             await self._outbox.deliver([key])
 
@@ -221,7 +216,7 @@ class EventRouter:
             channel_id = await self._api.direct_channel(self._me.user_id, user_id)
             if job.attempts > 1 and await self._already_sent(channel_id, job.key):
                 return
-            text = self._conversation.content.current.messages.welcome.text
+            text = welcome_reply(self._conversation.content.current).text
             await self._api.create_post(channel_id, text, props={MARKER_PROP: job.key})
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=welcome_failed user_id=%s error=%r", user_id, str(error))

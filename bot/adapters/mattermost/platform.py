@@ -15,6 +15,7 @@ from bot.adapters.mattermost.api import (
 from bot.adapters.mattermost.poster import MARKER_PROP, MattermostChannelPoster
 from bot.adapters.mattermost.render import ButtonSigner, post_props
 from bot.chat import AddFailed, Reply, User
+from bot.invitations.texts import NOT_IN_TEAM, PLATFORM_UNAVAILABLE, add_refused, cannot_add
 
 log = logging.getLogger(__name__)
 
@@ -115,22 +116,14 @@ class MattermostPlatform:
             private = await self._private()
             await self._api.add_channel_member(private.id, user_id)
         except MattermostUnavailable:
-            raise AddFailed("Mattermost ne répond pas ; réessayez dans quelques minutes.") from None
+            raise AddFailed(PLATFORM_UNAVAILABLE) from None
         except MattermostApiError as error:
             log.error(
                 "event=channel_add_failed status=%s error_id=%s", error.status, error.error_id
             )
             self._channel = None  # it may have been renamed or recreated
             if "team" in error.error_id and "member" in error.error_id:
-                raise AddFailed(
-                    "la personne ne fait plus partie de l'équipe : ajoutez-la d'abord à l'équipe, puis acceptez à nouveau."
-                ) from None
+                raise AddFailed(NOT_IN_TEAM) from None
             if error.status in (403, 404):
-                raise AddFailed(
-                    f"{bot} n'est pas (ou plus) membre de {channel}, ou n'a pas le droit d'y ajouter quelqu'un. "
-                    f"Dans {channel}, tapez `/invite {bot}`, puis nommez-le administrateur du canal "
-                    "(Membres › Rendre administrateur du canal)."
-                ) from None
-            raise AddFailed(
-                f"Mattermost a refusé l'ajout (erreur {error.status} {error.error_id})."
-            ) from None
+                raise AddFailed(cannot_add(bot, channel)) from None
+            raise AddFailed(add_refused(error.status, error.error_id)) from None

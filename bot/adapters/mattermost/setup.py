@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.adapters.mattermost.http import COMMAND_PATH
+from bot.answers.commands import AUTOCOMPLETE_DESCRIPTION, DESCRIPTION, DISPLAY_NAME, hint_words
 from bot.config import Settings
 from bot.content.loader import Content
 
@@ -28,17 +29,16 @@ class Check:
 
 
 def desired_command(settings: Settings, team_id: str, content: Content) -> dict[str, Any]:
-    subcommands = [*content.topics, "chercher", "rejoindre", "demandes", "aide"]
     return {
         "team_id": team_id,
         "trigger": TRIGGER,
         "method": "P",
         "url": settings.http.public_url.rstrip("/") + COMMAND_PATH,
-        "display_name": "intra-bot",
-        "description": "L'assistant des intrapreneurs de beta.gouv.fr",
+        "display_name": DISPLAY_NAME,
+        "description": DESCRIPTION,
         "auto_complete": True,
-        "auto_complete_desc": "Rôle, référents, certification, club, ressources… et l'accès au canal privé",
-        "auto_complete_hint": "[" + " | ".join(subcommands) + "]",
+        "auto_complete_desc": AUTOCOMPLETE_DESCRIPTION,
+        "auto_complete_hint": "[" + " | ".join(hint_words(content.topics)) + "]",
     }
 
 
