@@ -1,4 +1,4 @@
-"""The mutation floor: mutmut on the critical functions, against the fast suites (unit + contract).
+"""The mutation floor: mutmut on the critical functions, against the fast suites (unit, services, contract).
 
 Run by `scripts/mutation` (see there for the options). Prints the score of each module,
 lists every surviving mutant with its file:line and its change, and exits 1 when a
@@ -73,7 +73,15 @@ CRITICAL: dict[str, list[str]] = {
     "bot/answers/commands.py": ["command_of"],
 }
 # What the result depends on besides the critical modules: a change here re-runs it.
-INPUTS = ["tests/unit", "tests/contract", "tests/conftest.py", "content", "scripts/mutation"]
+INPUTS = [
+    "tests/unit",
+    "tests/services",
+    "tests/contract",
+    "tests/conftest.py",
+    "tests/fakes.py",
+    "content",
+    "scripts/mutation",
+]
 
 
 def mutant_pattern(module: str, function: str) -> str:

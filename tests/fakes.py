@@ -88,3 +88,44 @@ class FakeChatPlatform:
             raise AddFailed(self.fail_add)
         self.adds += 1
         self.members.add(user_id)
+
+
+class TestBot:
+    """errbot's `testbot`: the whole conversation on a SQLite store and the fake platform.
+
+    `await bot.push("rejoindre bonjour", CAMILLE)` returns the reply that person would see,
+    through the same `Conversation.respond` the adapters call; `bot.platform` records what
+    the services sent around it (notices, DMs, marked posts)."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, store_url: str) -> None:
+        # Imported here: the fakes above are used by tests that need no store.
+        from bot.answers.conversation import Conversation
+        from bot.club.service import ClubService
+        from bot.content.loader import ContentSource
+        from bot.invitations.service import InvitationService, InvitationSettings
+        from bot.store import Store
+
+        content = ContentSource()
+        self.store = Store.open(store_url)
+        self.clock = FakeClock()
+        self.platform = FakeChatPlatform()
+        self.conversation = Conversation(content)
+        self.club = ClubService(
+            content, self.store, owner="testbot", channel=self.platform, clock=self.clock
+        )
+        self.invitations = InvitationService(
+            content, self.store, self.platform, InvitationSettings(), self.clock
+        )
+        self.conversation.register("club", self.club.reply)
+        self.conversation.register("rejoindre", self.invitations.request)
+        self.conversation.register("demandes", self.invitations.pending)
+
+    async def push(self, text: str, user: User = CAMILLE, channel_id: str = "dm") -> Reply:
+        from bot.chat import Message
+
+        return await self.conversation.respond(Message(text, user, channel_id))
+
+    def close(self) -> None:
+        self.store.close()

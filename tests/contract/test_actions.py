@@ -17,7 +17,7 @@ from bot.adapters.mattermost.signing import sign
 from bot.content.loader import ContentSource
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.store import Store
-from tests.unit.test_invitations import NOW, FakePlatform
+from tests.fakes import NOW, FakeChatPlatform
 
 SECRET = b"s" * 32
 
@@ -40,7 +40,7 @@ async def world(
     service = InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
-        FakePlatform(),
+        FakeChatPlatform(),
         InvitationSettings(),
         lambda: NOW,
     )

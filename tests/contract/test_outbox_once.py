@@ -21,6 +21,7 @@ from bot.outbox.store import Job, OutboxStore
 from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 from tests.contract.payloads import BOT_ID, posted_event
+from tests.fakes import FakeClock
 
 
 class PostsApi:
@@ -114,16 +115,8 @@ class RestartingApi(WelcomeApi):
         return await super().create_post(channel_id, message, root_id=root_id, props=props)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-def restarting_router(tmp_path: Path) -> tuple[EventRouter, RestartingApi, OutboxWorker, Clock]:
-    api, clock = RestartingApi(), Clock()
+def restarting_router(tmp_path: Path) -> tuple[EventRouter, RestartingApi, OutboxWorker, FakeClock]:
+    api, clock = RestartingApi(), FakeClock()
     store = Store.open(f"sqlite:///{tmp_path}/s.db")
     worker = OutboxWorker(OutboxStore(store), "w", clock=clock)
     router = EventRouter(

@@ -10,7 +10,7 @@ import pytest
 
 from bot.invitations.records import InvitationRecords
 from bot.store import Store
-from tests.e2e.conftest import MattermostServer
+from tests.mattermost_server import MattermostServer
 
 pytestmark = pytest.mark.e2e
 

@@ -16,12 +16,12 @@ from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import ACCEPT
 from bot.outbox.store import DONE
 from bot.store import Store
-from tests.unit.test_invitations import CAMILLE, MAGALI, MARINE, NOW, Clock, FakePlatform
+from tests.fakes import CAMILLE, MAGALI, MARINE, NOW, FakeChatPlatform, FakeClock
 
 LEASE = dt.timedelta(minutes=2)
 
 
-class DownPlatform(FakePlatform):
+class DownPlatform(FakeChatPlatform):
     """Mattermost away: every message fails, as during a restart."""
 
     def __init__(self) -> None:
@@ -36,7 +36,7 @@ class DownPlatform(FakePlatform):
         return await super().send_direct(user_id, reply)
 
 
-def service_on(path: Path, platform: FakePlatform, clock: Clock) -> InvitationService:
+def service_on(path: Path, platform: FakeChatPlatform, clock: FakeClock) -> InvitationService:
     """A process: its own service over the shared store file (a restart is a new one)."""
     return InvitationService(
         ContentSource(),
@@ -48,9 +48,9 @@ def service_on(path: Path, platform: FakePlatform, clock: Clock) -> InvitationSe
 
 
 def test_notices_recorded_with_the_request_are_sent_by_the_next_process(tmp_path: Path) -> None:
-    clock = Clock()
-    first = service_on(tmp_path, FakePlatform(), clock)
-    profile = asyncio.run(FakePlatform().profile(CAMILLE.id))
+    clock = FakeClock()
+    first = service_on(tmp_path, FakeChatPlatform(), clock)
+    profile = asyncio.run(FakeChatPlatform().profile(CAMILLE.id))
 
     def notices(new_id: str) -> list:  # type: ignore[type-arg]
         return notice_effects(new_id, profile, "", first.referent_usernames())
@@ -58,7 +58,7 @@ def test_notices_recorded_with_the_request_are_sent_by_the_next_process(tmp_path
     # What `request` records, then the process dies before sending anything.
     invitation = first.records.create(CAMILLE.id, "camille", "bonjour", NOW, notices)
     assert invitation is not None
-    platform = FakePlatform()
+    platform = FakeChatPlatform()
     second = service_on(tmp_path, platform, clock)
     assert asyncio.run(second.outbox.run_due()) == 2
     assert sorted(user for user, _ in platform.sent) == ["u-magali", "u-marine"]
@@ -71,7 +71,7 @@ def test_notices_recorded_with_the_request_are_sent_by_the_next_process(tmp_path
 def test_a_request_made_while_mattermost_fails_is_announced_once_it_is_back(
     tmp_path: Path,
 ) -> None:
-    clock, platform = Clock(), DownPlatform()
+    clock, platform = FakeClock(), DownPlatform()
     service = service_on(tmp_path, platform, clock)
     answer = asyncio.run(service.request(Message("rejoindre", CAMILLE, "c"), "")).text
     assert "je réessaierai" in answer and platform.sent == []
@@ -82,7 +82,7 @@ def test_a_request_made_while_mattermost_fails_is_announced_once_it_is_back(
 
 
 def test_a_notice_sent_after_the_decision_shows_the_outcome(tmp_path: Path) -> None:
-    clock, platform = Clock(), DownPlatform()
+    clock, platform = FakeClock(), DownPlatform()
     service = service_on(tmp_path, platform, clock)
     asyncio.run(service.request(Message("rejoindre", CAMILLE, "c"), ""))
     invitation = service.records.open_for(CAMILLE.id)
@@ -97,8 +97,8 @@ def test_a_notice_sent_after_the_decision_shows_the_outcome(tmp_path: Path) -> N
 
 
 def test_a_second_referent_is_told_the_request_is_being_handled(tmp_path: Path) -> None:
-    clock = Clock()
-    service = service_on(tmp_path, FakePlatform(), clock)
+    clock = FakeClock()
+    service = service_on(tmp_path, FakeChatPlatform(), clock)
     asyncio.run(service.request(Message("rejoindre", CAMILLE, "c"), ""))
     invitation = service.records.open_for(CAMILLE.id)
     assert invitation is not None
@@ -111,7 +111,7 @@ def test_a_second_referent_is_told_the_request_is_being_handled(tmp_path: Path) 
 
 
 def test_a_stuck_accept_without_membership_is_released(tmp_path: Path) -> None:
-    clock, platform = Clock(), FakePlatform()
+    clock, platform = FakeClock(), FakeChatPlatform()
     service = service_on(tmp_path, platform, clock)
     asyncio.run(service.request(Message("rejoindre", CAMILLE, "c"), ""))
     invitation = service.records.open_for(CAMILLE.id)
@@ -131,7 +131,7 @@ def test_a_stuck_accept_without_membership_is_released(tmp_path: Path) -> None:
 def test_a_stuck_accept_whose_add_happened_is_completed_with_its_messages(
     tmp_path: Path,
 ) -> None:
-    clock, platform = Clock(), FakePlatform()
+    clock, platform = FakeClock(), FakeChatPlatform()
     service = service_on(tmp_path, platform, clock)
     asyncio.run(service.request(Message("rejoindre", CAMILLE, "c"), ""))
     invitation = service.records.open_for(CAMILLE.id)
@@ -156,7 +156,7 @@ def test_a_stuck_accept_whose_add_happened_is_completed_with_its_messages(
 def test_the_daily_recall_is_sent_once_even_when_mattermost_fails_at_first(
     tmp_path: Path,
 ) -> None:
-    clock, platform = Clock(), DownPlatform()
+    clock, platform = FakeClock(), DownPlatform()
     service = service_on(tmp_path, platform, clock)
     platform.down = False
     asyncio.run(service.request(Message("rejoindre", CAMILLE, "c"), ""))

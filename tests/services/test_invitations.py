@@ -10,67 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chat import AddFailed, Message, Reply, User
+from bot.chat import Message, User
 from bot.content.loader import ContentSource
 from bot.invitations.records import ACCEPTED, DECLINED, PENDING
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import ACCEPT, DECLINE
 from bot.store import Store
-
-NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
-MAGALI = User("u-magali", "magali.marcel")
-MARINE = User("u-marine", "marine.purson")
-# A referent who does not handle invitations: added to a copy of the content (the real one has none).
-OBSERVER = User("u-observer", "observer.referent")
-CAMILLE = User("u-camille", "camille")
-
-
-class FakePlatform:
-    channel_name = "domaine-intras-prive"
-
-    def __init__(self) -> None:
-        self.members: set[str] = set()
-        self.sent: list[tuple[str, Reply]] = []
-        self.updated: dict[str, Reply] = {}
-        self.fail_add: str = ""
-        self.adds = 0
-
-    async def is_member(self, user_id: str) -> bool:
-        return user_id in self.members
-
-    async def profile(self, user_id: str) -> User:
-        return User(user_id, "camille", "Camille Testeuse", "Intra à la DGFiP")
-
-    async def user_ids(self, usernames: list[str]) -> dict[str, str]:
-        return {name: f"u-{name.split('.')[0]}" for name in usernames}
-
-    async def send_direct(
-        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
-    ) -> tuple[str, str]:
-        self.sent.append((user_id, reply))
-        return f"dm-{user_id}", f"post{len(self.sent)}"
-
-    async def post_in(
-        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
-    ) -> tuple[str, str]:
-        return await self.send_direct(channel_name, reply)
-
-    async def update_post(self, post_id: str, reply: Reply) -> None:
-        self.updated[post_id] = reply
-
-    async def add_member(self, user_id: str) -> None:
-        if self.fail_add:
-            raise AddFailed(self.fail_add)
-        self.adds += 1
-        self.members.add(user_id)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> dt.datetime:
-        return self.now
+from tests.fakes import CAMILLE, MAGALI, MARINE, NOW, OBSERVER, FakeChatPlatform, FakeClock
 
 
 def with_observer(content_dir: Path) -> Path:
@@ -90,8 +36,10 @@ def with_observer(content_dir: Path) -> Path:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, content_copy: Path) -> tuple[InvitationService, FakePlatform, Clock]:
-    platform, clock = FakePlatform(), Clock()
+def setup(
+    tmp_path: Path, content_copy: Path
+) -> tuple[InvitationService, FakeChatPlatform, FakeClock]:
+    platform, clock = FakeChatPlatform(), FakeClock()
     service = InvitationService(
         ContentSource(with_observer(content_copy)),
         Store.open(f"sqlite:///{tmp_path}/s.db"),

@@ -11,17 +11,10 @@ import pytest
 from bot.outbox.store import DONE, FAILED, PENDING, Effect, Job, OutboxStore
 from bot.outbox.worker import OutboxWorker, Permanent
 from bot.store import Store
+from tests.fakes import FakeClock
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=60)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -71,7 +64,7 @@ def run(coroutine):  # type: ignore[no-untyped-def]
 
 
 def test_worker_retries_a_failing_effect_until_done(outbox: OutboxStore) -> None:
-    clock = Clock()
+    clock = FakeClock()
     worker = OutboxWorker(outbox, "w", clock=clock)
     calls: list[int] = []
 
@@ -95,7 +88,7 @@ def test_worker_retries_a_failing_effect_until_done(outbox: OutboxStore) -> None
 
 
 def test_a_permanent_failure_is_given_up(outbox: OutboxStore) -> None:
-    worker = OutboxWorker(outbox, "w", clock=Clock())
+    worker = OutboxWorker(outbox, "w", clock=FakeClock())
 
     async def gone(job: Job) -> None:
         raise Permanent("user deleted")
@@ -107,7 +100,7 @@ def test_a_permanent_failure_is_given_up(outbox: OutboxStore) -> None:
 
 
 def test_a_kind_without_handler_waits_for_one(outbox: OutboxStore) -> None:
-    clock = Clock()
+    clock = FakeClock()
     outbox.add(Effect("k", "later", {}), NOW)
     early = OutboxWorker(outbox, "early", clock=clock)
     assert run(early.run_due()) == 0

@@ -23,7 +23,7 @@ from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import DECLINE, notice_text, outcome
 from bot.store import Store
 from bot.text import defuse, inline
-from tests.unit.test_invitations import MAGALI, NOW, FakePlatform
+from tests.fakes import MAGALI, NOW, FakeChatPlatform
 
 CONTENT: Content = load_content()
 
@@ -130,7 +130,7 @@ def test_a_decline_outcome_repeats_the_reason_without_mentions(text: str) -> Non
 )
 @given(user_texts)
 def test_the_decline_message_to_the_requester_has_no_mention(tmp_path: Path, text: str) -> None:
-    platform = FakePlatform()
+    platform = FakeChatPlatform()
     store = Store.open(f"sqlite:///{tmp_path}/mentions.db")
     service = InvitationService(ContentSource(), store, platform, InvitationSettings(), lambda: NOW)
     invitation = service.records.create(f"u-{next(REQUESTERS)}", "camille", "", NOW)

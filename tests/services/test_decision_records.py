@@ -13,8 +13,8 @@ from bot.chat import User
 from bot.invitations.records import ACCEPTING, PENDING, InvitationRecords
 from bot.invitations.service import InvitationService
 from bot.invitations.texts import DECLINE
-from tests.unit.test_decision_claims import records  # noqa: F401
-from tests.unit.test_invitations import MAGALI, MARINE, NOW, setup  # noqa: F401
+from tests.services.test_decision_claims import records  # noqa: F401
+from tests.services.test_invitations import MAGALI, MARINE, NOW, setup  # noqa: F401
 
 LATER = NOW + dt.timedelta(seconds=30)
 

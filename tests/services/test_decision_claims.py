@@ -18,7 +18,7 @@ from bot.invitations.records import ACCEPTED, ACCEPTING, DECLINED, PENDING, Invi
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import ACCEPT, DECLINE
 from bot.store import Store
-from tests.unit.test_invitations import CAMILLE, MAGALI, MARINE, NOW, Clock, FakePlatform
+from tests.fakes import CAMILLE, MAGALI, MARINE, NOW, FakeChatPlatform, FakeClock
 
 STALE = dt.timedelta(minutes=2)  # the records' default
 TICK = dt.timedelta(microseconds=1)
@@ -140,7 +140,7 @@ def test_decided_requests_are_final(records: InvitationRecords) -> None:
     assert state(records, invitation_id) == (ACCEPTED, MAGALI.id)
 
 
-class BlockingAdd(FakePlatform):
+class BlockingAdd(FakeChatPlatform):
     """A channel add that waits until released: the holder is « accepting » meanwhile."""
 
     def __init__(self) -> None:
@@ -157,7 +157,7 @@ class BlockingAdd(FakePlatform):
 async def test_a_second_referent_clicking_during_the_add_is_told_who_decides(
     tmp_path: Path,
 ) -> None:
-    platform, clock = BlockingAdd(), Clock()
+    platform, clock = BlockingAdd(), FakeClock()
     service = InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{tmp_path}/s.db"),

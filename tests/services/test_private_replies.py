@@ -12,16 +12,16 @@ from bot.content.loader import ContentSource
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import ACCEPT
 from bot.store import Store
-from tests.unit.test_invitations import CAMILLE, MAGALI, Clock, FakePlatform
+from tests.fakes import CAMILLE, MAGALI, FakeChatPlatform, FakeClock
 
 
 def service(tmp_path: Path) -> InvitationService:
     return InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
-        FakePlatform(),
+        FakeChatPlatform(),
         InvitationSettings(),
-        Clock(),
+        FakeClock(),
     )
 
 

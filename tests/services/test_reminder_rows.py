@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.store import Store
-from tests.unit.test_reminder_claims import LEASE, T0, TICK, row, store, store_path  # noqa: F401
+from tests.services.test_reminder_claims import LEASE, T0, TICK, row, store, store_path  # noqa: F401
 
 OTHER = "h-1@2027-01-14"
 KEY = "j-7@2027-01-14"

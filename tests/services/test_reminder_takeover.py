@@ -19,32 +19,11 @@ from bot.club.agenda import Occurrence
 from bot.club.service import ClubService
 from bot.content.loader import ContentSource
 from bot.store import Store
+from tests.fakes import FakeChatPlatform
 
 PARIS = ZoneInfo("Europe/Paris")
 LEASE = dt.timedelta(minutes=2)
 START = dt.datetime(2026, 12, 3, 16, tzinfo=PARIS)
-
-
-class FakeChannel:
-    """A channel that remembers marked posts, and the searches made in it."""
-
-    def __init__(self, existing: dict[str, str] | None = None) -> None:
-        self.marked: dict[str, str] = dict(existing or {})
-        self.posts: list[tuple[str, str, str]] = []
-        self.searches: list[tuple[str, str, dt.datetime]] = []
-        self.search_error: Exception | None = None
-
-    async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
-        self.posts.append((channel_name, text, marker))
-        post_id = f"post{len(self.posts)}"
-        self.marked[marker] = post_id
-        return post_id
-
-    async def find_marked(self, channel_name: str, marker: str, since: dt.datetime) -> str | None:
-        self.searches.append((channel_name, marker, since))
-        if self.search_error is not None:
-            raise self.search_error
-        return self.marked.get(marker)
 
 
 @pytest.fixture
@@ -66,7 +45,7 @@ def crashed_claim(store: Store, item: reminders.PlannedReminder) -> dt.datetime:
     return item.at + LEASE
 
 
-def service(store: Store, channel: FakeChannel, now: dt.datetime) -> ClubService:
+def service(store: Store, channel: FakeChatPlatform, now: dt.datetime) -> ClubService:
     return ClubService(
         ContentSource(), store, owner="second", channel=channel, clock=lambda: now, lease=LEASE
     )
@@ -76,7 +55,7 @@ async def test_a_takeover_finds_the_earlier_post_and_does_not_post_again(
     store: Store, item: reminders.PlannedReminder
 ) -> None:
     marker = f"reminder:{item.key}"
-    channel = FakeChannel({marker: "post-before-crash"})
+    channel = FakeChatPlatform({marker: "post-before-crash"})
     after_lease = crashed_claim(store, item) + dt.timedelta(seconds=1)
     posted = await service(store, channel, after_lease).fire(item)
     assert posted is False
@@ -89,7 +68,7 @@ async def test_a_takeover_finds_the_earlier_post_and_does_not_post_again(
 async def test_a_takeover_without_an_earlier_post_posts_once(
     store: Store, item: reminders.PlannedReminder
 ) -> None:
-    channel = FakeChannel()
+    channel = FakeChatPlatform()
     after_lease = crashed_claim(store, item) + dt.timedelta(seconds=1)
     assert await service(store, channel, after_lease).fire(item) is True
     assert [(name, marker) for name, _, marker in channel.posts] == [
@@ -105,7 +84,7 @@ async def test_a_takeover_without_an_earlier_post_posts_once(
 async def test_a_takeover_that_cannot_search_does_not_post(
     store: Store, item: reminders.PlannedReminder
 ) -> None:
-    channel = FakeChannel()
+    channel = FakeChatPlatform()
     channel.search_error = ConnectionError("Mattermost ne répond pas")
     after_lease = crashed_claim(store, item) + dt.timedelta(seconds=1)
     assert await service(store, channel, after_lease).fire(item) is False
@@ -117,7 +96,7 @@ async def test_a_takeover_that_cannot_search_does_not_post(
 async def test_no_takeover_while_the_first_lease_holds(
     store: Store, item: reminders.PlannedReminder
 ) -> None:
-    channel = FakeChannel()
+    channel = FakeChatPlatform()
     lease_end = crashed_claim(store, item)
     assert await service(store, channel, lease_end).fire(item) is False
     assert (channel.posts, channel.searches) == ([], [])
@@ -126,7 +105,7 @@ async def test_no_takeover_while_the_first_lease_holds(
 async def test_a_first_claim_posts_without_searching(
     store: Store, item: reminders.PlannedReminder
 ) -> None:
-    channel = FakeChannel()
+    channel = FakeChatPlatform()
     assert await service(store, channel, item.at).fire(item) is True
     assert channel.searches == []
     assert len(channel.posts) == 1
