@@ -18,14 +18,15 @@ import httpx
 from aiohttp import web
 
 from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
-from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.adapters.mattermost.api import MattermostApi
 from bot.adapters.mattermost.catchup import CatchUp
+from bot.adapters.mattermost.connect import TokenRejected, connect
 from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.http import CommandEndpoint, build_app
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.render import ButtonSigner
 from bot.adapters.mattermost.signing import derive_secret
-from bot.adapters.mattermost.websocket import EventStream, backoff_delay, sleep_unless
+from bot.adapters.mattermost.websocket import EventStream, sleep_unless
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog
 from bot.answers.stats import StatsService
@@ -262,37 +263,19 @@ class BotApp:
 
     async def _connect(self) -> None:
         """Find who we are and where we post, retrying while Mattermost is unreachable."""
-        attempt = 0
-        while not self.stop_event.is_set():
-            try:
-                me = await self.api.me()
-                team_id = await self.api.team_id(self.settings.mattermost.team)
-                public = await self.api.channel(team_id, self.settings.mattermost.public_channel)
-                break
-            except MattermostUnavailable as error:
-                delay = backoff_delay(attempt)
-                attempt += 1
-                log.warning(
-                    "event=mattermost_unreachable error=%r retry_in=%.1f", str(error), delay
-                )
-                await sleep_unless(self.stop_event, delay)
-            except MattermostApiError as error:
-                if error.status == 401:
-                    self.stop_event.set()
-                    raise StartupError(
-                        "Mattermost rejected the bot token (401). Check mattermost.token "
-                        "(INTRA_BOT_MATTERMOST__TOKEN): it must be the bot account's access token."
-                    ) from None
-                delay = backoff_delay(attempt)
-                attempt += 1
-                log.error(
-                    "event=mattermost_setup_error error=%r retry_in=%.1f hint='run intra-bot setup'",
-                    str(error),
-                    delay,
-                )
-                await sleep_unless(self.stop_event, delay)
-        else:
+        try:
+            connection = await connect(
+                self.api,
+                self.settings.mattermost.team,
+                self.settings.mattermost.public_channel,
+                self.stop_event,
+            )
+        except TokenRejected as error:
+            self.stop_event.set()
+            raise StartupError(str(error)) from None
+        if connection is None:
             return
+        me, team_id, public = connection.me, connection.team_id, connection.public
         self.api_ok = True
         self.api_checked_at = time.monotonic()
         self.identity = BotIdentity(me.id, me.username)

@@ -15,13 +15,14 @@ from bot.answers.commands import COMMAND_ALIASES, COMMAND_HELP, command_of
 from bot.answers.render import cap
 from bot.answers.replies import no_answer, overview, unit_reply
 from bot.answers.resources_filter import resources_reply
+from bot.answers.search import search_reply
 from bot.answers.suggestions import did_you_mean, suggestions
 from bot.chat import Reply
 from bot.content.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
 from bot.content.loader import Content
 from bot.content.retrieval import Ranked, Result
 from bot.content.typography import french
-from bot.text import fold, inline
+from bot.text import fold
 
 # A question longer than this is a search, even if it names a topic.
 MAX_WORDS_FOR_TOPIC = 8
@@ -211,39 +212,6 @@ def _help(_rest: str, content: Content) -> Reply:
     return help_reply(content)
 
 
-def _search(rest: str, content: Content) -> Reply:
-    if not content_words(rest):
-        return Reply(
-            "Que voulez-vous chercher ? Par exemple : `/intra chercher budget` "
-            "ou `/intra chercher entretien annuel`."
-        )
-    ranked = content.retriever.search(rest).ranked[:3]
-    if not ranked:
-        return Reply(
-            french(
-                f"Je n'ai rien trouvé pour « {inline(rest)} ». "
-                "Essayez d'autres mots, ou tapez `/intra aide` pour voir les sujets."
-            )
-        )
-    head = french(f"Résultats pour « {inline(rest)} » :")
-    return Reply(
-        cap("\n".join([head, "", *(_search_line(content, hit.unit.id) for hit in ranked)]))
-    )
-
-
-@lru_cache(maxsize=1024)
-def _search_line(content: Content, unit_id: str) -> str:
-    """One hit of `/intra chercher`, typeset once per unit."""
-    unit = content.retriever.by_id[unit_id]
-    topic = content.topics[unit.topic_id]
-    # A topic's overview is the topic itself: its title once, not « Ressources (Ressources) ».
-    where = "" if unit.id == topic.id or unit.title == topic.title else f" ({topic.title})"
-    title = topic.title if unit.id == topic.id else unit.title
-    return french(
-        f"- **{title}**{where} — {_shorten(unit.text or unit.markdown)} · `{unit.command}`"
-    )
-
-
 def _needs_the_platform(_rest: str, content: Content) -> Reply:
     # Invitations need a chat platform; without one (console, `intra-bot ask`) say where to go.
     return Reply(content.messages.mattermost_only)
@@ -260,7 +228,7 @@ def _stats_elsewhere(_rest: str, _content: Content) -> Reply:
 Handler = Callable[[str, Content], Reply]
 _COMMANDS: dict[str, Handler] = {
     "aide": _help,
-    "chercher": _search,
+    "chercher": search_reply,
     "rejoindre": _needs_the_platform,
     "demandes": _needs_the_platform,
     "stats": _stats_elsewhere,
@@ -324,8 +292,3 @@ def _alias_lookup(content: Content) -> tuple[dict[str, str], tuple[tuple[str, st
 
 def _unique(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(names))
-
-
-def _shorten(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
