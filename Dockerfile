@@ -31,7 +31,7 @@ RUN /opt/intra-bot/bin/pip install --no-deps -e .
 RUN useradd --uid 10002 --create-home tester && chown -R tester /src
 USER tester
 ENV PATH=/opt/intra-bot/bin:$PATH
-CMD ["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/unit", "tests/contract", "tests/cli"]
+CMD ["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/unit", "tests/services", "tests/contract", "tests/cli", "tests/eval"]
 
 # --- runtime
 FROM ${BASE}

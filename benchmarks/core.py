@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import answer  # noqa: E402
-from bot.content import load_content  # noqa: E402
-from bot.retrieval import Retriever  # noqa: E402
-from bot.units import units_of  # noqa: E402
+from bot.answers.answer import answer  # noqa: E402
+from bot.content.loader import load_content  # noqa: E402
+from bot.content.retrieval import Retriever  # noqa: E402
+from bot.content.units import units_of  # noqa: E402
 
 # Typical questions: commands, bare topics, short and long questions, typos, out of scope.
 QUERIES = [
@@ -100,7 +100,8 @@ def throughput_uncached(seconds: float = 1.0) -> float:
     question's text (its words, its split, its topic, a mistyped command) are emptied before
     each. The caches keyed on a single word (stem, typo neighbours) stay warm, as they do
     in service, where new questions are made of words already seen."""
-    from bot import analysis, answers
+    from bot.answers import answer as answers
+    from bot.content import analysis
 
     caches = [
         analysis._words,

@@ -113,10 +113,10 @@ def serve(port: int, source: Path) -> None:
 
     from aiohttp import web
 
-    from bot.club import ClubService
-    from bot.content import ContentSource
-    from bot.conversation import Conversation
-    from bot.mattermost.http import CommandEndpoint, build_app
+    from bot.adapters.mattermost.http import CommandEndpoint, build_app
+    from bot.answers.conversation import Conversation
+    from bot.club.service import ClubService
+    from bot.content.loader import ContentSource
 
     logging.disable(logging.CRITICAL)
     content = ContentSource()

@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource  # noqa: E402
-from bot.conversation import Conversation  # noqa: E402
+from bot.answers.conversation import Conversation  # noqa: E402
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.e2e_matrix.bot_runner import RunningBot  # noqa: E402
 from tests.e2e_matrix.conftest import SynapseServer, bot_settings, start_synapse  # noqa: E402

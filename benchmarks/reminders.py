@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.club import ClubService, utc_now  # noqa: E402
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource  # noqa: E402
-from bot.scheduler import ReminderScheduler  # noqa: E402
+from bot.club.service import ClubService, utc_now  # noqa: E402
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource  # noqa: E402
+from bot.jobs import ReminderScheduler  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.integration.harness import club_at, reminder, write_content  # noqa: E402
 
@@ -95,8 +95,8 @@ async def lateness(work: Path, server: bool) -> list[float]:
 def _poster(server: bool) -> tuple[object, object]:
     if not server:
         return RecordingPoster(), None
-    from bot.mattermost.api import MattermostApi
-    from bot.mattermost.poster import MattermostChannelPoster
+    from bot.adapters.mattermost.api import MattermostApi
+    from bot.adapters.mattermost.poster import MattermostChannelPoster
     from tests.e2e.conftest import start_mattermost
 
     mm = start_mattermost()
@@ -110,8 +110,8 @@ async def _posted_at(
     if not server:
         assert isinstance(poster, RecordingPoster)
         return poster.posted
-    from bot.mattermost.api import MattermostApi
-    from bot.mattermost.poster import MARKER_PROP
+    from bot.adapters.mattermost.api import MattermostApi
+    from bot.adapters.mattermost.poster import MARKER_PROP
     from tests.e2e.conftest import start_mattermost
 
     assert isinstance(api, MattermostApi)

@@ -11,10 +11,10 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.content import ContentSource
-from bot.conversation import Conversation
+from bot.adapters.mattermost.http import COMMAND_PATH, CommandEndpoint, build_app
+from bot.answers.conversation import Conversation
+from bot.content.loader import ContentSource
 from bot.logs import configure_logging
-from bot.mattermost.http import COMMAND_PATH, CommandEndpoint, build_app
 
 TOKEN = "benchtoken0000000000000000"
 FIXED = {"response_type": "ephemeral", "text": "ok"}

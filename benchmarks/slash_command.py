@@ -1,10 +1,14 @@
 """Slash-command throughput and latency on one core at 32 connections, side by side
 with a bare aiohttp handler returning a fixed JSON (the limit of this stack).
 
-    python benchmarks/slash_command.py [--seconds 10]
+    python benchmarks/slash_command.py [--rounds 5] [--seconds 5]
 
 Needs `wrk` (Debian package). The server is pinned to CPU 0 and wrk to CPU 1.
-Targets (issue « The bot on Mattermost »): >= 70 % of the bare throughput, p99 <= 10 ms.
+Rounds alternate (bare, then the bot, `--rounds` times): one ratio per pair, taken
+moments apart, so a neighbour's load hits both sides of a pair rather than one whole
+series. The result is the median ratio, with its min and max; a single sequential pair
+gave 54 % to 97 % on the same code depending on the machine's load.
+Targets (issue 11): median ratio >= 75 % of the bare throughput, p99 <= 10 ms.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,17 +118,31 @@ def _percentile(out: str, which: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5, help="pairs of runs (at least 5)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each run")
     args = parser.parse_args()
+    if args.rounds < 5:
+        parser.error("--rounds: at least 5, or the median says little")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA)
-    bare = measure("bare", args.seconds, Path(script.name))
-    ours = measure("bot", args.seconds, Path(script.name))
-    print(f"{'':28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
-    print(f"{'bare aiohttp, fixed JSON':28} {bare[0]:>10,.0f} {bare[1]:>8.2f} {bare[2]:>8.2f}")
-    print(f"{'/intra referents (bot)':28} {ours[0]:>10,.0f} {ours[1]:>8.2f} {ours[2]:>8.2f}")
     print(
-        f"ratio: {ours[0] / bare[0]:.0%} of the bare throughput (target >= 70 %); p99 {ours[2]:.2f} ms (target <= 10 ms)"
+        f"{'round':>5} {'bare req/s':>11} {'bot req/s':>10} {'ratio':>6} {'bot p50':>8} {'bot p99':>8}"
+    )
+    ratios: list[float] = []
+    p99s: list[float] = []
+    for number in range(1, args.rounds + 1):
+        bare = measure("bare", args.seconds, Path(script.name))
+        ours = measure("bot", args.seconds, Path(script.name))
+        ratios.append(ours[0] / bare[0])
+        p99s.append(ours[2])
+        print(
+            f"{number:>5} {bare[0]:>11,.0f} {ours[0]:>10,.0f} {ratios[-1]:>6.0%} "
+            f"{ours[1]:>7.2f}ms {ours[2]:>7.2f}ms"
+        )
+    print(
+        f"ratio of the bare throughput: median {statistics.median(ratios):.0%} "
+        f"(min {min(ratios):.0%}, max {max(ratios):.0%}; target >= 75 %); "
+        f"bot p99: median {statistics.median(p99s):.2f} ms (max {max(p99s):.2f} ms; target <= 10 ms)"
     )
 
 

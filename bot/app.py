@@ -17,31 +17,32 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from aiohttp import web
 
-from bot.club import ClubService, utc_now
+from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
+from bot.adapters.mattermost.api import MattermostApi
+from bot.adapters.mattermost.catchup import CatchUp
+from bot.adapters.mattermost.connect import TokenRejected, connect
+from bot.adapters.mattermost.events import BotIdentity, EventRouter
+from bot.adapters.mattermost.http import CommandEndpoint, build_app
+from bot.adapters.mattermost.platform import MattermostPlatform
+from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.signing import derive_secret
+from bot.adapters.mattermost.websocket import EventStream, sleep_unless
+from bot.answers.conversation import Conversation
+from bot.answers.question_log import QuestionLog
+from bot.answers.stats import StatsService
+from bot.answers.welcome import WelcomeSettings
+from bot.club.service import ClubService, utc_now
 from bot.config import Settings
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.conversation import Conversation
-from bot.invitation_recovery import finish_stuck
-from bot.invitations import InvitationService, InvitationSettings
-from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
-from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
-from bot.mattermost.catchup import CatchUp
-from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
-from bot.mattermost.http import CommandEndpoint, build_app
-from bot.mattermost.platform import MattermostInvitationPlatform
-from bot.mattermost.poster import MattermostChannelPoster
-from bot.mattermost.render import ButtonSigner
-from bot.mattermost.websocket import EventStream, backoff_delay, sleep_unless
-from bot.outbox import OutboxStore
-from bot.outbox_worker import OutboxWorker
-from bot.question_log import QuestionLog
-from bot.scheduler import ReminderScheduler
-from bot.signing import derive_secret
-from bot.stats import StatsService
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
+from bot.invitations.recovery import finish_stuck
+from bot.invitations.service import InvitationService, InvitationSettings
+from bot.jobs import ReminderScheduler
+from bot.outbox.store import OutboxStore
+from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.matrix.adapter import MatrixAdapter
+    from bot.adapters.matrix.adapter import MatrixAdapter
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,8 @@ class BotApp:
         self.matrix: MatrixAdapter | None = None
         if settings.matrix.homeserver:
             # Imported only when configured: mautrix is the optional `matrix` extra.
-            from bot.matrix.adapter import MatrixAdapter
-            from bot.matrix.session import MatrixStartupError
+            from bot.adapters.matrix.adapter import MatrixAdapter
+            from bot.adapters.matrix.session import MatrixStartupError
 
             try:
                 self.matrix = MatrixAdapter(
@@ -262,37 +263,19 @@ class BotApp:
 
     async def _connect(self) -> None:
         """Find who we are and where we post, retrying while Mattermost is unreachable."""
-        attempt = 0
-        while not self.stop_event.is_set():
-            try:
-                me = await self.api.me()
-                team_id = await self.api.team_id(self.settings.mattermost.team)
-                public = await self.api.channel(team_id, self.settings.mattermost.public_channel)
-                break
-            except MattermostUnavailable as error:
-                delay = backoff_delay(attempt)
-                attempt += 1
-                log.warning(
-                    "event=mattermost_unreachable error=%r retry_in=%.1f", str(error), delay
-                )
-                await sleep_unless(self.stop_event, delay)
-            except MattermostApiError as error:
-                if error.status == 401:
-                    self.stop_event.set()
-                    raise StartupError(
-                        "Mattermost rejected the bot token (401). Check mattermost.token "
-                        "(INTRA_BOT_MATTERMOST__TOKEN): it must be the bot account's access token."
-                    ) from None
-                delay = backoff_delay(attempt)
-                attempt += 1
-                log.error(
-                    "event=mattermost_setup_error error=%r retry_in=%.1f hint='run intra-bot setup'",
-                    str(error),
-                    delay,
-                )
-                await sleep_unless(self.stop_event, delay)
-        else:
+        try:
+            connection = await connect(
+                self.api,
+                self.settings.mattermost.team,
+                self.settings.mattermost.public_channel,
+                self.stop_event,
+            )
+        except TokenRejected as error:
+            self.stop_event.set()
+            raise StartupError(str(error)) from None
+        if connection is None:
             return
+        me, team_id, public = connection.me, connection.team_id, connection.public
         self.api_ok = True
         self.api_checked_at = time.monotonic()
         self.identity = BotIdentity(me.id, me.username)
@@ -306,7 +289,7 @@ class BotApp:
             self.signer,
             self.outbox,
         )
-        self.invitations.platform = MattermostInvitationPlatform(
+        platform = MattermostPlatform(
             self.api,
             team_id,
             self.settings.mattermost.private_channel,
@@ -314,6 +297,7 @@ class BotApp:
             me.username,
             self.signer,
         )
+        self.invitations.platform = platform
         self.catchup = CatchUp(
             self.api,
             self.store,
@@ -330,7 +314,7 @@ class BotApp:
             probe_url=self.api.base_url + "/api/v4/system/ping",
         )
         log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
-        self.club.channel = MattermostChannelPoster(self.api, team_id)
+        self.club.channel = platform
         self.scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
         self.scheduler.every(3600, self.invitations.recall, "invitations-recall")
         self.scheduler.every(86400, self.invitations.purge, "invitations-retention")
@@ -353,8 +337,8 @@ class BotApp:
 
     async def _serve_matrix(self) -> None:
         """Tchap beside Mattermost, sharing the store and the core."""
-        from bot.matrix.session import MatrixStartupError
-        from bot.matrix.stores import MatrixStoreError
+        from bot.adapters.matrix.session import MatrixStartupError
+        from bot.adapters.matrix.stores import MatrixStoreError
 
         assert self.matrix is not None
         try:

@@ -1,7 +1,7 @@
 """The port between the core and a chat platform.
 
 The core speaks only in these small types; each adapter (Mattermost, the console,
-a future Tchap adapter) renders a `Reply` for its platform and turns its own
+the Matrix adapter) renders a `Reply` for its platform and turns its own
 events into `Message`s.
 """
 
@@ -65,6 +65,21 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Dialog:
+    """A small window asking for one optional text (a reason to decline, say).
+
+    The adapter shows it and sends the text back to the service that asked for it.
+    """
+
+    title: str
+    introduction: str
+    submit_label: str
+    field_label: str
+    placeholder: str = ""
+    max_length: int = 500
+
+
+@dataclass(frozen=True)
 class User:
     """A person as the core needs to know them."""
 
@@ -86,29 +101,67 @@ class Message:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-class ChatPlatform(Protocol):
-    """What the core's services need from a chat platform."""
+class AddFailed(Exception):
+    """The platform could not add someone to the private channel.
 
-    async def post(self, channel_id: str, reply: Reply, *, thread_id: str = "") -> str:
-        """Post `reply` in a channel; return the new post's id."""
-        ...
-
-    async def send_direct(self, user_id: str, reply: Reply) -> str:
-        """Send `reply` to one person in a direct message; return the post's id."""
-        ...
-
-
-class ChannelPoster(Protocol):
-    """Posting to a named channel with an invisible marker, and finding such a post again.
-
-    The marker lets a replica that takes over a reminder from a crashed one see whether
-    the post went out before the crash, instead of posting it twice.
+    `advice` tells a referent, in French, what to fix; the adapter writes it because only
+    the adapter knows the platform's reasons (a deactivated account, a missing permission).
     """
 
+    def __init__(self, advice: str) -> None:
+        super().__init__(advice)
+        self.advice = advice
+
+
+class ChatPlatform(Protocol):
+    """What the three jobs need from a chat platform, and all an adapter implements for them.
+
+    Channels are named as the configuration names them; people by the platform's user id.
+    Posts that must happen exactly once carry a key or a marker, so that a retry (after a
+    crash, on another replica) first looks for the copy an earlier attempt may have made.
+    """
+
+    # The private channel that invitations add people to.
+    channel_name: str
+
+    # The club's reminders.
     async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
-        """Post `text` in the channel; return the post's id."""
+        """Post `text` in the channel with an invisible `marker`; return the post's id."""
         ...
 
     async def find_marked(self, channel_name: str, marker: str, since: datetime) -> str | None:
         """The id of a post carrying `marker` made since `since`, if any."""
+        ...
+
+    # People.
+    async def is_member(self, user_id: str) -> bool:
+        """Whether the person is in the private channel."""
+        ...
+
+    async def profile(self, user_id: str) -> User: ...
+
+    async def user_ids(self, usernames: list[str]) -> dict[str, str]:
+        """username -> user id, for the usernames the platform knows."""
+        ...
+
+    # Messages that follow a state change (through the outbox).
+    async def send_direct(
+        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        """Send a DM; return (channel id, post id).
+
+        With a `key` (the outbox's), the post carries it, and a `retry` first looks for a
+        post with that key sent by an earlier attempt that died before recording it."""
+        ...
+
+    async def post_in(
+        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        """Post in a team channel; return (channel id, post id). `key`: as send_direct."""
+        ...
+
+    async def update_post(self, post_id: str, reply: Reply) -> None: ...
+
+    async def add_member(self, user_id: str) -> None:
+        """Add to the private channel; raise AddFailed with advice when it cannot."""
         ...

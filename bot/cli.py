@@ -10,13 +10,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.adapters.console import render, run_console
+from bot.answers.conversation import Conversation
 from bot.chat import Message, Reply, User
-from bot.club import ClubService
+from bot.club.service import ClubService
 from bot.config import ConfigError, load_settings
-from bot.console import render, run_console
-from bot.content import DEFAULT_CONTENT_DIR, Content, ContentSource, load_content
-from bot.content_errors import ContentError
-from bot.conversation import Conversation
+from bot.content.errors import ContentError
+from bot.content.loader import DEFAULT_CONTENT_DIR, Content, ContentSource, load_content
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -146,7 +146,7 @@ def _respond(conversation: Conversation, text: str) -> Reply:
 
 def _ask(args: argparse.Namespace) -> int:
     if args.explain:
-        from bot.explain import explain
+        from bot.answers.explain import explain
 
         print(explain(" ".join(args.text), _content(args)))
         return EXIT_OK
@@ -166,7 +166,7 @@ def _console(args: argparse.Namespace) -> int:
 
 
 def _club(args: argparse.Namespace) -> int:
-    from bot.club_preview import preview
+    from bot.club.preview import preview
 
     settings = load_settings(args.config) if args.config else None
     public_url = settings.http.public_url if settings else ""
@@ -196,9 +196,9 @@ def _date(text: str) -> dt.date:
 
 
 def _unanswered(args: argparse.Namespace) -> int:
-    from bot.question_log import QuestionLog
+    from bot.answers.question_log import QuestionLog
+    from bot.answers.unanswered_report import unanswered_report
     from bot.store import Store, StoreError
-    from bot.unanswered_report import unanswered_report
 
     settings = load_settings(args.config)
     since = (
@@ -238,8 +238,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from bot.mattermost.api import MattermostApi
-    from bot.mattermost.setup import run_setup
+    from bot.adapters.mattermost.api import MattermostApi
+    from bot.adapters.mattermost.setup import run_setup
 
     settings = load_settings(args.config)
     content = load_content(settings.content.dir or DEFAULT_CONTENT_DIR)

@@ -4,7 +4,7 @@
 #   1. a private Docker daemon (Debian's docker.io) on its own socket, stopped by PID at the end;
 #   2. a base image made from Debian packages (mmdebstrap), built once and cached beside the
 #      Mattermost build, rebuilt when its recipe changes;
-#   3. the clean-room check: the unit, contract and CLI suites inside a fresh container that has
+#   3. the clean-room check: the fast suites (unit, services, contract, CLI, eval) inside a fresh container that has
 #      only the locked dependencies (a dependency missing from pyproject.toml fails here);
 #   4. the runtime image: non-root, /healthz 503 with store and content ok while Mattermost is
 #      unreachable, `intra-bot ask` inside, the PostgreSQL driver, SIGHUP reload, `docker stop`
@@ -173,7 +173,7 @@ t=$SECONDS
 "$DOCKER" build --quiet --network host --build-arg BASE="$BASE_TAG" -t "$IMAGE" . >/dev/null
 log "images built in $((SECONDS - t)) s"
 
-log "clean room: unit, contract and CLI suites with only the locked dependencies"
+log "clean room: the fast suites with only the locked dependencies"
 t=$SECONDS
 timeout 900 "$DOCKER" run --rm --label intra-bot-smoke --network host "$CLEANROOM" \
     || die "the fast suites fail in the clean room (a dependency missing from pyproject.toml?)"

@@ -1,4 +1,4 @@
-"""The mutation floor: mutmut on the critical functions, against the fast suites (unit + contract).
+"""The mutation floor: mutmut on the critical functions, against the fast suites (unit, services, contract).
 
 Run by `scripts/mutation` (see there for the options). Prints the score of each module,
 lists every surviving mutant with its file:line and its change, and exits 1 when a
@@ -33,18 +33,21 @@ FLOOR = 0.85
 # Texts, logs and wiring around them are left out: a mutant there says nothing about safety.
 CRITICAL: dict[str, list[str]] = {
     # request and signature verification
-    "bot/signing.py": ["derive_secret", "sign", "verify"],
-    "bot/mattermost/http.py": ["token_is_valid", "parse_form", "CommandEndpoint.handle"],
-    "bot/mattermost/actions.py": ["InvitationActions.on_action", "InvitationActions.on_dialog"],
+    "bot/adapters/mattermost/signing.py": ["derive_secret", "sign", "verify"],
+    "bot/adapters/mattermost/http.py": ["token_is_valid", "parse_form", "CommandEndpoint.handle"],
+    "bot/adapters/mattermost/actions.py": [
+        "InvitationActions.on_action",
+        "InvitationActions.on_dialog",
+    ],
     # the decision state machine
-    "bot/invitation_records.py": [
+    "bot/invitations/records.py": [
         "InvitationRecords.create",
         "InvitationRecords.begin",
         "InvitationRecords.finish_accept",
         "InvitationRecords.abort_accept",
         "InvitationRecords._leave_accepting",
     ],
-    "bot/invitations.py": ["InvitationService.decide", "InvitationService.is_referent"],
+    "bot/invitations/service.py": ["InvitationService.decide", "InvitationService.is_referent"],
     # the reminder claims
     "bot/store.py": [
         "Store.claim_reminder",
@@ -57,13 +60,28 @@ CRITICAL: dict[str, list[str]] = {
     # defusing
     "bot/text.py": ["defuse", "inline"],
     # the agenda rule, and when a reminder is due
-    "bot/agenda.py": ["rule_date", "from_rule", "_apply", "_at", "upcoming"],
-    "bot/reminders.py": ["when", "due"],
+    "bot/club/agenda.py": ["rule_date", "from_rule", "_apply", "_at", "upcoming"],
+    "bot/club/reminders.py": ["when", "due"],
     # the answer parser
-    "bot/answers.py": ["answer", "respond", "resolve", "_split", "_command_of", "_topic_named_in"],
+    "bot/answers/answer.py": [
+        "answer",
+        "respond",
+        "resolve",
+        "_split",
+        "_topic_named_in",
+    ],
+    "bot/answers/commands.py": ["command_of"],
 }
 # What the result depends on besides the critical modules: a change here re-runs it.
-INPUTS = ["tests/unit", "tests/contract", "tests/conftest.py", "content", "scripts/mutation"]
+INPUTS = [
+    "tests/unit",
+    "tests/services",
+    "tests/contract",
+    "tests/conftest.py",
+    "tests/fakes.py",
+    "content",
+    "scripts/mutation",
+]
 
 
 def mutant_pattern(module: str, function: str) -> str:

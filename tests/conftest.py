@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-from bot.content import DEFAULT_CONTENT_DIR, Content, load_content
+from bot.content.loader import DEFAULT_CONTENT_DIR, Content, load_content
+from tests.fakes import TestBot
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,14 @@ def content_copy(tmp_path: Path) -> Path:
     for source in DEFAULT_CONTENT_DIR.glob("*.yaml"):
         (target / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     return target
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Iterator[TestBot]:
+    """Push text, get the reply: `reply = await bot.push("aide")` (see tests/fakes.py)."""
+    testbot = TestBot(f"sqlite:///{tmp_path / 'bot.db'}")
+    yield testbot
+    testbot.close()
 
 
 # scripts/mutation runs the fast suites once per mutant: the same examples each time, so

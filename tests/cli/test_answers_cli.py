@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.question_log import QuestionLog
+from bot.answers.question_log import QuestionLog
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.mattermost.api import MattermostApi
+from bot.adapters.mattermost.api import MattermostApi
 
 Answer = tuple[int, Any]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH
-from bot.signing import sign
+from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH
+from bot.adapters.mattermost.signing import sign
 from tests.contract.test_actions import SECRET, click_body, new_request, world  # noqa: F401
 
 DECLINE_STATE_USER = "u-magali"
@@ -38,13 +38,15 @@ async def test_a_context_value_that_is_not_text_is_refused(world) -> None:  # ty
 
 async def test_forgeries_are_logged_with_the_caller(world, caplog) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client, _, _ = world
-    caplog.set_level(logging.WARNING, logger="bot.mattermost.actions")
+    caplog.set_level(logging.WARNING, logger="bot.adapters.mattermost.actions")
     await client.post(ACTION_PATH, json=click_body("inv", "accept", sig="0" * 64))
     refused = await client.post(
         DIALOG_PATH, json={"state": "inv:bad", "user_id": DECLINE_STATE_USER}
     )
     assert (refused.status, await refused.json()) == (403, {"error": "bad signature"})
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.mattermost.actions"]
+    messages = [
+        r.getMessage() for r in caplog.records if r.name == "bot.adapters.mattermost.actions"
+    ]
     assert messages == [
         "event=forged_action_refused remote=127.0.0.1",
         "event=forged_dialog_refused remote=127.0.0.1",

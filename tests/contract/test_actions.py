@@ -10,14 +10,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.content import ContentSource
-from bot.invitations import InvitationService, InvitationSettings
-from bot.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
-from bot.mattermost.api import UserInfo
-from bot.mattermost.render import ButtonSigner, post_props
-from bot.signing import sign
+from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
+from bot.adapters.mattermost.api import UserInfo
+from bot.adapters.mattermost.render import ButtonSigner, post_props
+from bot.adapters.mattermost.signing import sign
+from bot.content.loader import ContentSource
+from bot.invitations.service import InvitationService, InvitationSettings
 from bot.store import Store
-from tests.unit.test_invitations import NOW, FakePlatform
+from tests.fakes import NOW, FakeChatPlatform
 
 SECRET = b"s" * 32
 
@@ -40,7 +40,7 @@ async def world(
     service = InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
-        FakePlatform(),
+        FakeChatPlatform(),
         InvitationSettings(),
         lambda: NOW,
     )

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 
 ME = {"id": "botid", "username": "intra-bot", "is_bot": True}
 

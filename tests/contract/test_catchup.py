@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.content import ContentSource
-from bot.conversation import Conversation
-from bot.mattermost.api import ChannelInfo, UserInfo
-from bot.mattermost.catchup import MARK, OVERLAP_MS, CatchUp, epoch_ms
-from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
+from bot.adapters.mattermost.api import ChannelInfo, UserInfo
+from bot.adapters.mattermost.catchup import MARK, OVERLAP_MS, CatchUp, epoch_ms
+from bot.adapters.mattermost.events import BotIdentity, EventRouter
+from bot.answers.conversation import Conversation
+from bot.answers.welcome import WelcomeSettings
+from bot.content.loader import ContentSource
 from bot.store import Store
 from tests.contract.payloads import ALICE_ID, BOT_ID, posted_event
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.adapters.mattermost.http import COMMAND_PATH, CommandEndpoint, build_app, parse_form
+from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.signing import verify
 from bot.chat import Button, Message, Reply, User
-from bot.mattermost.http import COMMAND_PATH, CommandEndpoint, build_app, parse_form
-from bot.mattermost.render import ButtonSigner
-from bot.signing import verify
 from tests.contract.payloads import ALICE_ID, slash_command_form
 
 TOKEN = "currenttoken00000000000000"
@@ -85,9 +85,9 @@ async def test_the_answer_is_json_with_signed_buttons(world) -> None:  # type: i
 
 async def test_the_command_is_logged_without_its_text(world, caplog) -> None:  # type: ignore[no-untyped-def]
     client, _ = world
-    caplog.set_level(logging.DEBUG, logger="bot.mattermost.http")
+    caplog.set_level(logging.DEBUG, logger="bot.adapters.mattermost.http")
     await client.post(COMMAND_PATH, data=slash_command_form(TOKEN, "secret question"))
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.mattermost.http"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.adapters.mattermost.http"]
     assert messages == [f"event=slash_command user_id={ALICE_ID}"]
 
 

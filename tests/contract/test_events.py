@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
+from bot.adapters.mattermost.events import BotIdentity, EventRouter
+from bot.answers.conversation import Conversation, asker_only
+from bot.answers.welcome import WelcomeSettings
 from bot.chat import Message, Reply
-from bot.content import ContentSource
-from bot.conversation import Conversation, asker_only
-from bot.mattermost.api import MattermostUnavailable, UserInfo
-from bot.mattermost.events import BotIdentity, EventRouter, WelcomeSettings
+from bot.content.loader import ContentSource
 from bot.store import Store
 from tests.contract.payloads import ALICE_ID, BOT_ID, OTHER_BOT_ID, posted_event
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.conversation import Conversation
-from bot.matrix.events import MatrixEventRouter
+from bot.adapters.matrix.events import MatrixEventRouter
+from bot.answers.conversation import Conversation
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
 
 BOT = "@intra-bot:agent.dinum.tchap.gouv.fr"

@@ -8,18 +8,20 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
+from bot.adapters.mattermost.events import BotIdentity, EventRouter
+from bot.adapters.mattermost.platform import MattermostPlatform
+from bot.adapters.mattermost.poster import MARKER_PROP
+from bot.adapters.mattermost.render import ButtonSigner
+from bot.answers.conversation import Conversation
+from bot.answers.welcome import WELCOME, WelcomeSettings
 from bot.chat import Reply
-from bot.content import ContentSource
-from bot.conversation import Conversation
-from bot.mattermost.api import MattermostUnavailable, UserInfo
-from bot.mattermost.events import WELCOME, BotIdentity, EventRouter, WelcomeSettings
-from bot.mattermost.platform import MattermostInvitationPlatform
-from bot.mattermost.poster import MARKER_PROP
-from bot.mattermost.render import ButtonSigner
-from bot.outbox import Job, OutboxStore
-from bot.outbox_worker import OutboxWorker
+from bot.content.loader import ContentSource
+from bot.outbox.store import Job, OutboxStore
+from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 from tests.contract.payloads import BOT_ID, posted_event
+from tests.fakes import FakeClock
 
 
 class PostsApi:
@@ -44,9 +46,9 @@ class PostsApi:
         return [p for p in self.posts if p["channel_id"] == channel_id]
 
 
-def platform(api: PostsApi) -> MattermostInvitationPlatform:
+def platform(api: PostsApi) -> MattermostPlatform:
     signer = ButtonSigner(b"s" * 32, "http://bot/mattermost/action")
-    return MattermostInvitationPlatform(api, "team", "private", "bot", "intra-bot", signer)  # type: ignore[arg-type]
+    return MattermostPlatform(api, "team", "private", "bot", "intra-bot", signer)  # type: ignore[arg-type]
 
 
 def test_a_retry_finds_the_copy_sent_by_the_attempt_that_died() -> None:
@@ -113,16 +115,8 @@ class RestartingApi(WelcomeApi):
         return await super().create_post(channel_id, message, root_id=root_id, props=props)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-def restarting_router(tmp_path: Path) -> tuple[EventRouter, RestartingApi, OutboxWorker, Clock]:
-    api, clock = RestartingApi(), Clock()
+def restarting_router(tmp_path: Path) -> tuple[EventRouter, RestartingApi, OutboxWorker, FakeClock]:
+    api, clock = RestartingApi(), FakeClock()
     store = Store.open(f"sqlite:///{tmp_path}/s.db")
     worker = OutboxWorker(OutboxStore(store), "w", clock=clock)
     router = EventRouter(

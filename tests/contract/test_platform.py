@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.chat import Button, Reply, User
-from bot.invitations import AddFailed
-from bot.mattermost.api import MattermostApi
-from bot.mattermost.platform import MattermostInvitationPlatform
-from bot.mattermost.render import ButtonSigner
-from bot.signing import verify
+from bot.adapters.mattermost.api import MattermostApi
+from bot.adapters.mattermost.platform import MattermostPlatform
+from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.signing import verify
+from bot.chat import AddFailed, Button, Reply, User
 from tests.contract.fake_rest import FakeRest, error, serving
 
 SECRET = b"k" * 32
@@ -20,10 +19,10 @@ CAMILLE = {"id": "u-camille", "username": "camille", "first_name": "Camille", "l
 
 
 @pytest.fixture
-async def world() -> AsyncIterator[tuple[FakeRest, MattermostInvitationPlatform]]:
+async def world() -> AsyncIterator[tuple[FakeRest, MattermostPlatform]]:
     async with serving() as (fake, api):
         fake.on("GET", "/teams/team1/channels/name/domaine-intras-prive", (200, PRIVATE))
-        platform = MattermostInvitationPlatform(
+        platform = MattermostPlatform(
             api,
             "team1",
             "domaine-intras-prive",
@@ -133,7 +132,7 @@ async def test_a_refused_add_says_what_to_fix(
 
 async def test_an_unreachable_server_is_said_plainly() -> None:
     api = MattermostApi("http://127.0.0.1:9", "token", timeout=2, max_retries=0)  # discard port
-    platform = MattermostInvitationPlatform(
+    platform = MattermostPlatform(
         api, "team1", "domaine-intras-prive", "bot-id", "intra-bot", ButtonSigner(SECRET, "u")
     )
     try:

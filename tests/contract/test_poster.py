@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.mattermost.poster import MARKER_PROP, MattermostChannelPoster
+from bot.adapters.mattermost.poster import MARKER_PROP, MattermostChannelPoster
 from tests.contract.fake_rest import FakeRest, serving
 
 PUBLIC = {"id": "chan-pub", "name": "domaine-intrapreneurs", "display_name": "Intrapreneurs", "type": "O", "team_id": "team1"}  # fmt: skip

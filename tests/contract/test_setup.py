@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.mattermost.api import MattermostApi
+from bot.adapters.mattermost.setup import desired_command, run_setup
 from bot.config import HttpSettings, Settings
-from bot.content import Content
-from bot.mattermost.api import MattermostApi
-from bot.mattermost.setup import desired_command, run_setup
+from bot.content.loader import Content
 from tests.contract.fake_rest import FakeRest, error, serving
 
 SETTINGS = Settings(http=HttpSettings(public_url="https://bot.example/"))

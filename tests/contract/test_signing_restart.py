@@ -19,16 +19,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.adapters.mattermost.actions import ACTION_PATH
 from bot.app import BotApp
 from bot.config import load_settings
-from bot.mattermost.actions import ACTION_PATH
 
 BEFORE_RESTART = """
 import json, sys
 from bot.app import BotApp
 from bot.chat import Button
 from bot.config import load_settings
-from bot.invitation_texts import ACCEPT
+from bot.invitations.texts import ACCEPT
 
 contexts = []
 for env in json.loads(sys.argv[1]):

@@ -7,10 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.answers import TOO_LONG
-from bot.content import ContentSource
-from bot.conversation import Conversation
-from bot.mattermost.http import (
+from bot.adapters.mattermost.http import (
     COMMAND_PATH,
     MAX_BODY,
     MAX_POST_CHARS,
@@ -18,6 +15,9 @@ from bot.mattermost.http import (
     build_app,
     token_is_valid,
 )
+from bot.answers.answer import TOO_LONG
+from bot.answers.conversation import Conversation
+from bot.content.loader import ContentSource
 from tests.contract.payloads import slash_command_form
 
 TOKENS = ["currenttoken00000000000000", "previoustoken0000000000000"]
@@ -128,7 +128,7 @@ async def test_the_longest_post_gets_a_polite_answer_read_from_its_beginning(
 
 
 def test_form_parser_decodes_what_the_bot_reads() -> None:
-    from bot.mattermost.http import parse_form
+    from bot.adapters.mattermost.http import parse_form
 
     form = parse_form(
         "token=t&text=qui+sont+les+r%C3%A9f%C3%A9rents+%3F&user_id=u&text=second&junk"

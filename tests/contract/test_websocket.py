@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import bot.mattermost.websocket as websocket
-from bot.mattermost.websocket import EventStream, backoff_delay
+import bot.adapters.mattermost.websocket as websocket
+from bot.adapters.mattermost.websocket import EventStream, backoff_delay
 from tests.contract.fake_websocket import FakeMattermostWebsocket
 from tests.contract.payloads import posted_event
 from tests.waiting import eventually

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import REPO_ROOT, MattermostServer
+from tests.mattermost_server import REPO_ROOT, MattermostServer
 
 READY_TIMEOUT = 20.0
 

@@ -1,151 +1,15 @@
 """End-to-end fixtures: a real Mattermost server started by scripts/mattermost.sh.
 
-The session-scoped ``mattermost`` fixture runs ``scripts/mattermost.sh up``
-(which builds the server once, then reuses the cached binary and a running
-server) and returns the values of ``scripts/mattermost.sh env``. When the
-server cannot be built or started the fixture FAILS the tests: it never skips.
+The session-scoped ``mattermost`` fixture starts it (see `tests/mattermost_server.py`) and
+returns the values of ``scripts/mattermost.sh env``. The `e2e` marker is declared once,
+in pyproject.toml.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import httpx
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "mattermost.sh"
-# A cold `up` builds Mattermost from source (~10-20 min on 2 cores).
-UP_TIMEOUT_S = int(os.environ.get("INTRA_BOT_MM_UP_TIMEOUT", "3600"))
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "e2e: end-to-end test against the real Mattermost server (scripts/mattermost.sh)"
-    )
-
-
-@dataclass(frozen=True)
-class MattermostServer:
-    url: str
-    team: str
-    team_id: str
-    admin_token: str
-    admin_user_id: str
-    bot_token: str
-    bot_user_id: str
-    bot_username: str
-    public_channel: str
-    public_channel_id: str
-    private_channel: str
-    private_channel_id: str
-    user_password: str
-    intra_users: tuple[str, ...]
-    referent_users: tuple[str, ...]
-    user_ids: dict[str, str]
-    pg_dsn: str | None
-    env: dict[str, str] = field(repr=False)
-
-    @property
-    def ws_url(self) -> str:
-        return (
-            self.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-            + "/api/v4/websocket"
-        )
-
-    def client(self, token: str | None = None) -> httpx.Client:
-        """A sync httpx client on /api/v4, authenticated with ``token`` if given."""
-        headers = {"X-Requested-With": "XMLHttpRequest"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return httpx.Client(base_url=self.url + "/api/v4", headers=headers, timeout=30)
-
-    def login(self, username: str, password: str | None = None) -> str:
-        """Log a test user in; returns its session token."""
-        with self.client() as c:
-            r = c.post(
-                "/users/login",
-                json={"login_id": username, "password": password or self.user_password},
-            )
-            r.raise_for_status()
-            return r.headers["Token"]
-
-
-def _run(*args: str, timeout: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", str(SCRIPT), *args],
-        cwd=REPO_ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _parse_env(text: str) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for line in text.splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, value = line.split("=", 1)
-            env[key.strip()] = value.strip()
-    return env
-
-
-def start_mattermost() -> MattermostServer:
-    try:
-        up = _run("up", timeout=UP_TIMEOUT_S)
-    except subprocess.TimeoutExpired as exc:
-        out, err = (
-            x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
-            for x in (exc.stdout, exc.stderr)
-        )
-        pytest.fail(
-            f"scripts/mattermost.sh up did not finish within {UP_TIMEOUT_S} s\n"
-            f"--- stdout ---\n{out}\n--- stderr ---\n{err}",
-            pytrace=False,
-        )
-    if up.returncode != 0:
-        pytest.fail(
-            f"scripts/mattermost.sh up failed (exit {up.returncode})\n"
-            f"--- stdout ---\n{up.stdout}\n--- stderr ---\n{up.stderr}",
-            pytrace=False,
-        )
-    res = _run("env", timeout=60)
-    if res.returncode != 0:
-        pytest.fail(f"scripts/mattermost.sh env failed:\n{res.stdout}\n{res.stderr}", pytrace=False)
-    env = _parse_env(res.stdout)
-    intra = tuple(u for u in env.get("MM_INTRA_USERS", "").split(",") if u)
-    referents = tuple(u for u in env.get("MM_REFERENT_USERS", "").split(",") if u)
-    user_ids = {}
-    for username in intra + referents:
-        key = "MM_USER_" + username.upper().replace(".", "_").replace("-", "_") + "_ID"
-        user_ids[username] = env[key]
-    try:
-        return MattermostServer(
-            url=env["MM_URL"],
-            team=env["MM_TEAM"],
-            team_id=env["MM_TEAM_ID"],
-            admin_token=env["MM_ADMIN_TOKEN"],
-            admin_user_id=env["MM_ADMIN_USER_ID"],
-            bot_token=env["MM_BOT_TOKEN"],
-            bot_user_id=env["MM_BOT_USER_ID"],
-            bot_username=env["MM_BOT_USERNAME"],
-            public_channel=env["MM_PUBLIC_CHANNEL"],
-            public_channel_id=env["MM_PUBLIC_CHANNEL_ID"],
-            private_channel=env["MM_PRIVATE_CHANNEL"],
-            private_channel_id=env["MM_PRIVATE_CHANNEL_ID"],
-            user_password=env["MM_USER_PASSWORD"],
-            intra_users=intra,
-            referent_users=referents,
-            user_ids=user_ids,
-            pg_dsn=env.get("INTRA_BOT_TEST_PG_DSN"),
-            env=env,
-        )
-    except KeyError as exc:
-        pytest.fail(f"scripts/mattermost.sh env lacks {exc}:\n{res.stdout}", pytrace=False)
+from tests.mattermost_server import MattermostServer, start_mattermost
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import MattermostServer
+    from tests.mattermost_server import MattermostServer
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from bot.invitation_records import InvitationRecords
+from bot.invitations.records import InvitationRecords
 from bot.store import Store
-from tests.e2e.conftest import MattermostServer
+from tests.mattermost_server import MattermostServer
 
 pytestmark = pytest.mark.e2e
 

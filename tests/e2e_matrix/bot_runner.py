@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 from typing import Any
 
+from bot.adapters.matrix.adapter import MatrixAdapter
+from bot.answers.conversation import Conversation
 from bot.config import MatrixSettings
-from bot.conversation import Conversation
-from bot.matrix.adapter import MatrixAdapter
 from bot.store import Store
 
 FIRST_SYNC_TIMEOUT_S = 60.0

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers.conversation import Conversation
 from bot.config import MatrixSettings
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.conversation import Conversation
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
 from tests.e2e_matrix.bot_runner import RunningBot
 from tests.e2e_matrix.nio_user import NioUser

@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.conversation import Conversation
+from bot.answers.conversation import Conversation
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store, values
-from tests.e2e.conftest import start_mattermost
 from tests.e2e_matrix.bot_runner import RunningBot
 from tests.e2e_matrix.conftest import SynapseServer, bot_settings
 from tests.e2e_matrix.nio_user import NioUser
+from tests.mattermost_server import start_mattermost
 
 pytestmark = pytest.mark.e2e
 

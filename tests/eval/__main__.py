@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.content import load_content
+from bot.content.loader import load_content
 from tests.eval.runner import PASS_MARK, evaluate, report, score
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
+from bot.answers.conversation import Conversation
 from bot.chat import Message, User
-from bot.club import ClubService
-from bot.content import Content, ContentSource
-from bot.conversation import Conversation
+from bot.club.service import ClubService
+from bot.content.loader import Content, ContentSource
 
 EVAL_SET = Path(__file__).resolve().parent / "questions.yaml"
 PASS_MARK = 0.90

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.content import Content
+from bot.content.loader import Content
 from tests.eval.runner import PASS_MARK, evaluate, report, score
 
 

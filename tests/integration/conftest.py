@@ -22,7 +22,7 @@ from tests.integration.harness import unique_prefix
 def pg_dsn() -> str:
     dsn = os.environ.get("INTRA_BOT_TEST_PG_DSN")
     if not dsn:
-        from tests.e2e.conftest import start_mattermost
+        from tests.mattermost_server import start_mattermost
 
         dsn = start_mattermost().pg_dsn
     if not dsn:

@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy import select
 
-from bot.agenda import rule_date
-from bot.club import ClubService
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
-from bot.reminders import PlannedReminder
+from bot.club.agenda import rule_date
+from bot.club.reminders import PlannedReminder
+from bot.club.service import ClubService
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store, reminder_posts
 
 PARIS = ZoneInfo("Europe/Paris")

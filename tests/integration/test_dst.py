@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.club import ClubService
-from bot.content import DEFAULT_CONTENT_DIR, ContentSource
+from bot.club.service import ClubService
+from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
 from tests.integration.harness import PARIS, FilePoster, posts_by_marker, reminder, write_content
 

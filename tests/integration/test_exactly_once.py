@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.club import ClubService
-from bot.content import ContentSource
+from bot.club.service import ClubService
+from bot.content.loader import ContentSource
 from bot.store import Store
 from tests.integration.harness import (
     PARIS,
@@ -152,7 +152,7 @@ async def test_killed_while_posting_the_reminder_is_posted_once_after_the_lease(
         assert reminder_row(store, key)["owner"] == "replica-a"
         now = [due + 60 * SECOND]
         survivor = _survivor(content, store, posts, now)
-        caplog.set_level("INFO", logger="bot.club")
+        caplog.set_level("INFO", logger="bot.club.service")
         await survivor.sweep()  # the dead replica's lease still holds
         assert read_posts(posts) == []
         assert store.reminder_states([key]) == {key: "claimed"}
@@ -188,7 +188,7 @@ async def test_posted_then_killed_before_recording_it_is_not_posted_again(
         assert store.reminder_states([key]) == {key: "claimed"}  # the crash came before this
         now = [due + SECOND + LEASE + SECOND]
         survivor = _survivor(content, store, posts, now)
-        caplog.set_level("INFO", logger="bot.club")
+        caplog.set_level("INFO", logger="bot.club.service")
         await survivor.sweep()
         assert read_posts(posts) == [first]
         assert f"event=reminder_found_already_posted key={key} post_id={first['id']}" in caplog.text

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import delete
 
-from bot.invitation_records import InvitationRecords, invitations
-from bot.outbox import DONE, Effect, Job, OutboxStore, outbox
-from bot.outbox_worker import OutboxWorker
+from bot.invitations.records import InvitationRecords, invitations
+from bot.outbox.store import DONE, Effect, Job, OutboxStore, outbox
+from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)

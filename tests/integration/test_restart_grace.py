@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.club import ClubService, utc_now
+from bot.club.service import ClubService, utc_now
 from bot.config import load_settings
-from bot.content import ContentSource
-from bot.scheduler import ReminderScheduler
+from bot.content.loader import ContentSource
+from bot.jobs import ReminderScheduler
 from bot.store import Store
 from tests.integration.harness import (
     FilePoster,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.club import ClubService, utc_now
-from bot.content import ContentSource
-from bot.scheduler import ReminderScheduler
+from bot.club.service import ClubService, utc_now
+from bot.content.loader import ContentSource
+from bot.jobs import ReminderScheduler
 from bot.store import Store
 from tests.integration.harness import FilePoster, club_at, read_posts, reminder, write_content
 from tests.waiting import eventually

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def open_store(url: str, barrier: object, results: object) -> None:
-    from bot.invitation_records import InvitationRecords
+    from bot.invitations.records import InvitationRecords
     from bot.store import Store
 
     barrier.wait()  # type: ignore[attr-defined]

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from bot import agenda, reminders
-from bot.agenda import FeedError
-from bot.content import Content
-from bot.content_models import ClubTopic, Schedule
+from bot.club import agenda, reminders
+from bot.club.agenda import FeedError
+from bot.content.loader import Content
+from bot.content.models import ClubTopic, Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.analysis import MAX_QUESTION_CHARS, MAX_TERMS, Analyzer, content_words, words
+from bot.content.analysis import MAX_QUESTION_CHARS, MAX_TERMS, Analyzer, content_words, words
 
 PLAIN = Analyzer()
 

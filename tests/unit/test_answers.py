@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import answer
+from bot.answers.answer import answer
 from bot.chat import MAX_REPLY_CHARS, Visibility
-from bot.content import Content
-from bot.typography import french
+from bot.content.loader import Content
+from bot.content.typography import french
 
 
 def flat(reply: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.answers import MAX_WORDS_FOR_TOPIC, answer, resolve
-from bot.content import Content
+from bot.answers.answer import MAX_WORDS_FOR_TOPIC, answer, resolve
+from bot.content.loader import Content
 
 
 def test_each_kind_of_text_resolves_to_its_command_or_topic(content: Content) -> None:

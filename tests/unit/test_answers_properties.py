@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answers import answer
+from bot.answers.answer import answer
 from bot.chat import MAX_REPLY_CHARS, Reply
-from bot.content import Content, load_content
+from bot.content.loader import Content, load_content
 
 CONTENT: Content = load_content()
 words = st.sampled_from(

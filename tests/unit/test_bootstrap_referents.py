@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from bot.content import Content
+from bot.content.loader import Content
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "scripts" / "mattermost" / "bootstrap.py"
 

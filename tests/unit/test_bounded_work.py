@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-import bot.retrieval
-from bot.analysis import MAX_QUESTION_CHARS, MAX_TERMS, words
-from bot.answers import TOO_LONG, answer, resolve
-from bot.content import Content, ContentSource
+import bot.content.retrieval
+from bot.answers.answer import TOO_LONG, answer, resolve
+from bot.content.analysis import MAX_QUESTION_CHARS, MAX_TERMS, words
+from bot.content.loader import Content, ContentSource
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_typo_tolerance_does_no_work_on_a_huge_word(
     content: Content, length: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     generated = 0
-    real = bot.retrieval._deletions
+    real = bot.content.retrieval._deletions
 
     def counting(term: str) -> Iterator[str]:
         nonlocal generated
@@ -40,7 +40,7 @@ def test_typo_tolerance_does_no_work_on_a_huge_word(
 
     # a retriever of its own: the shared one caches what other tests searched
     retriever = type(content.retriever)(list(content.retriever.units), content.retriever.analyzer)
-    monkeypatch.setattr(bot.retrieval, "_deletions", counting)
+    monkeypatch.setattr(bot.content.retrieval, "_deletions", counting)
     retriever.search("budget" + "s" * length)
     # The one-typo variants of a word cost about its length squared: never for a long word.
     assert generated == 0

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.club_preview import preview
-from bot.content import Content, load_content
-from tests.unit.test_club_service import with_feed
+from bot.club.preview import preview
+from bot.content.loader import Content, load_content
+from tests.services.test_club_service import with_feed
 
 PARIS = ZoneInfo("Europe/Paris")
 PLACE = "au forum mensuel beta.gouv.fr, en présentiel avec un accès à distance"

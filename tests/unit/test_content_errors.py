@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content
-from bot.content_errors import ContentError
+from bot.content.errors import ContentError
+from bot.content.loader import load_content
 
 
 def problems(directory: Path) -> list[str]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, load_content
-from bot.content_errors import ContentError
-from bot.units import AGENDA, CHANNEL, ITEM, OVERVIEW, PERSON, RESOURCE, SECTION
+from bot.content.errors import ContentError
+from bot.content.loader import Content, load_content
+from bot.content.units import AGENDA, CHANNEL, ITEM, OVERVIEW, PERSON, RESOURCE, SECTION
 
 
 def problems(directory: Path) -> list[str]:

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.chat import User
-from bot.invitation_records import PENDING, Invitation
-from bot.invitation_texts import at_username, notice_text
+from bot.invitations.records import PENDING, Invitation
+from bot.invitations.texts import at_username, notice_text
 from bot.text import Form, defuse
 from tests.mattermost_markdown import fires, rendered
 
@@ -177,8 +177,8 @@ def test_every_markdown_character_is_escaped(text: str, form: Form) -> None:
     ],
 )
 def test_what_the_answers_repeat_of_a_question_is_defused(question: str) -> None:
-    from bot.answers import answer
-    from bot.content import ContentSource
+    from bot.answers.answer import answer
+    from bot.content.loader import ContentSource
 
     text = answer(question, ContentSource().current).text
     assert fires(text) == []

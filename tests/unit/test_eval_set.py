@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.content import Content
+from bot.content.loader import Content
 from bot.text import fold
 
 EVAL_SET = Path(__file__).resolve().parents[1] / "eval" / "questions.yaml"

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.matrix.addressing import Addressed, addressed, server_of
+from bot.adapters.matrix.addressing import Addressed, addressed, server_of
 
 BOT = "@intra-bot:agent.tchap.gouv.fr"
 ALICE = "@alice:agent.tchap.gouv.fr"

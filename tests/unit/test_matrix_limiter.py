@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.matrix.limiter import RateLimiter
+from bot.adapters.matrix.limiter import RateLimiter
 
 
 class FakeTime:

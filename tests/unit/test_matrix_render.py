@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.adapters.matrix.render import in_thread, reply_content
 from bot.chat import Button, Card, Reply
-from bot.matrix.render import in_thread, reply_content
 
 
 def test_markdown_becomes_html_and_the_body_stays_readable() -> None:

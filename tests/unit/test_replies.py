@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from bot.answers import respond
-from bot.content import Content
+from bot.answers.answer import respond
+from bot.content.loader import Content
 
 
 def flat(text: str) -> str:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, load_content
-from bot.render import SHORT_REPLY_CHARS
-from bot.replies import overview
-from bot.units import section_id
+from bot.answers.render import SHORT_REPLY_CHARS
+from bot.answers.replies import overview
+from bot.content.loader import Content, load_content
+from bot.content.units import section_id
 from tests.eval.runner import evaluate
 
 SHORT_QUESTION_WORDS = 8

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.analysis import MAX_QUESTION_CHARS, Analyzer
-from bot.content import Content
-from bot.retrieval import MAX_TYPO_LENGTH, Retriever
-from bot.units import SECTION, Unit
+from bot.content.analysis import MAX_QUESTION_CHARS, Analyzer
+from bot.content.loader import Content
+from bot.content.retrieval import MAX_TYPO_LENGTH, Retriever
+from bot.content.units import SECTION, Unit
 
 
 def unit(unit_id: str, *, title: str = "", text: str = "", questions: tuple[str, ...] = ()) -> Unit:

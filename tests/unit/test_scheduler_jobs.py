@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.club import ClubService, utc_now
-from bot.content import ContentSource
-from bot.scheduler import JOB_HORIZON, REMINDER_PREFIX, ReminderScheduler
+from bot.club.service import ClubService, utc_now
+from bot.content.loader import ContentSource
+from bot.jobs import JOB_HORIZON, REMINDER_PREFIX, ReminderScheduler
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.analysis import MAX_TERMS
-from bot.content import Content, load_content
-from bot.explain import explain
-from bot.typography import french
+from bot.answers.explain import explain
+from bot.content.analysis import MAX_TERMS
+from bot.content.loader import Content, load_content
+from bot.content.typography import french
 
 CONTENT: Content = load_content()
 SPACES = re.compile("[ \u00a0\u202f]")

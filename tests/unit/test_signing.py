@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bot.signing import derive_secret, sign, verify
+from bot.adapters.mattermost.signing import derive_secret, sign, verify
 
 
 def test_a_configured_secret_wins_whatever_the_token() -> None:
@@ -28,7 +28,7 @@ def test_without_a_configured_secret_the_key_differs_per_token() -> None:
 
 def test_the_derived_key_is_the_same_in_another_process() -> None:
     """Replicas sharing a token, and the same bot after a restart, share the key."""
-    code = "import sys; from bot.signing import derive_secret; print(derive_secret('', sys.argv[1]).hex())"
+    code = "import sys; from bot.adapters.mattermost.signing import derive_secret; print(derive_secret('', sys.argv[1]).hex())"
     other = subprocess.run(
         [sys.executable, "-c", code, "token-a"], capture_output=True, text=True, check=True
     )

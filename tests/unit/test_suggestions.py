@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answers import COMMAND_ALIASES
-from bot.content import Content
-from bot.suggestions import similarity, suggestions
+from bot.answers.commands import COMMAND_ALIASES
+from bot.answers.suggestions import similarity, suggestions
+from bot.content.loader import Content
 
 short_words = st.text(alphabet="abcdeé", max_size=14)
 

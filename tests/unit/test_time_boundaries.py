@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot import agenda, reminders
-from bot.agenda import Occurrence
-from bot.content import Content
-from bot.content_models import Schedule
+from bot.club import agenda, reminders
+from bot.club.agenda import Occurrence
+from bot.content.loader import Content
+from bot.content.models import Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 TICK = dt.timedelta(microseconds=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.typography import NBSP, NNBSP, french
+from bot.content.typography import NBSP, NNBSP, french
 
 
 def test_spaces_before_high_punctuation_and_inside_quotes() -> None:
@@ -40,7 +40,7 @@ def test_already_typeset_text_is_unchanged() -> None:
 @given(st.text(alphabet=" ;:!?«»h%0123456789ab\u00a0\n", max_size=40))
 def test_skipping_a_rule_whose_mark_is_absent_changes_nothing(text: str) -> None:
     """The substring tests before each rule are a shortcut, never a different result."""
-    from bot.typography import _RULES
+    from bot.content.typography import _RULES
 
     expected = text
     for _needles, pattern, replacement in _RULES:

@@ -15,7 +15,7 @@ from tests.e2e.bot_process import (
     free_port,
     run_setup,
 )
-from tests.e2e.conftest import MattermostServer
+from tests.mattermost_server import MattermostServer
 
 
 @pytest.fixture(scope="session")

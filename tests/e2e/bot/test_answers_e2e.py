@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.bot_process import BotProcess, MattermostUser
-from tests.e2e.conftest import MattermostServer
+from tests.mattermost_server import MattermostServer
 
 pytestmark = pytest.mark.e2e
 

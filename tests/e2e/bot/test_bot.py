@@ -21,8 +21,8 @@ from tests.e2e.bot_process import (
     restore_bot_in_private_channel,
     run_setup,
 )
-from tests.e2e.conftest import SCRIPT, MattermostServer
 from tests.e2e.tcp_proxy import TcpProxy
+from tests.mattermost_server import SCRIPT, MattermostServer
 from tests.waiting import stays, until
 
 pytestmark = pytest.mark.e2e

@@ -27,9 +27,9 @@ from tests.e2e.bot.test_invitations import (
     wait_until,
 )
 from tests.e2e.bot_process import BotProcess, MattermostUser, create_intra
-from tests.e2e.conftest import MattermostServer, _run
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.e2e.user_socket import UserSocket
+from tests.mattermost_server import MattermostServer, _run
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from tests.e2e.bot_process import BotProcess, create_intra, restore_bot_in_private_channel
-from tests.e2e.conftest import MattermostServer
 from tests.e2e.user_socket import UserSocket
+from tests.mattermost_server import MattermostServer
 from tests.waiting import stays, until
 
 pytestmark = pytest.mark.e2e

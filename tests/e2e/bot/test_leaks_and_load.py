@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot.answers import TOO_LONG
+from bot.answers.answer import TOO_LONG
 from tests.e2e.bot.test_invitations import PASSWORD, Person, notice_for, person, wait_until
 from tests.e2e.bot_process import BotProcess, create_intra
-from tests.e2e.conftest import MattermostServer
 from tests.mattermost_markdown import fires, rendered
+from tests.mattermost_server import MattermostServer
 
 pytestmark = pytest.mark.e2e
 

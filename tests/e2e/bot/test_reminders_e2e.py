@@ -21,11 +21,11 @@ import icalendar
 import pytest
 
 from bot import french
-from bot.mattermost.poster import MARKER_PROP
+from bot.adapters.mattermost.poster import MARKER_PROP
 from bot.store import Store
 from tests.e2e.bot_process import BotProcess, MattermostUser, bot_environment, free_port
-from tests.e2e.conftest import MattermostServer
 from tests.integration.harness import PARIS, club_at, planned_for, reminder, write_content
+from tests.mattermost_server import MattermostServer
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,1 @@
+"""The chat platforms: each translates and renders, the core stays neutral."""

@@ -1,0 +1,217 @@
+"""The Matrix adapter's lifecycle: stores, session, crypto, sync; start and stop.
+
+Built from the `[matrix]` settings, the bot's store and the core's conversation;
+it holds no rule and no French sentence: questions go to `Conversation.respond`
+exactly as Mattermost's do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from mautrix.client import Client
+from mautrix.client.encryption_manager import DecryptionDispatcher
+from mautrix.crypto import OlmMachine
+from mautrix.errors import MatrixConnectionError, MatrixError, MatrixRequestError
+from mautrix.types import RoomAlias, RoomID, TrustState, UserID
+
+from bot.adapters.matrix.addressing import server_of
+from bot.adapters.matrix.events import MatrixEventRouter
+from bot.adapters.matrix.http import PacedHTTPAPI
+from bot.adapters.matrix.limiter import RateLimiter
+from bot.adapters.matrix.platform import MatrixPlatform
+from bot.adapters.matrix.session import MatrixStartupError, establish, pickle_key
+from bot.adapters.matrix.stores import MatrixStores, crypto_store_url
+from bot.adapters.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
+from bot.answers.conversation import Conversation
+from bot.config import MatrixSettings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+SEND_RETRIES = 5
+
+
+class MatrixAdapter:
+    def __init__(
+        self,
+        settings: MatrixSettings,
+        store: Store,
+        store_url: str,
+        conversation: Conversation,
+        *,
+        send_retries: int = SEND_RETRIES,
+        timeline_limit: int = TIMELINE_LIMIT,
+    ) -> None:
+        if not settings.homeserver or not settings.user_id:
+            raise MatrixStartupError("matrix.homeserver and matrix.user_id are both needed")
+        if not server_of(settings.user_id):
+            raise MatrixStartupError(
+                f"matrix.user_id '{settings.user_id}' is not a Matrix id (@name:server)"
+            )
+        self.settings = settings
+        self._store = store
+        self._store_url = store_url
+        self._conversation = conversation
+        self.limiter = RateLimiter(settings.requests_per_second, settings.burst)
+        self.client: Client | None = None
+        self.router: MatrixEventRouter | None = None
+        self.sync: SyncLoop | None = None
+        self.platform: MatrixPlatform | None = None
+        self._stores: MatrixStores | None = None
+        self.started_at: float | None = None
+        self._send_retries = send_retries
+        self._timeline_limit = timeline_limit
+        self.start_attempts = 0
+        self.start_error = ""
+
+    async def start_when_reachable(self, stop: asyncio.Event) -> bool:
+        """`start()`, retried while the homeserver is unreachable; False if stopped first.
+
+        A homeserver down at start-up is waited for, as Mattermost is; a refusal (bad
+        token, bad id) is a configuration problem and raises MatrixStartupError.
+        """
+        attempt = 0
+        while not stop.is_set():
+            self.start_attempts += 1
+            try:
+                await self.start()
+                self.start_error = ""
+                return True
+            except MatrixRequestError as error:
+                await self.close()
+                if error.http_status < 500:
+                    raise MatrixStartupError(
+                        f"the homeserver refused the start: HTTP {error.http_status} {error}"
+                    ) from None
+                self.start_error = f"HTTP {error.http_status}: {error}"
+            except (MatrixConnectionError, OSError, TimeoutError) as error:
+                await self.close()
+                self.start_error = f"{error.__class__.__name__}: {error}"
+            delay = backoff(attempt)
+            attempt += 1
+            log.warning("event=matrix_unreachable error=%r retry_in=%.1f", self.start_error, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        return False
+
+    async def start(self) -> None:
+        """Open the stores, restore or make the session, load the crypto account."""
+        settings = self.settings
+        user_id = UserID(settings.user_id)
+        key = await asyncio.to_thread(pickle_key, settings, self._store)
+        url = crypto_store_url(settings.crypto_store_url, self._store_url)
+        self._stores = await MatrixStores.open(url, settings.user_id, key)
+        # Retries on connection errors and 502/503/504 (4, 8 … 64 s, about two minutes):
+        # an answer claimed in the store must outlive a homeserver restart, or it is lost.
+        # A retried send keeps its transaction id, so the homeserver never posts it twice.
+        api = PacedHTTPAPI(
+            settings.homeserver, limiter=self.limiter, default_retry_count=self._send_retries
+        )
+        client = Client(mxid=user_id, api=api, state_store=self._stores.state)
+        self.client = client
+        session = await establish(client, settings, self._store)
+        await self._load_crypto(client, session.device_id)
+        allowed = frozenset(settings.allowed_homeservers or [server_of(settings.user_id)])
+        self.router = MatrixEventRouter(
+            client,
+            self._store,
+            self._conversation,
+            prefix=settings.command_prefix,
+            allowed_servers=allowed,
+            shared_rooms=frozenset(await self._room_ids()),
+        )
+        self.platform = MatrixPlatform(client, self._store)
+        self.router.bot_names = await self._display_names(client)
+        self.router.attach()
+        self.sync = SyncLoop(
+            client, self._stores.crypto, self.router, timeline_limit=self._timeline_limit
+        )
+        self.started_at = time.monotonic()
+
+    async def _load_crypto(self, client: Client, device_id: str) -> None:
+        assert self._stores is not None
+        crypto_store = self._stores.crypto
+        known = await crypto_store.get_device_id()
+        if known and known != device_id:
+            raise MatrixStartupError(
+                f"the crypto store belongs to device {known}, but the session is device "
+                f"{device_id}: use that device's token, or point matrix.crypto_store_url at a "
+                "fresh store (encrypted history of the old device is then unreadable to the bot)"
+            )
+        machine = OlmMachine(client, crypto_store, self._stores.state)
+        # Tchap users rarely cross-sign their devices: share room keys with every device
+        # of the room's members, as Element does, or they could not read the bot.
+        machine.share_keys_min_trust = TrustState.UNVERIFIED
+        machine.send_keys_min_trust = TrustState.UNVERIFIED
+        client.crypto = machine
+        # Decryption is the router's, with a wait for late room keys (see events.py).
+        client.remove_dispatcher(DecryptionDispatcher)
+        await machine.load()
+        if not known:
+            await crypto_store.put_device_id(device_id)  # type: ignore[arg-type]
+        if machine.account is not None and not machine.account.shared:
+            await machine.share_keys()
+            log.info("event=matrix_device_keys_uploaded device_id=%s", device_id)
+
+    async def _room_ids(self) -> list[str]:
+        assert self.client is not None
+        ids = []
+        for room in (self.settings.public_room, self.settings.private_room):
+            if room.startswith("#"):
+                try:
+                    info = await self.client.resolve_room_alias(RoomAlias(room))
+                except MatrixError as error:
+                    raise MatrixStartupError(
+                        f"matrix room alias {room} does not resolve: {error}"
+                    ) from None
+                ids.append(str(info.room_id))
+            elif room:
+                ids.append(str(RoomID(room)))
+        return ids
+
+    async def _display_names(self, client: Client) -> tuple[str, ...]:
+        try:
+            name = await client.get_displayname(client.mxid)
+        except MatrixError:
+            return ()
+        return (name,) if name else ()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        assert self.sync is not None, "start() first"
+        await self.sync.run(stop)
+
+    async def close(self) -> None:
+        if self.router is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.router.drain(), 3)
+        if self.client is not None:
+            await self.client.api.session.close()
+            self.client = None
+        if self._stores is not None:
+            await self._stores.close()
+            self._stores = None
+
+    def status(self) -> dict[str, Any]:
+        """The Matrix part of /healthz."""
+        sync = self.sync.status if self.sync else None
+        now = time.monotonic()
+        return {
+            "ok": bool(sync and sync.connected),
+            "syncs": sync.syncs if sync else 0,
+            "sync_errors": sync.errors if sync else 0,
+            "timeline_gaps": sync.gaps if sync else 0,
+            "last_sync_age_s": round(now - sync.last_sync_at, 1)
+            if sync and sync.last_sync_at
+            else None,
+            "last_error": sync.last_error if sync else (self.start_error or "not started"),
+            "answered": self.router.answered if self.router else 0,
+            "undecryptable": self.router.undecryptable if self.router else 0,
+            "requests": self.limiter.requests,
+            "requests_waiting": self.limiter.waiting,
+            "throttled_s": round(self.limiter.waited_seconds, 1),
+        }

@@ -1,0 +1,222 @@
+"""Matrix events -> the core: questions answered, invitations accepted or refused.
+
+Each question is claimed in the store before it is answered, so a replayed sync
+(a restart, a homeserver restart, a second replica) never answers it twice.
+Encrypted events are decrypted here rather than by mautrix's dispatcher, so a
+message whose room key arrives a moment later waits for it instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from mautrix.client import Client, SyncStream
+from mautrix.errors import DecryptionError, MatrixError, SessionNotFound
+from mautrix.types import (
+    EncryptedEvent,
+    EncryptedMegolmEventContent,
+    Event,
+    EventType,
+    Membership,
+    MemberStateEventContent,
+    MessageEvent,
+    RoomID,
+    StateEvent,
+)
+
+from bot.adapters.matrix.addressing import Addressed, addressed, server_of
+from bot.adapters.matrix.render import in_thread, reply_content
+from bot.answers.conversation import Conversation
+from bot.chat import Message, User
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# How long a message may wait for its room key (sent to the bot's device separately).
+ROOM_KEY_WAIT_S = 30.0
+
+
+class MatrixEventRouter:
+    def __init__(
+        self,
+        client: Client,
+        store: Store,
+        conversation: Conversation,
+        *,
+        prefix: str,
+        allowed_servers: frozenset[str],
+        shared_rooms: frozenset[str] = frozenset(),
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._conversation = conversation
+        self._prefix = prefix
+        self._allowed = allowed_servers
+        self._shared_rooms = shared_rooms  # configured rooms: never taken for a DM
+        self.bot_names: tuple[str, ...] = ()
+        # False during the very first sync: history is not a question for a bot just born.
+        self.live = True
+        self.answered = 0
+        self.undecryptable = 0
+        self._pending: set[asyncio.Task[None]] = set()
+        self.just_joined: set[str] = set()  # their first sync's cut history is not a gap
+
+    @property
+    def me(self) -> str:
+        return str(self._client.mxid)
+
+    def attach(self) -> None:
+        """Register on the client; handlers finish before the sync token moves on."""
+        self._client.add_event_handler(EventType.ROOM_MESSAGE, self.on_message, wait_sync=True)
+        self._client.add_event_handler(EventType.ROOM_ENCRYPTED, self.on_encrypted, wait_sync=True)
+        self._client.add_event_handler(EventType.ROOM_MEMBER, self.on_member, wait_sync=True)
+
+    async def drain(self) -> None:
+        """Let messages still waiting for their room key finish (bounded by the caller)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+    # -- messages -----------------------------------------------------------------
+
+    async def on_message(self, evt: MessageEvent) -> None:
+        if not self.live:
+            return
+        content = evt.content.serialize()
+        direct = await self._is_direct(evt.room_id)
+        question = addressed(
+            content,
+            event_id=str(evt.event_id),
+            sender=str(evt.sender),
+            bot_user_id=self.me,
+            direct=direct,
+            prefix=self._prefix,
+            bot_names=self.bot_names,
+        )
+        if question is None:
+            return
+        if not await asyncio.to_thread(self._store.claim_event, f"matrix:{evt.event_id}"):
+            log.info("event=matrix_already_answered event_id=%s", evt.event_id)
+            return
+        await self._answer(evt, question)
+
+    async def _answer(self, evt: MessageEvent, question: Addressed) -> None:
+        user = User(id=str(evt.sender), username=str(evt.sender), full_name=await self._name(evt))
+        message = Message(
+            text=question.text,
+            user=user,
+            channel_id=str(evt.room_id),
+            post_id=str(evt.event_id),
+            thread_id=question.thread_root,
+            extra={"platform": "matrix"},
+        )
+        reply = await self._conversation.respond(message)
+        content = reply_content(reply)
+        if question.thread_root:
+            content = in_thread(content, question.thread_root, str(evt.event_id))
+        try:
+            reply_id = await self._client.send_message_event(
+                evt.room_id,
+                EventType.ROOM_MESSAGE,
+                content,  # type: ignore[arg-type]  # mautrix serializes plain dicts as they are
+            )
+        except (MatrixError, OSError, TimeoutError) as error:
+            log.error("event=matrix_reply_failed event_id=%s error=%r", evt.event_id, str(error))
+            return
+        self.answered += 1
+        log.info("event=matrix_replied event_id=%s reply_id=%s", evt.event_id, reply_id)
+
+    async def _name(self, evt: MessageEvent) -> str:
+        state = self._client.state_store
+        member = await state.get_member(evt.room_id, evt.sender) if state else None
+        return str(member.displayname or "") if member else ""
+
+    async def _is_direct(self, room_id: RoomID) -> bool:
+        if str(room_id) in self._shared_rooms:
+            return False
+        state = self._client.state_store
+        if state is None:
+            return False
+        if not await state.has_full_member_list(room_id):
+            await self._client.get_joined_members(room_id)  # fills the state store
+        return len(await state.get_members(room_id)) <= 2
+
+    # -- encrypted messages -------------------------------------------------------
+
+    async def on_encrypted(self, evt: EncryptedEvent) -> None:
+        crypto = self._client.crypto
+        if crypto is None or not self.live:
+            return
+        try:
+            decrypted = await crypto.decrypt_megolm_event(evt)
+        except SessionNotFound:
+            # The key travels as a to-device message, sometimes a sync later: wait for it
+            # off the sync loop, or the loop would wait for itself.
+            task = asyncio.create_task(self._decrypt_later(evt))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+            return
+        except DecryptionError as error:
+            self._undecryptable(evt, error)
+            return
+        await self._decrypted(decrypted)
+
+    async def _decrypt_later(self, evt: EncryptedEvent) -> None:
+        crypto = self._client.crypto
+        assert crypto is not None
+        content = evt.content
+        assert isinstance(content, EncryptedMegolmEventContent)
+        if not await crypto.wait_for_session(evt.room_id, content.session_id, ROOM_KEY_WAIT_S):
+            self._undecryptable(evt, "room key not received")
+            return
+        try:
+            decrypted = await crypto.decrypt_megolm_event(evt)
+        except DecryptionError as error:
+            self._undecryptable(evt, error)
+            return
+        await self._decrypted(decrypted)
+
+    async def _decrypted(self, evt: Event) -> None:
+        if isinstance(evt, MessageEvent) and evt.type == EventType.ROOM_MESSAGE:
+            evt.content.trim_reply_fallback()
+            await self.on_message(evt)
+
+    def _undecryptable(self, evt: EncryptedEvent, error: object) -> None:
+        self.undecryptable += 1
+        log.warning(
+            "event=matrix_undecryptable event_id=%s room_id=%s sender=%s error=%r",
+            evt.event_id,
+            evt.room_id,
+            evt.sender,
+            str(error),
+        )
+
+    # -- invitations ----------------------------------------------------------------
+
+    async def on_member(self, evt: StateEvent) -> None:
+        source: Any = getattr(evt, "source", SyncStream(0))
+        if not source & SyncStream.INVITED_ROOM:
+            return
+        content = evt.content
+        if not isinstance(content, MemberStateEventContent) or evt.state_key != self.me:
+            return
+        if content.membership != Membership.INVITE:
+            return
+        server = server_of(str(evt.sender))
+        try:
+            if server not in self._allowed:
+                log.warning(
+                    "event=matrix_invite_refused room_id=%s sender=%s server=%s hint='add it to matrix.allowed_homeservers'",
+                    evt.room_id,
+                    evt.sender,
+                    server,
+                )
+                await self._client.leave_room(evt.room_id)
+                return
+            await self._client.join_room_by_id(evt.room_id)
+            self.just_joined.add(str(evt.room_id))
+        except MatrixError as error:
+            log.error("event=matrix_join_failed room_id=%s error=%r", evt.room_id, str(error))
+            return
+        log.info("event=matrix_joined room_id=%s inviter=%s", evt.room_id, evt.sender)

@@ -1,0 +1,189 @@
+"""The sync loop: resume from the stored token, handle, and only then move the token on.
+
+mautrix's own loop stores the token before its handlers run, so a crash in
+between would lose those events. Here the token is written once every handler
+of a batch has finished: a crash replays the batch, and the store's claims make
+the replay answer nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mautrix.client import Client, SyncStream
+from mautrix.client.state_store import SyncStore
+from mautrix.errors import MUnknownToken
+from mautrix.types import (
+    EventFilter,
+    EventType,
+    Filter,
+    FilterID,
+    PaginationDirection,
+    PresenceState,
+    RoomEventFilter,
+    RoomFilter,
+    RoomID,
+    SyncToken,
+    UserID,
+)
+
+from bot.adapters.matrix.events import MatrixEventRouter
+from bot.adapters.matrix.session import MatrixStartupError
+
+log = logging.getLogger(__name__)
+
+LONG_POLL_MS = 30_000
+# Events per room per sync; a bigger gap (a long outage in a busy room) is fetched back.
+TIMELINE_LIMIT = 100
+MAX_GAP_PAGES = 20  # 2,000 events: beyond that, an outage's history is skipped (and logged)
+_EVERYTHING = [EventType.find("*")]
+
+
+def sync_filter(me: UserID, timeline_limit: int = TIMELINE_LIMIT) -> Filter:
+    """Only what the bot acts on, so a busy room costs few syncs at one request per second.
+
+    No presence, typing or read receipts (each would end a long poll), and not the bot's
+    own timeline events (its replies' echoes): the homeserver keeps waiting when a filtered
+    result is empty. State, invites and to-device key traffic still come.
+    """
+    return Filter(
+        presence=EventFilter(not_types=_EVERYTHING),
+        room=RoomFilter(
+            ephemeral=RoomEventFilter(not_types=_EVERYTHING),
+            timeline=RoomEventFilter(not_senders=[me], limit=timeline_limit),
+        ),
+    )
+
+
+@dataclass
+class SyncStatus:
+    connected: bool = False
+    syncs: int = 0
+    errors: int = 0
+    gaps: int = 0
+    resumed: bool = False  # this run started from a stored token, not an initial sync
+    last_sync_at: float | None = None
+    last_error: str = ""
+
+
+def backoff(attempt: int) -> float:
+    """1, 2, 4 … 60 s, with jitter so replicas do not retry in step."""
+    return float(min(60.0, 2.0**attempt) * random.uniform(0.8, 1.2))
+
+
+class SyncLoop:
+    def __init__(
+        self,
+        client: Client,
+        tokens: SyncStore,
+        router: MatrixEventRouter,
+        *,
+        long_poll_ms: int = LONG_POLL_MS,
+        timeline_limit: int = TIMELINE_LIMIT,
+    ) -> None:
+        self._timeline_limit = timeline_limit
+        self._client = client
+        self._tokens = tokens
+        self._router = router
+        self._long_poll_ms = long_poll_ms
+        self.status = SyncStatus()
+        self.first_sync = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        token: SyncToken | None = await self._tokens.get_next_batch() or None
+        self._router.live = token is not None
+        self.status.resumed = token is not None
+        log.info("event=matrix_sync_start resumed=%s", token is not None)
+        attempt = 0
+        filter_id: FilterID | None = None
+        while not stop.is_set():
+            try:
+                if filter_id is None:
+                    filter_id = await self._client.create_filter(
+                        sync_filter(self._client.mxid, self._timeline_limit)
+                    )
+                data = await self._client.sync(
+                    since=token,
+                    filter_id=filter_id,
+                    timeout=self._long_poll_ms if token else 0,
+                    set_presence=PresenceState.OFFLINE,
+                )
+            except MUnknownToken:
+                raise MatrixStartupError(
+                    "the homeserver no longer accepts the bot's access token (logged out?): "
+                    "log the bot in again (see the README, « On Tchap »)"
+                ) from None
+            except Exception as error:  # network, 5xx, timeouts: the homeserver comes back
+                self.status.connected = False
+                self.status.errors += 1
+                self.status.last_error = f"{error.__class__.__name__}: {error}"
+                delay = backoff(attempt)
+                attempt += 1
+                log.warning(
+                    "event=matrix_sync_failed error=%r retry_in=%.1f", self.status.last_error, delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            attempt = 0
+            if token is not None:
+                await self._fill_gaps(data, token)
+            await asyncio.gather(*self._client.handle_sync(data))
+            token = SyncToken(data["next_batch"])
+            await self._tokens.put_next_batch(token)
+            self._router.live = True
+            self.status.connected = True
+            self.status.syncs += 1
+            self.status.last_sync_at = time.monotonic()
+            self.first_sync.set()
+
+    async def _fill_gaps(self, data: dict[str, Any], since: SyncToken) -> None:
+        """Fetch and handle what a resumed sync cut off (over `timeline_limit` in a room).
+
+        After an outage a busy room's timeline comes `limited`: the events between the
+        stored token and the window are fetched back (/messages from the window's start
+        down to the stored token) and handled first, oldest first, so none is lost. A
+        room the bot has just joined comes cut too: its history is not for the bot.
+        """
+        joined = (data.get("rooms") or {}).get("join") or {}
+        for room_id, room in joined.items():
+            if room_id in self._router.just_joined:
+                self._router.just_joined.discard(room_id)
+                continue
+            timeline = room.get("timeline") or {}
+            if not timeline.get("limited") or not timeline.get("prev_batch"):
+                continue
+            missed = await self._missed(RoomID(room_id), timeline["prev_batch"], since)
+            self.status.gaps += 1
+            log.warning("event=matrix_timeline_gap room_id=%s fetched=%d", room_id, len(missed))
+            stream = SyncStream.JOINED_ROOM | SyncStream.TIMELINE
+            for event in missed:
+                await asyncio.gather(*self._client.dispatch_event(event, stream))
+
+    async def _missed(self, room_id: RoomID, start: SyncToken, since: SyncToken) -> list[Any]:
+        events: list[Any] = []
+        token: SyncToken | None = start
+        for _ in range(MAX_GAP_PAGES):
+            page = await self._client.get_messages(
+                room_id, PaginationDirection.BACKWARD, from_token=token, to_token=since, limit=100
+            )
+            # PaginatedMessages is a functional NamedTuple mypy cannot see into
+            page_events: list[Any] = list(getattr(page, "events", []))
+            end: SyncToken | None = getattr(page, "end", None)
+            events.extend(page_events)
+            if not page_events or not end or end == token:
+                break
+            token = end
+        else:
+            log.error(
+                "event=matrix_timeline_gap_too_long room_id=%s fetched=%d hint='older events skipped'",
+                room_id,
+                len(events),
+            )
+        return list(reversed(events))

@@ -1,0 +1,245 @@
+"""Websocket events -> the core: DMs and mentions are answered, joiners welcomed.
+
+Each post is claimed in the store before it is answered, so a replayed event, a
+second replica or a restart never answers the same post twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.adapters.mattermost.poster import MARKER_PROP
+from bot.adapters.mattermost.render import ButtonSigner, post_props
+from bot.answers.conversation import Conversation
+from bot.answers.welcome import (
+    WELCOME,
+    WelcomeSettings,
+    should_welcome,
+    welcome_key,
+    welcome_reply,
+)
+from bot.chat import Message, Reply, User, Visibility
+from bot.outbox.store import Effect, Job, OutboxStore
+from bot.outbox.worker import OutboxWorker, Permanent
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+REPLY = "mattermost.reply"
+
+
+# What `_post_reply` returns for a reply the outbox will send once Mattermost is back.
+QUEUED = "queued"
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    user_id: str
+    username: str
+
+
+class EventRouter:
+    def __init__(
+        self,
+        api: MattermostApi,
+        store: Store,
+        conversation: Conversation,
+        identity: BotIdentity,
+        welcome: WelcomeSettings,
+        signer: ButtonSigner | None = None,
+        outbox: OutboxWorker | None = None,
+    ) -> None:
+        self._signer = signer
+        self._api = api
+        self._store = store
+        self._conversation = conversation
+        self._me = identity
+        self._welcome = welcome
+        self._outbox = outbox or OutboxWorker(OutboxStore(store), "events")
+        self._outbox.register(WELCOME, self.send_welcome)
+        self._outbox.register(REPLY, self.send_reply)
+        self._mention = re.compile(rf"(?<![\w.-])@{re.escape(identity.username)}\b", re.IGNORECASE)
+
+    async def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "posted":
+            await self._posted(event)
+        elif kind == "user_added":
+            await self._user_added(event)
+
+    async def _posted(self, event: dict[str, Any]) -> None:
+        data = event.get("data") or {}
+        try:
+            post = json.loads(data.get("post") or "{}")
+        except ValueError:
+            log.warning("event=posted_bad_payload")
+            return
+        if not isinstance(post, dict) or not post.get("id"):
+            return
+        text = self.addressed_text(post, data)
+        if text is None:
+            return
+        if not await asyncio.to_thread(self._store.claim_event, f"post:{post['id']}"):
+            log.info("event=post_already_answered post_id=%s", post["id"])
+            return
+        direct = data.get("channel_type") == "D"
+        thread = (
+            str(post.get("root_id") or "") if direct else str(post.get("root_id") or post["id"])
+        )
+        user = User(
+            id=str(post.get("user_id")), username=str(data.get("sender_name", "")).lstrip("@")
+        )
+        message = Message(
+            text=text,
+            user=user,
+            channel_id=str(post["channel_id"]),
+            post_id=str(post["id"]),
+            thread_id=thread,
+        )
+        reply = await self._conversation.respond(message)
+        if reply.visibility is Visibility.ASKER and not direct:
+            await self._reply_privately(message, reply)
+        else:
+            await self._post_reply(message, reply)
+
+    def addressed_text(self, post: dict[str, Any], data: dict[str, Any]) -> str | None:
+        """The text to answer if this post is for the bot (a DM or a mention), else None."""
+        if post.get("user_id") == self._me.user_id:
+            return None
+        props = post.get("props") or {}
+        if str(props.get("from_bot", "")).lower() == "true" or props.get("from_webhook") == "true":
+            return None
+        if post.get("type"):  # system messages: joins, header changes...
+            return None
+        message = str(post.get("message") or "")
+        channel_type = data.get("channel_type")
+        if channel_type == "D":
+            return self._mention.sub(" ", message).strip()
+        mentions = _json_list(data.get("mentions"))
+        if self._me.user_id in mentions or self._mention.search(message):
+            return self._mention.sub(" ", message).strip()
+        return None
+
+    async def _post_reply(self, message: Message, reply: Reply) -> str:
+        """Post `reply` where `message` was written.
+
+        Returns the new post's id, `QUEUED` when Mattermost is away and the outbox will
+        send it, or "" when Mattermost refused it.
+        """
+        # One question may get two posts (a private reply by DM, a pointer in the thread):
+        # the channel makes each key its own.
+        key = f"reply:{message.post_id}:{message.channel_id}"
+        # The key in the props lets a retry see whether this attempt's post was created.
+        props = {**post_props(reply, self._signer), MARKER_PROP: key}
+        try:
+            post_id = await self._api.create_post(
+                message.channel_id, reply.text, root_id=message.thread_id, props=props
+            )
+        except MattermostUnavailable as error:
+            # Mattermost going away mid-answer (its restart): the post is claimed, so nothing
+            # else would answer it; the outbox retries until Mattermost is back.
+            log.warning("event=reply_deferred post_id=%s error=%r", message.post_id, str(error))
+            payload = {
+                "channel_id": message.channel_id,
+                "text": reply.text,
+                "root_id": message.thread_id,
+                "props": props,
+            }
+            await self._outbox.queue(Effect(key, REPLY, payload))
+            return QUEUED
+        except MattermostApiError as error:
+            log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
+            return ""
+        log.info("event=replied post_id=%s reply_id=%s", message.post_id, post_id)
+        return post_id
+
+    async def _reply_privately(self, message: Message, reply: Reply) -> None:
+        """An ASKER reply to a mention in a channel: by DM, and a pointer in the thread.
+
+        The bot cannot post ephemerally (that needs a system-wide permission), so the
+        reply goes where only the asker reads it; if the DM fails, nothing is posted in
+        public instead.
+        """
+        try:
+            dm = await self._api.direct_channel(self._me.user_id, message.user.id)
+        except (MattermostApiError, MattermostUnavailable) as error:
+            log.error("event=private_reply_failed post_id=%s error=%r", message.post_id, str(error))
+            return
+        if await self._post_reply(Message(message.text, message.user, dm, message.post_id), reply):
+            await self._post_reply(message, self._conversation.private_pointer)
+
+    async def send_reply(self, job: Job) -> None:
+        """A deferred reply: sent unless the first attempt's post reached Mattermost."""
+        channel_id = str(job.payload["channel_id"])
+        if await self._already_sent(channel_id, job.key):
+            return
+        try:
+            post_id = await self._api.create_post(
+                channel_id,
+                str(job.payload["text"]),
+                root_id=str(job.payload.get("root_id") or ""),
+                props=dict(job.payload.get("props") or {}),
+            )
+        except MattermostApiError as error:
+            if 400 <= error.status < 500 and error.status != 429:
+                raise Permanent(str(error)) from None  # the channel or thread is gone
+            raise
+        log.info("event=replied key=%s reply_id=%s deferred=true", job.key, post_id)
+
+    async def _user_added(self, event: dict[str, Any]) -> None:
+        channel_id = str((event.get("broadcast") or {}).get("channel_id") or "")
+        user_id = str((event.get("data") or {}).get("user_id") or "")
+        if not should_welcome(self._welcome, channel_id, user_id, self._me.user_id):
+            return
+        key = welcome_key(user_id)
+        if await self._outbox.queue(Effect(key, WELCOME, {"user_id": user_id})):
+            await self._outbox.deliver([key])
+
+    async def send_welcome(self, job: Job) -> None:
+        user_id = str(job.payload["user_id"])
+        try:
+            user = await self._api.user(user_id)
+        except MattermostApiError as error:
+            if error.status == 404:
+                raise Permanent(f"user {user_id} not found") from None
+            raise
+        if user.is_bot:
+            return
+        try:
+            channel_id = await self._api.direct_channel(self._me.user_id, user_id)
+            if job.attempts > 1 and await self._already_sent(channel_id, job.key):
+                return
+            text = welcome_reply(self._conversation.content.current).text
+            await self._api.create_post(channel_id, text, props={MARKER_PROP: job.key})
+        except (MattermostApiError, MattermostUnavailable) as error:
+            log.error("event=welcome_failed user_id=%s error=%r", user_id, str(error))
+            raise
+        log.info("event=welcomed user_id=%s", user_id)
+
+    async def _already_sent(self, channel_id: str, key: str) -> bool:
+        """A welcome sent by an attempt that died before marking it done."""
+        since = int(time.time() * 1000) - 86_400_000
+        for post in await self._api.posts_since(channel_id, since):
+            if (post.get("props") or {}).get(MARKER_PROP) == key and not post.get("delete_at"):
+                log.info("event=outbox_already_sent key=%s post_id=%s", key, post.get("id"))
+                return True
+        return False
+
+
+def _json_list(raw: Any) -> list[str]:
+    if isinstance(raw, list):
+        return [str(item) for item in raw]
+    if isinstance(raw, str) and raw:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return []
+        return [str(item) for item in value] if isinstance(value, list) else []
+    return []

@@ -1,0 +1,1 @@
+"""Answers: text -> command -> Reply, pure; the conversation's one way in."""

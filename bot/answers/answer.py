@@ -1,0 +1,294 @@
+"""« /intra <texte> » -> Reply. Pure: no I/O, no clock, no platform.
+
+A slash command, a direct message and a mention all end here. A question is
+answered from the one content unit that answers it best, or, below a confidence
+threshold, with an honest « je n'ai pas de réponse » that names who can help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from bot.answers.commands import COMMAND_ALIASES, COMMAND_HELP, command_of
+from bot.answers.render import cap
+from bot.answers.replies import no_answer, overview, unit_reply
+from bot.answers.resources_filter import resources_reply
+from bot.answers.search import search_reply
+from bot.answers.suggestions import did_you_mean, suggestions
+from bot.chat import Reply
+from bot.content.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
+from bot.content.loader import Content
+from bot.content.retrieval import Ranked, Result
+from bot.content.typography import french
+from bot.text import fold
+
+# A question longer than this is a search, even if it names a topic.
+MAX_WORDS_FOR_TOPIC = 8
+# Words that name the community itself: they never make a question more precise.
+GENERIC_WORDS = frozenset({"intra", "intras", "beta", "gouv", "fr", "betagouv", "communaute"})
+TOO_LONG = french(
+    f"_Votre message est long : je n'en ai lu que les {MAX_QUESTION_CHARS} premiers caractères._"
+)
+# Below these, the best unit is not trusted: the reply says so instead of guessing.
+# Coverage: the share of the question's (idf-weighted) words the best unit contains.
+MIN_SCORE = 2.0
+MIN_COVERAGE = 0.4
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply and what it was about, for the record of what the bot could not answer."""
+
+    reply: Reply
+    topic_id: str = ""  # the topic answered from ("" for a command or no answer)
+    unit_id: str = ""  # the best unit found, even when it was not good enough
+    score: float = 0.0
+    answered: bool = True
+    question: bool = False  # a question about the content (not « aide », « rejoindre »…)
+
+
+def answer(text: str, content: Content) -> Reply:
+    """The reply to `/intra <text>` (or the same text in a DM or a mention)."""
+    return respond(text, content).reply
+
+
+def respond(text: str, content: Content) -> Answer:
+    """`answer`, with what the reply was about.
+
+    Only the first `MAX_QUESTION_CHARS` characters are read, so that a long paste costs
+    what a short question does; the reply then says so.
+    """
+    if len(text) <= MAX_QUESTION_CHARS:
+        return _respond(text, content)
+    outcome = _respond(text[:MAX_QUESTION_CHARS], content)
+    reply = replace(outcome.reply, text=cap(f"{TOO_LONG}\n\n{outcome.reply.text}"))
+    return replace(outcome, reply=reply)
+
+
+def _respond(text: str, content: Content) -> Answer:
+    command, rest = _split(text)
+    if not command:
+        return Answer(help_reply(content))
+    topic_id = content.aliases.get(command)
+    if topic_id is not None:
+        return _about_topic(text, rest, topic_id, content)
+    name = command_of(command)
+    if name is not None:
+        return Answer(_COMMANDS[name](rest, content))
+    named = _topic_named_in(text, content)
+    if named is not None:
+        return _overview(named, content)
+    return _free_text(text, content)
+
+
+def resolve(text: str, content: Content) -> str:
+    """The topic id or command `answer` would dispatch `text` to ("" for a search)."""
+    command, rest = _split(text)
+    if not command:
+        return "aide"
+    if command in content.aliases:
+        # « /intra club » goes to the club's service; « forum mensuel horaires » is a question.
+        return "" if _meaningful(rest) else content.aliases[command]
+    return command_of(command) or _topic_named_in(text, content) or ""
+
+
+def help_reply(content: Content) -> Reply:
+    return _help_reply(content)
+
+
+@lru_cache(maxsize=64)
+def _help_reply(content: Content) -> Reply:
+    lines = [content.messages.help_intro, ""]
+    for topic_id, topic in content.topics.items():
+        lines.append(f"- `/intra {topic_id}` : {topic.description}")
+    for usage, description in COMMAND_HELP.values():
+        lines.append(f"- `/intra {usage}` : {description}")
+    lines.extend(["", content.messages.help_footer])
+    return Reply(cap(french("\n".join(lines))))
+
+
+def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answer:
+    """`/intra <sujet>`, `/intra <sujet> <section>` or `/intra <sujet> <question>`."""
+    if not _meaningful(rest):
+        return _overview(topic_id, content)
+    section = content.retriever.by_id.get(f"{topic_id}/{'-'.join(content_words(rest))}")
+    if section is not None:
+        return _unit_answer([Ranked(section, 0.0, ())], content)
+    if topic_id == "ressources":
+        return Answer(resources_reply(rest, content), topic_id=topic_id, question=True)
+    result = content.retriever.search(text)
+    if _confident(result):
+        return _unit_answer(result.ranked, content)
+    # The topic's overview is a fallback, not an answer: recorded as unanswered for editors.
+    best = result.best
+    return replace(
+        _overview(topic_id, content),
+        unit_id=best.unit.id if best else "",
+        score=best.score if best else 0.0,
+        answered=False,
+    )
+
+
+def _free_text(text: str, content: Content) -> Answer:
+    close = _close_names(_split(text)[0], content) if len(words(text)) == 1 else []
+    if close and close[0] in content.topics:
+        # One mistyped word close to a topic's name (« refrents »): that topic, said so.
+        shown = _overview(close[0], content)
+        return Answer(
+            Reply(cap(f"{did_you_mean(close)}\n\n{shown.reply.text}")),
+            topic_id=shown.topic_id,
+            unit_id=shown.unit_id,
+            question=True,
+        )
+    result = content.retriever.search(text)
+    if _confident(result):
+        return _unit_answer(result.ranked, content)
+    best = result.best
+    near = _unique(r.unit.topic_id for r in result.ranked)[:3]
+    message = no_answer(content, text, near)
+    if close:
+        message = cap(f"{did_you_mean(close)}\n\n{message}")
+    return Answer(
+        Reply(message),
+        unit_id=best.unit.id if best else "",
+        score=best.score if best else 0.0,
+        answered=False,
+        question=True,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _close_names(command: str, content: Content) -> list[str]:
+    """The names closest to a mistyped word (difflib is slow: a typo is often repeated)."""
+    return suggestions(command, content, COMMAND_ALIASES)
+
+
+def _overview(topic_id: str, content: Content) -> Answer:
+    return Answer(
+        Reply(overview(content, topic_id)), topic_id=topic_id, unit_id=topic_id, question=True
+    )
+
+
+def _unit_answer(ranked: Sequence[Ranked], content: Content) -> Answer:
+    best = ranked[0]
+    return Answer(
+        Reply(unit_reply(content, ranked)),
+        topic_id=best.unit.topic_id,
+        unit_id=best.unit.id,
+        score=best.score,
+        question=True,
+    )
+
+
+def _confident(result: Result) -> bool:
+    best = result.best
+    return best is not None and best.score >= MIN_SCORE and result.coverage >= MIN_COVERAGE
+
+
+def _meaningful(text: str) -> bool:
+    """Does `text` say more than stop words and the community's name? (« 8 » does.)"""
+    return _meaningful_words(words(text))
+
+
+def _meaningful_words(folded: Sequence[str]) -> bool:
+    return any(
+        word.isdigit() or (len(word) > 1 and word not in STOP_WORDS and word not in GENERIC_WORDS)
+        for word in folded
+    )
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[str, str]:
+    text = text.strip()
+    if fold(text).startswith("/intra"):
+        text = text[len("/intra") :].strip()
+    first, _, rest = text.partition(" ")
+    return fold(first).strip(" ?!.,;:«»\"'"), rest.strip()
+
+
+def _help(_rest: str, content: Content) -> Reply:
+    return help_reply(content)
+
+
+def _needs_the_platform(_rest: str, content: Content) -> Reply:
+    # Invitations need a chat platform; without one (console, `intra-bot ask`) say where to go.
+    return Reply(content.messages.mattermost_only)
+
+
+def _stats_elsewhere(_rest: str, _content: Content) -> Reply:
+    return Reply(
+        french(
+            "`/intra stats` s'utilise sur Mattermost ; il est réservé aux référentes des intras."
+        )
+    )
+
+
+Handler = Callable[[str, Content], Reply]
+_COMMANDS: dict[str, Handler] = {
+    "aide": _help,
+    "chercher": search_reply,
+    "rejoindre": _needs_the_platform,
+    "demandes": _needs_the_platform,
+    "stats": _stats_elsewhere,
+}
+
+
+@lru_cache(maxsize=4096)  # asked by `resolve` and by `answer` for the same text
+def _topic_named_in(text: str, content: Content) -> str | None:
+    """The one topic a short question names and nothing else (« qui sont les référents ? »).
+
+    Words for the community itself (« intra ») name the role only when nothing else is
+    named: « référents intras » is about the referents.
+    """
+    folded = words(text)
+    if not folded or len(folded) > MAX_WORDS_FOR_TOPIC:
+        return None
+    specific = tuple(w for w in folded if w not in GENERIC_WORDS)
+    named, rest = _names(specific, content)
+    if not named and len(specific) < len(folded):  # the same words would name nothing again
+        named, rest = _names(folded, content)
+    if len(named) != 1 or _meaningful_words(rest):
+        return None
+    return named.pop()
+
+
+def _names(folded: tuple[str, ...], content: Content) -> tuple[set[str], list[str]]:
+    """The topics `folded` names, and its words that name none."""
+    single, multi = _alias_lookup(content)
+    # Several-word aliases first: « fiche metier » names the role even though « metier »
+    # alone is an alias too.
+    joined = f" {' '.join(folded)} "
+    named: set[str] = set()
+    for alias, topic_id in multi:
+        if alias in joined:
+            named.add(topic_id)
+            joined = joined.replace(alias, " ")
+    rest = []
+    for word in joined.split():
+        if word in single:
+            named.add(single[word])
+        else:
+            rest.append(word)
+    return named, rest
+
+
+@lru_cache(maxsize=16)
+def _alias_lookup(content: Content) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """One-word aliases (plural forms too) for a dict look-up; the others for a substring test."""
+    single: dict[str, str] = {}
+    multi: list[tuple[str, str]] = []
+    for alias, topic_id in content.aliases.items():
+        alias_words = words(alias)
+        if len(alias_words) == 1:
+            single[alias_words[0]] = topic_id
+            if len(alias_words[0]) > 4:
+                single.setdefault(alias_words[0] + "s", topic_id)
+        elif alias_words:
+            multi.append((f" {' '.join(alias_words)} ", topic_id))
+    return single, tuple(multi)
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(names))

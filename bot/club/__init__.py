@@ -1,0 +1,1 @@
+"""The club: agenda, reminders posted exactly once, the `/intra club` reply."""

@@ -1,0 +1,1 @@
+"""The content: YAML -> validated models, the search units and index."""

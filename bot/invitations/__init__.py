@@ -1,0 +1,1 @@
+"""Invitations to the private channel: request -> accepted / declined."""

@@ -1,0 +1,145 @@
+"""The messages that follow an invitation's state changes, through the outbox.
+
+A request queues one notice per deciding referent (or one for the referents' channel)
+in the transaction that records it; a decision queues the requester's DM and the update
+of every notice in the transaction that records it. The handlers below perform them,
+reading the request as it is when they run: a notice sent after the decision already
+shows the outcome instead of live buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from bot.chat import ChatPlatform, Reply, User
+from bot.invitations.records import Invitation
+from bot.outbox.store import Effect, Job
+from bot.outbox.worker import Permanent
+
+if TYPE_CHECKING:
+    from bot.invitations.service import InvitationService
+
+log = logging.getLogger(__name__)
+
+NOTICE = "invitation.notice"
+TELL = "invitation.tell"
+UPDATE = "invitation.update_notices"
+
+
+def notice_effects(
+    invitation_id: str, profile: User, referents_channel: str, referents: list[str]
+) -> list[Effect]:
+    """One notice per deciding referent, or one in the referents' channel."""
+    about = {"id": invitation_id, "full_name": profile.full_name, "position": profile.position}
+    if referents_channel:
+        return [
+            Effect(
+                f"invitation:{invitation_id}:notice:~{referents_channel}",
+                NOTICE,
+                {**about, "channel": referents_channel},
+            )
+        ]
+    return [
+        Effect(f"invitation:{invitation_id}:notice:@{name}", NOTICE, {**about, "username": name})
+        for name in referents
+    ]
+
+
+def outcome_effects(invitation: Invitation, state: str, text: str) -> list[Effect]:
+    """After a decision: tell the requester (`text`), and update every notice."""
+    prefix = f"invitation:{invitation.id}"
+    return [
+        Effect(f"{prefix}:tell:{state}", TELL, {"user_id": invitation.requester_id, "text": text}),
+        Effect(f"{prefix}:update:{state}", UPDATE, {"id": invitation.id}),
+    ]
+
+
+def recall_effects(day: str, referents: dict[str, str], text: str) -> list[Effect]:
+    """The day's reminder of old open requests, one DM per referent (username -> id)."""
+    return [
+        Effect(f"invitation-recall:{day}:@{name}", TELL, {"user_id": user_id, "text": text})
+        for name, user_id in referents.items()
+    ]
+
+
+class InvitationEffects:
+    """Performs the three kinds of effect for `service` (registered on its outbox)."""
+
+    def __init__(self, service: InvitationService) -> None:
+        self._service = service
+
+    def register(self) -> None:
+        outbox = self._service.outbox
+        outbox.register(NOTICE, self.send_notice)
+        outbox.register(TELL, self.tell)
+        outbox.register(UPDATE, self.update_notices)
+
+    def _platform(self) -> ChatPlatform:
+        platform = self._service.platform
+        if platform is None:
+            raise RuntimeError("the chat platform is not connected yet")
+        return platform
+
+    async def send_notice(self, job: Job) -> None:
+        platform = self._platform()
+        records = self._service.records
+        invitation = await asyncio.to_thread(records.get, str(job.payload["id"]))
+        if invitation is None:  # deleted (retention) before it could be announced
+            return
+        profile = User(
+            invitation.requester_id,
+            invitation.requester_username,
+            str(job.payload.get("full_name", "")),
+            str(job.payload.get("position", "")),
+        )
+        reply = (
+            self._service.notice(invitation, profile)
+            if invitation.open
+            else self._service.outcome_reply(invitation)
+        )
+        channel = str(job.payload.get("channel", ""))
+        if channel:
+            channel_id, post_id = await platform.post_in(
+                channel, reply, key=job.key, retry=job.attempts > 1
+            )
+        else:
+            username = str(job.payload["username"])
+            ids = await platform.user_ids([username])
+            if username not in ids:
+                raise Permanent(f"referent {username} not found (fix content/referents.yaml)")
+            channel_id, post_id = await platform.send_direct(
+                ids[username], reply, key=job.key, retry=job.attempts > 1
+            )
+        await asyncio.to_thread(records.add_notice, invitation.id, channel_id, post_id)
+        log.info("event=invitation_notice_sent id=%s post_id=%s", invitation.id, post_id)
+
+    async def tell(self, job: Job) -> None:
+        await self._platform().send_direct(
+            str(job.payload["user_id"]),
+            Reply(str(job.payload["text"])),
+            key=job.key,
+            retry=job.attempts > 1,
+        )
+
+    async def update_notices(self, job: Job) -> None:
+        platform = self._platform()
+        invitation = await asyncio.to_thread(self._service.records.get, str(job.payload["id"]))
+        if invitation is None:
+            return
+        updated = self._service.outcome_reply(invitation)
+        failed = 0
+        for _, post_id in invitation.notices:
+            try:  # every notice gets its chance; an update is harmless to repeat
+                await platform.update_post(post_id, updated)
+            except Exception as error:
+                failed += 1
+                log.error(
+                    "event=invitation_notice_update_failed id=%s post_id=%s error=%r",
+                    invitation.id,
+                    post_id,
+                    str(error)[:200],
+                )
+        if failed:
+            raise RuntimeError(f"{failed} notice update(s) failed")

@@ -1,0 +1,287 @@
+"""Invitation requests in the store. Every transition is one conditional UPDATE, so the
+first decision wins even when two referents click at the same instant on two replicas."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, Index, String, Table, Text, delete, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+
+from bot.outbox.store import Effect, OutboxStore
+from bot.store import Store, UtcDateTime, create_tables, metadata
+
+PENDING, ACCEPTING, ACCEPTED, DECLINED = "pending", "accepting", "accepted", "declined"
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("requester_id", String(64), nullable=False),
+    Column("requester_username", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("decided_by", String(64), nullable=False, default=""),
+    Column("decided_by_id", String(64), nullable=False, default=""),
+    Column("reason", Text, nullable=False, default=""),
+    Column("notices", Text, nullable=False, default="[]"),  # [[channel_id, post_id], ...]
+    Column("recalled_at", UtcDateTime(), nullable=True),
+)
+# At most one open request per person, whatever the race between two commands.
+Index(
+    "one_open_request_per_person",
+    invitations.c.requester_id,
+    unique=True,
+    sqlite_where=invitations.c.state.in_([PENDING, ACCEPTING]),
+    postgresql_where=invitations.c.state.in_([PENDING, ACCEPTING]),
+)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: str
+    requester_id: str
+    requester_username: str
+    message: str
+    state: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str
+    decided_by_id: str
+    reason: str
+    notices: tuple[tuple[str, str], ...]
+
+    @property
+    def open(self) -> bool:
+        return self.state in (PENDING, ACCEPTING)
+
+
+class InvitationRecords:
+    def __init__(self, store: Store) -> None:
+        self.engine = store.engine
+        create_tables(self.engine, [invitations])
+        OutboxStore(store)  # the effects below are queued in its table
+
+    def create(
+        self,
+        requester_id: str,
+        username: str,
+        message: str,
+        now: datetime,
+        effects: Callable[[str], Sequence[Effect]] | None = None,
+    ) -> Invitation | None:
+        """A new pending request, or None if this person already has an open one.
+
+        `effects(new_id)` (the referents' notices) are queued in the same transaction."""
+        new_id = secrets.token_hex(8)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(invitations).values(
+                        id=new_id,
+                        requester_id=requester_id,
+                        requester_username=username,
+                        message=message,
+                        state=PENDING,
+                        created_at=now,
+                        decided_by="",
+                        decided_by_id="",
+                        reason="",
+                        notices="[]",
+                    )
+                )
+                if effects is not None:
+                    OutboxStore.add_in(connection, effects(new_id), now)
+        except IntegrityError:
+            return None
+        return self.get(new_id)
+
+    def get(self, invitation_id: str) -> Invitation | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(invitations).where(invitations.c.id == invitation_id)
+            ).first()
+        return None if row is None else _invitation(row)
+
+    def open_for(self, requester_id: str) -> Invitation | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(invitations).where(
+                    invitations.c.requester_id == requester_id,
+                    invitations.c.state.in_([PENDING, ACCEPTING]),
+                )
+            ).first()
+        return None if row is None else _invitation(row)
+
+    def last_declined(self, requester_id: str) -> Invitation | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(invitations)
+                .where(invitations.c.requester_id == requester_id, invitations.c.state == DECLINED)
+                .order_by(invitations.c.decided_at.desc())
+            ).first()
+        return None if row is None else _invitation(row)
+
+    def open_requests(self) -> list[Invitation]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(invitations)
+                .where(invitations.c.state.in_([PENDING, ACCEPTING]))
+                .order_by(invitations.c.created_at)
+            ).all()
+        return [_invitation(row) for row in rows]
+
+    def add_notice(self, invitation_id: str, channel_id: str, post_id: str) -> None:
+        with self.engine.begin() as connection:
+            current = connection.execute(
+                select(invitations.c.notices).where(invitations.c.id == invitation_id)
+            ).scalar_one()
+            notices = [*json.loads(current), [channel_id, post_id]]
+            connection.execute(
+                update(invitations)
+                .where(invitations.c.id == invitation_id)
+                .values(notices=json.dumps(notices))
+            )
+
+    def begin(
+        self,
+        invitation_id: str,
+        accept: bool,
+        username: str,
+        user_id: str,
+        now: datetime,
+        reason: str = "",
+        stale_after: timedelta = timedelta(minutes=2),
+        effects: Sequence[Effect] = (),
+    ) -> bool:
+        """Take the decision: True for the one caller who wins it.
+
+        Accepting goes through "accepting" until the channel add succeeds; a holder that
+        crashed meanwhile is overtaken after `stale_after`. `effects` (what a decline
+        sends) are queued in the same transaction, only by the winner.
+        """
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(invitations)
+                .where(
+                    invitations.c.id == invitation_id,
+                    (invitations.c.state == PENDING)
+                    | (
+                        (invitations.c.state == ACCEPTING)
+                        & (invitations.c.decided_at < now - stale_after)
+                    ),
+                )
+                .values(
+                    state=ACCEPTING if accept else DECLINED,
+                    decided_at=now,
+                    decided_by=username,
+                    decided_by_id=user_id,
+                    reason=reason,
+                )
+            )
+            won = result.rowcount == 1
+            if won:
+                OutboxStore.add_in(connection, effects, now)
+        return won
+
+    def finish_accept(
+        self, invitation_id: str, user_id: str, now: datetime, effects: Sequence[Effect] = ()
+    ) -> bool:
+        """The add succeeded: accepted, and `effects` queued in the same transaction."""
+        return self._leave_accepting(
+            invitation_id, user_id, effects, now, state=ACCEPTED, decided_at=now
+        )
+
+    def abort_accept(self, invitation_id: str, user_id: str) -> bool:
+        """The add failed: the request is open again, as if nobody had clicked."""
+        return self._leave_accepting(
+            invitation_id,
+            user_id,
+            (),
+            None,
+            state=PENDING,
+            decided_at=None,
+            decided_by="",
+            decided_by_id="",
+        )
+
+    def _leave_accepting(
+        self,
+        invitation_id: str,
+        user_id: str,
+        effects: Sequence[Effect],
+        now: datetime | None,
+        **values: object,
+    ) -> bool:
+        """Move out of "accepting", only for the referent who holds it."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(invitations)
+                .where(
+                    invitations.c.id == invitation_id,
+                    invitations.c.state == ACCEPTING,
+                    invitations.c.decided_by_id == user_id,
+                )
+                .values(**values)
+            )
+            left = result.rowcount == 1
+            if left and effects and now is not None:
+                OutboxStore.add_in(connection, effects, now)
+        return left
+
+    def stuck_accepting(self, cutoff: datetime) -> list[Invitation]:
+        """Requests left "accepting" since before `cutoff`: their holder is presumed dead."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(invitations).where(
+                    invitations.c.state == ACCEPTING, invitations.c.decided_at < cutoff
+                )
+            ).all()
+        return [_invitation(row) for row in rows]
+
+    def mark_recalled(self, invitation_ids: list[str], now: datetime) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(invitations)
+                .where(invitations.c.id.in_(invitation_ids))
+                .values(recalled_at=now)
+            )
+
+    def purge_decided_before(self, cutoff: datetime) -> list[str]:
+        with self.engine.begin() as connection:
+            ids = [
+                str(row[0])
+                for row in connection.execute(
+                    select(invitations.c.id).where(
+                        invitations.c.state.in_([ACCEPTED, DECLINED]),
+                        invitations.c.decided_at < cutoff,
+                    )
+                )
+            ]
+            if ids:
+                connection.execute(delete(invitations).where(invitations.c.id.in_(ids)))
+        return ids
+
+
+def _invitation(row: Row[tuple[object, ...]]) -> Invitation:
+    data = row._mapping
+    return Invitation(
+        id=str(data["id"]),
+        requester_id=str(data["requester_id"]),
+        requester_username=str(data["requester_username"]),
+        message=str(data["message"]),
+        state=str(data["state"]),
+        created_at=data["created_at"],
+        decided_at=data["decided_at"],
+        decided_by=str(data["decided_by"] or ""),
+        decided_by_id=str(data["decided_by_id"] or ""),
+        reason=str(data["reason"] or ""),
+        notices=tuple((str(c), str(p)) for c, p in json.loads(str(data["notices"] or "[]"))),
+    )

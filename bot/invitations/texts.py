@@ -1,0 +1,127 @@
+"""The French texts of invitations: the referents' notice, outcomes, replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot import french
+from bot.chat import Button, ButtonStyle, Dialog, User
+from bot.invitations.records import ACCEPTED, DECLINED, Invitation
+from bot.text import Form, defuse, inline
+
+PARIS = ZoneInfo("Europe/Paris")
+MESSAGE_LIMIT = 500
+# People edit these profile fields themselves: each is defused and capped like a message.
+NAME_LIMIT = 80
+POSITION_LIMIT = 120
+USERNAME_LIMIT = 64
+ACCEPT, DECLINE = "accept", "decline"
+
+
+def clean(text: str) -> str:
+    text = text.strip().strip('"«»“”').strip()
+    return text[: MESSAGE_LIMIT * 2]
+
+
+def when(moment: dt.datetime) -> str:
+    local = moment.astimezone(PARIS)
+    return f"{french.day(local.date())} à {french.hour(local)}"
+
+
+def at_username(name: str) -> str:
+    """A username as the bot shows it: « `@name` », in a code span where nothing fires."""
+    return f"`@{defuse(name.lstrip('@'), limit=USERNAME_LIMIT, form=Form.CODE)}`"
+
+
+REFERENTS_ONLY = "Seules les référentes des intras peuvent traiter les demandes d'accès."
+NOT_IDENTIFIED = "Je n'ai pas pu vous identifier, réessayez."
+UNKNOWN_ACTION = "Action inconnue."
+DIALOG_FAILED = "Je n'ai pas pu ouvrir la fenêtre de refus ; réessayez, ou tapez `/intra demandes`."
+SOMEONE = "quelqu'un"
+PLATFORM_UNAVAILABLE = "Mattermost ne répond pas ; réessayez dans quelques minutes."
+NOT_IN_TEAM = (
+    "la personne ne fait plus partie de l'équipe : ajoutez-la d'abord à l'équipe, "
+    "puis acceptez à nouveau."
+)
+
+
+def already_decided(who: str) -> str:
+    return f"Cette demande a déjà été traitée par @{who}."
+
+
+def in_progress(who: str) -> str:
+    return (
+        f"Cette demande est en cours de traitement par @{who} : "
+        "rien à faire de votre côté, vous verrez le résultat ici dans un instant."
+    )
+
+
+def decline_dialog(invitation: Invitation) -> Dialog:
+    return Dialog(
+        title="Refuser la demande",
+        introduction=f"Refuser la demande de {at_username(invitation.requester_username)} ? "
+        "La personne sera prévenue, avec votre mot s'il y en a un.",
+        submit_label="Refuser",
+        field_label="Un mot pour la personne (facultatif)",
+        placeholder="Par exemple : ce canal est réservé aux intras en poste.",
+        max_length=MESSAGE_LIMIT,
+    )
+
+
+def cannot_add(bot: str, channel: str) -> str:
+    """The bot lacks the right to add people: how a referent fixes it on Mattermost."""
+    return (
+        f"{bot} n'est pas (ou plus) membre de {channel}, ou n'a pas le droit d'y ajouter quelqu'un. "
+        f"Dans {channel}, tapez `/invite {bot}`, puis nommez-le administrateur du canal "
+        "(Membres › Rendre administrateur du canal)."
+    )
+
+
+def add_refused(status: int, error_id: str) -> str:
+    return f"Mattermost a refusé l'ajout (erreur {status} {error_id})."
+
+
+def already_pending(invitation: Invitation, channel: str) -> str:
+    return (
+        f"Votre demande pour rejoindre {channel} est en attente depuis le {when(invitation.created_at)}. "
+        "Les référentes vont la traiter ; inutile d'en refaire une."
+    )
+
+
+def buttons(invitation: Invitation) -> tuple[Button, ...]:
+    return (
+        Button("Accepter", ACCEPT, invitation.id, ButtonStyle.PRIMARY),
+        Button("Refuser", DECLINE, invitation.id, ButtonStyle.DANGER),
+    )
+
+
+def notice_text(
+    invitation: Invitation, profile: User | None, channel: str, *, short: bool = False
+) -> str:
+    who = at_username(invitation.requester_username)
+    if profile is not None and profile.full_name.strip():
+        who = f"**{inline(profile.full_name, limit=NAME_LIMIT)}** ({who})"
+    if profile is not None and profile.position.strip():
+        who += f", {inline(profile.position, limit=POSITION_LIMIT)}"
+    lines = [] if short else [f"#### 📬 Demande d'accès à ~{channel}"]
+    lines.append(f"{who} demande à rejoindre ~{channel} — le {when(invitation.created_at)}.")
+    if invitation.message:
+        lines.append(defuse(invitation.message, limit=MESSAGE_LIMIT))
+    else:
+        lines.append("_(pas de message)_")
+    return "\n".join(lines)
+
+
+def outcome(invitation: Invitation) -> str:
+    moment = when(invitation.decided_at) if invitation.decided_at else ""
+    if invitation.state == ACCEPTED:
+        return f"✅ **Acceptée** par {at_username(invitation.decided_by)} le {moment} : la personne a été ajoutée au canal."
+    if invitation.state == DECLINED:
+        reason = (
+            f" (motif transmis : {inline(invitation.reason, limit=200)})"
+            if invitation.reason
+            else ""
+        )
+        return f"❌ **Refusée** par {at_username(invitation.decided_by)} le {moment}{reason}."
+    return "⏳ En cours de traitement."

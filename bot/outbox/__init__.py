@@ -1,0 +1,1 @@
+"""The outbox: side effects kept in the store until done, and their worker."""
