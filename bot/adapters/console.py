@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TextIO
 
@@ -12,9 +13,15 @@ QUIT_WORDS = frozenset({"quit", "exit", "quitter", "sortir", ":q"})
 PROMPT = "vous> "
 
 
+# A backslash before ASCII punctuation is Markdown's escape (`defuse` adds them to what
+# people typed): a Markdown reader shows the character alone, and so does the terminal.
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def render(reply: Reply) -> str:
-    """A reply as plain text: Markdown is readable as is; buttons become [labels]."""
-    text = reply.text
+    """A reply as plain text: Markdown is readable as is, its escapes shown as a reader
+    sees them; buttons become [labels]."""
+    text = _MARKDOWN_ESCAPE.sub(r"\1", reply.text)
     if reply.buttons:
         text += "\n" + "  ".join(f"[{button.label}]" for button in reply.buttons)
     return text

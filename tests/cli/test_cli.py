@@ -120,3 +120,11 @@ def test_ask_into_a_closed_pipe_ends_quietly() -> None:
         os.close(writer)
     assert b"Traceback" not in result.stderr, result.stderr.decode()
     assert result.returncode == 141
+
+
+def test_the_terminal_shows_what_a_markdown_reader_would() -> None:
+    """The escapes that make a repeated question safe in a post are not shown as backslashes."""
+    result = run("ask", "quel temps fera-t-il demain a paris")
+    assert result.returncode == 0, result.stderr
+    assert "quel temps fera-t-il demain a paris" in result.stdout
+    assert "\\-" not in result.stdout
