@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -185,22 +185,23 @@ def test_a_reply_cut_off_on_its_way_to_mattermost_is_sent_once_it_can_be(
 # -- finding 6: the outbox ------------------------------------------------------------------
 
 
-def test_a_bot_killed_after_recording_a_request_notifies_the_referents_after_restart(
+def killed_while_asking_to_join(
     mattermost: MattermostServer,
     bot_env: dict[str, str],
     proxied: TcpProxy,
     newcomer: Person,
-    referents: dict[str, Person],
     tmp_path: Path,
-) -> None:
+    hold: Callable[[], None],
+) -> tuple[BotProcess, BotProcess]:
+    """`/intra rejoindre` with the REST call `hold` picks held, the bot SIGKILLed there, and
+    a second bot started on the same store: both returned, the second running."""
     env = {
         **bot_env,
         "INTRA_BOT_MATTERMOST__URL": proxied.url,
         "INTRA_BOT_OUTBOX__LEASE_SECONDS": "3",
     }
     first = BotProcess(env, tmp_path / "first.log").start()
-    # The referents' DMs start by resolving their usernames: hold that call, then kill.
-    proxied.hold_request(b"POST /api/v4/users/usernames")
+    hold()
     asking = threading.Thread(
         target=lambda: newcomer.client.post(
             "/commands/execute",
@@ -213,7 +214,26 @@ def test_a_bot_killed_after_recording_a_request_notifies_the_referents_after_res
     sigkill(first)
     proxied.release()
     asking.join(40)
-    second = BotProcess(env, tmp_path / "second.log").start()
+    return first, BotProcess(env, tmp_path / "second.log").start()
+
+
+def test_a_bot_killed_after_recording_a_request_notifies_the_referents_after_restart(
+    mattermost: MattermostServer,
+    bot_env: dict[str, str],
+    proxied: TcpProxy,
+    newcomer: Person,
+    referents: dict[str, Person],
+    tmp_path: Path,
+) -> None:
+    # The referents' DMs start by resolving their usernames: hold that call, then kill.
+    _, second = killed_while_asking_to_join(
+        mattermost,
+        bot_env,
+        proxied,
+        newcomer,
+        tmp_path,
+        lambda: proxied.hold_request(b"POST /api/v4/users/usernames"),
+    )
     try:
         notices = {
             name: notice_for(mattermost, r, newcomer.username, timeout=30)
@@ -244,27 +264,15 @@ def test_a_bot_killed_after_a_notice_was_created_does_not_send_it_twice(
     referents: dict[str, Person],
     tmp_path: Path,
 ) -> None:
-    env = {
-        **bot_env,
-        "INTRA_BOT_MATTERMOST__URL": proxied.url,
-        "INTRA_BOT_OUTBOX__LEASE_SECONDS": "3",
-    }
-    first = BotProcess(env, tmp_path / "first.log").start()
     # The first notice reaches Mattermost, which creates it; the bot dies before the answer.
-    proxied.hold_response(b"POST /api/v4/posts ")
-    asking = threading.Thread(
-        target=lambda: newcomer.client.post(
-            "/commands/execute",
-            json={"channel_id": mattermost.public_channel_id, "command": "/intra rejoindre"},
-        ),
-        daemon=True,
+    first, second = killed_while_asking_to_join(
+        mattermost,
+        bot_env,
+        proxied,
+        newcomer,
+        tmp_path,
+        lambda: proxied.hold_response(b"POST /api/v4/posts "),
     )
-    asking.start()
-    assert proxied.held.wait(20), first.logs()
-    sigkill(first)
-    proxied.release()
-    asking.join(40)
-    second = BotProcess(env, tmp_path / "second.log").start()
     try:
         notices = {
             name: notice_for(mattermost, r, newcomer.username, timeout=30)
