@@ -1,4 +1,9 @@
-"""Wiring: config -> store, content, services, adapters; start and stop gracefully."""
+"""Wiring: config -> store, content, services, adapters; start and stop gracefully.
+
+The core's services are built once, with the platforms they serve; the adapters connect
+in the background. The scheduler and the outbox run from the start, whether or not a
+platform has answered yet: what needs one waits for it (PlatformUnavailable is retried).
+"""
 
 from __future__ import annotations
 
@@ -10,45 +15,37 @@ import os
 import secrets
 import signal
 import socket
-import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from aiohttp import web
 
-from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
-from bot.adapters.mattermost.api import MattermostApi
-from bot.adapters.mattermost.catchup import CatchUp
-from bot.adapters.mattermost.connect import TokenRejected, connect
-from bot.adapters.mattermost.events import BotIdentity, EventRouter
-from bot.adapters.mattermost.http import CommandEndpoint, build_app
-from bot.adapters.mattermost.platform import MattermostPlatform
-from bot.adapters.mattermost.render import ButtonSigner
-from bot.adapters.mattermost.signing import derive_secret
-from bot.adapters.mattermost.websocket import EventStream, sleep_unless
+from bot.adapters.mattermost.http import build_app
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog
 from bot.answers.stats import StatsService
-from bot.answers.welcome import WelcomeSettings
+from bot.chat import Platforms
 from bot.club.service import ClubService, utc_now
 from bot.config import Settings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
+from bot.greeter import Greeter
 from bot.invitations.recovery import finish_stuck
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.jobs import ReminderScheduler
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker
+from bot.retention import Retention
 from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.adapters.matrix.adapter import MatrixAdapter
+    from bot.adapters.mattermost.adapter import MattermostAdapter
 
 log = logging.getLogger(__name__)
 
 ICS_PATH = "/club.ics"
 STOP_TIMEOUT = 8.0  # SIGTERM to exit within 10 s, with margin
-API_CHECK_INTERVAL = 15.0
 
 
 class StartupError(Exception):
@@ -67,7 +64,6 @@ class BotApp:
             self.content,
             self.questions.recorder(utc_now) if settings.answers.record_questions else None,
         )
-        public_url = settings.http.public_url.rstrip("/")
         owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.outbox = OutboxWorker(
             OutboxStore(self.store),
@@ -75,71 +71,98 @@ class BotApp:
             lease=dt.timedelta(seconds=settings.outbox.lease_seconds),
             clock=utc_now,
         )
+        self.platforms = Platforms()
         self.club = ClubService(
             self.content,
             self.store,
             owner=owner,
             grace=dt.timedelta(hours=settings.reminders.grace_hours),
             lease=dt.timedelta(seconds=settings.reminders.lease_seconds),
-            subscribe_url=public_url + ICS_PATH,
+            subscribe_url=settings.http.public_url.rstrip("/") + ICS_PATH,
             fetch=fetch_url,
         )
+        self.invitations = self._invitations()
+        self.greeter = Greeter(self.content, self.platforms, self.outbox)
+        self.stats = StatsService(
+            self.questions, lambda m: self.invitations.is_referent(m.user), utc_now
+        )
         self.conversation.register("club", self.club.reply)
-        token = settings.mattermost.token.get_secret_value()
-        self.secret = derive_secret(settings.http.signing_secret.get_secret_value(), token)
-        self.signer = ButtonSigner(self.secret, public_url + ACTION_PATH)
-        invitations = settings.invitations
-        self.invitations = InvitationService(
+        self.conversation.register("rejoindre", self.invitations.request)
+        self.conversation.register("demandes", self.invitations.pending)
+        self.conversation.register("stats", self.stats.reply)  # referents only, like demandes
+        self.mattermost = self._mattermost()
+        self.matrix = self._matrix()
+        self.scheduler = self._scheduler()
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.bound_port: int | None = None
+
+    def _invitations(self) -> InvitationService:
+        config = self.settings.invitations
+        return InvitationService(
             self.content,
             self.store,
-            None,  # the platform arrives once Mattermost answers
+            None,
             InvitationSettings(
-                cooldown=dt.timedelta(days=invitations.cooldown_days),
-                recall_after=dt.timedelta(days=invitations.recall_after_days),
-                retention=dt.timedelta(days=invitations.retention_days),
-                referents_channel=invitations.referents_channel,
-                decision_lease=dt.timedelta(seconds=invitations.decision_lease_seconds),
+                cooldown=dt.timedelta(days=config.cooldown_days),
+                recall_after=dt.timedelta(days=config.recall_after_days),
+                retention=dt.timedelta(days=config.retention_days),
+                referents_channel=config.referents_channel,
+                decision_lease=dt.timedelta(seconds=config.decision_lease_seconds),
             ),
             clock=utc_now,
             outbox=self.outbox,
         )
-        self.conversation.register("rejoindre", self.invitations.request)
-        self.conversation.register("demandes", self.invitations.pending)
-        # Referents only and ephemeral, like `demandes`.
-        self.stats = StatsService(
-            self.questions, lambda m: self.invitations.is_referent(m.user), utc_now
-        )
-        self.conversation.register("stats", self.stats.reply)
-        self.scheduler: ReminderScheduler | None = None
-        self.api = MattermostApi(
-            settings.mattermost.url,
-            settings.mattermost.token.get_secret_value(),
-            timeout=settings.mattermost.request_timeout,
-        )
-        self.actions = InvitationActions(
-            self.invitations, self.api, self.secret, public_url + DIALOG_PATH
-        )
 
-        self.matrix: MatrixAdapter | None = None
-        if settings.matrix.homeserver:
-            # Imported only when configured: mautrix is the optional `matrix` extra.
-            from bot.adapters.matrix.adapter import MatrixAdapter
-            from bot.adapters.matrix.session import MatrixStartupError
+    def _mattermost(self) -> MattermostAdapter | None:
+        if not self.settings.mattermost.token.get_secret_value():
+            return None
+        from bot.adapters.mattermost.adapter import MattermostAdapter
 
-            try:
-                self.matrix = MatrixAdapter(
-                    settings.matrix, self.store, settings.store.url, self.conversation
-                )
-            except MatrixStartupError as error:
-                raise StartupError(f"Matrix: {error}") from None
-        self.stream: EventStream | None = None
-        self.catchup: CatchUp | None = None
-        self.identity: BotIdentity | None = None
-        self.api_ok = False
-        self.api_checked_at: float | None = None
-        self._runner: web.AppRunner | None = None
-        self._tasks: list[asyncio.Task[Any]] = []
-        self.bound_port: int | None = None
+        adapter = MattermostAdapter(
+            self.settings,
+            self.store,
+            self.conversation,
+            self.invitations,
+            self.greeter,
+            self.outbox,
+        )
+        self.platforms.add(adapter.platform)
+        self.invitations.platform = adapter.platform
+        self.club.channel = adapter.platform
+        return adapter
+
+    def _matrix(self) -> MatrixAdapter | None:
+        if not self.settings.matrix.homeserver:
+            return None
+        # Imported only when configured: mautrix is the optional `matrix` extra.
+        from bot.adapters.matrix.adapter import MatrixAdapter
+        from bot.adapters.matrix.session import MatrixStartupError
+
+        try:
+            return MatrixAdapter(
+                self.settings.matrix, self.store, self.settings.store.url, self.conversation
+            )
+        except MatrixStartupError as error:
+            raise StartupError(f"Matrix: {error}") from None
+
+    def _scheduler(self) -> ReminderScheduler:
+        scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
+        retention = Retention(self.store, self.questions, self.outbox.store, self.settings, utc_now)
+        scheduler.every(3600, self.invitations.recall, "invitations-recall")
+        scheduler.every(86400, self.invitations.purge, "invitations-retention")
+        scheduler.every(86400, retention.forget_answered_posts, "forget-answered-posts")
+        scheduler.every(86400, retention.forget_old_questions, "questions-retention")
+        scheduler.every(86400, retention.forget_finished_effects, "forget-finished-effects")
+        lease = self.settings.invitations.decision_lease_seconds
+        # A stuck decision is finished within 1.5 leases; the first look at start-up is soon.
+        scheduler.every(
+            max(1.0, min(60.0, lease / 2)),
+            functools.partial(finish_stuck, self.invitations),
+            "finish-stuck",
+            5.0,
+        )
+        return scheduler
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -162,10 +185,16 @@ class BotApp:
 
     async def start(self) -> None:
         await self._start_http()
-        self._tasks.append(asyncio.create_task(self._connect(), name="connect"))
-        self._tasks.append(asyncio.create_task(self._watch_api(), name="watch-api"))
+        self.scheduler.start()
+        # Effects queued by a process that died (or by this one, still failing) go out now.
+        self._spawn(self.outbox.run(self.stop_event), "outbox")
+        if self.mattermost is not None:
+            self._spawn(self._serve_mattermost(self.mattermost), "mattermost")
         if self.matrix is not None:
-            self._tasks.append(asyncio.create_task(self._serve_matrix(), name="matrix"))
+            self._spawn(self._serve_matrix(self.matrix), "matrix")
+
+    def _spawn(self, work: Any, name: str) -> None:
+        self._tasks.append(asyncio.create_task(work, name=name))
 
     async def stop(self) -> None:
         log.info("event=stopping")
@@ -177,32 +206,25 @@ class BotApp:
         log.info("event=stopped")
 
     async def _shutdown(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
+        self.scheduler.shutdown()
         await self.club.drain()
-        if self.stream is not None:
-            await self.stream.close()
-        if self.catchup is not None:
-            await self.catchup.drain()
+        if self.mattermost is not None:
+            await self.mattermost.close()
         for task in self._tasks:
             if not task.done():
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.stream is not None:
-            await self.stream.drain()
         if self.matrix is not None:
             await self.matrix.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.api.close()
         self.store.close()
 
     def reload_content(self) -> None:
         error = self.content.reload()
         if error is None:
             log.info("event=content_reloaded topics=%d", len(self.content.current.topics))
-            if self.scheduler is not None:
-                self.scheduler.replan()
+            self.scheduler.replan()
         else:
             log.error(
                 "event=content_reload_failed problems=%d kept=previous first=%r",
@@ -213,10 +235,12 @@ class BotApp:
     # -- parts --------------------------------------------------------------------
 
     async def _start_http(self) -> None:
-        tokens = [t.get_secret_value() for t in self.settings.http.command_tokens]
-        endpoint = CommandEndpoint(self.conversation, lambda: tokens, self.signer)
-        routes = [web.get(ICS_PATH, self._club_ics), *self.actions.routes()]
-        app = build_app(endpoint, self.health, routes)
+        routes = [web.get(ICS_PATH, self._club_ics)]
+        command = None
+        if self.mattermost is not None:
+            routes += self.mattermost.routes()
+            command = self.mattermost.command
+        app = build_app(command, self.health, routes)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
@@ -225,32 +249,6 @@ class BotApp:
         sockets = getattr(server, "sockets", None) or []
         self.bound_port = sockets[0].getsockname()[1] if sockets else self.settings.http.port
         log.info("event=http_listening host=%s port=%s", self.settings.http.host, self.bound_port)
-        if not tokens:
-            log.warning(
-                "event=no_command_token hint='set http.command_tokens (intra-bot setup prints it)'"
-            )
-
-    async def _forget_answered_posts(self) -> None:
-        # Replays only come within minutes of a drop; a month of memory is plenty.
-        cutoff = utc_now() - dt.timedelta(days=30)
-        for prefix in ("post:", "matrix:"):  # Mattermost posts, Matrix events
-            forgotten = await asyncio.to_thread(self.store.forget_events_before, cutoff, prefix)
-            log.info(
-                "event=answered_posts_forgotten prefix=%s count=%d before=%s",
-                prefix,
-                forgotten,
-                cutoff.isoformat(),
-            )
-
-    async def _forget_old_questions(self) -> None:
-        cutoff = utc_now() - dt.timedelta(days=self.settings.answers.retention_days)
-        deleted = await asyncio.to_thread(self.questions.purge_before, cutoff)
-        log.info("event=questions_forgotten count=%d before=%s", deleted, cutoff.isoformat())
-
-    async def _forget_finished_effects(self) -> None:
-        cutoff = utc_now() - dt.timedelta(days=30)
-        forgotten = await asyncio.to_thread(self.outbox.store.purge_finished_before, cutoff)
-        log.info("event=outbox_forgotten count=%d before=%s", forgotten, cutoff.isoformat())
 
     async def _club_ics(self, _request: web.Request) -> web.Response:
         body = await asyncio.to_thread(self.club.ics)
@@ -261,118 +259,41 @@ class BotApp:
             headers={"Content-Disposition": 'inline; filename="club-intras.ics"'},
         )
 
-    async def _connect(self) -> None:
-        """Find who we are and where we post, retrying while Mattermost is unreachable."""
+    async def _serve_mattermost(self, adapter: MattermostAdapter) -> None:
+        from bot.adapters.mattermost.adapter import TokenRejected
+
+        waiting = asyncio.create_task(adapter.connected.wait())
+        waiting.add_done_callback(lambda _t: self.ready_event.set())
         try:
-            connection = await connect(
-                self.api,
-                self.settings.mattermost.team,
-                self.settings.mattermost.public_channel,
-                self.stop_event,
-            )
+            await adapter.run(self.stop_event)
         except TokenRejected as error:
             self.stop_event.set()
             raise StartupError(str(error)) from None
-        if connection is None:
-            return
-        me, team_id, public = connection.me, connection.team_id, connection.public
-        self.api_ok = True
-        self.api_checked_at = time.monotonic()
-        self.identity = BotIdentity(me.id, me.username)
-        welcome = self.content.current.messages.welcome
-        router = EventRouter(
-            self.api,
-            self.store,
-            self.conversation,
-            self.identity,
-            WelcomeSettings(channel_id=public.id, enabled=welcome.enabled),
-            self.signer,
-            self.outbox,
-        )
-        platform = MattermostPlatform(
-            self.api,
-            team_id,
-            self.settings.mattermost.private_channel,
-            me.id,
-            me.username,
-            self.signer,
-        )
-        self.invitations.platform = platform
-        self.catchup = CatchUp(
-            self.api,
-            self.store,
-            router,
-            public.id,
-            dt.timedelta(hours=self.settings.mattermost.catchup_hours),
-            clock=utc_now,
-        )
-        self.stream = EventStream(
-            self.api.websocket_url,
-            self.settings.mattermost.token.get_secret_value(),
-            self.catchup.handle,
-            on_fresh=self.catchup.fresh,
-            probe_url=self.api.base_url + "/api/v4/system/ping",
-        )
-        log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
-        self.club.channel = platform
-        self.scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
-        self.scheduler.every(3600, self.invitations.recall, "invitations-recall")
-        self.scheduler.every(86400, self.invitations.purge, "invitations-retention")
-        self.scheduler.every(86400, self._forget_answered_posts, "forget-answered-posts")
-        self.scheduler.every(86400, self._forget_old_questions, "questions-retention")
-        self.scheduler.every(86400, self._forget_finished_effects, "forget-finished-effects")
-        lease = self.settings.invitations.decision_lease_seconds
-        # A stuck decision is finished within 1.5 leases; the first look at start-up is soon.
-        self.scheduler.every(
-            max(1.0, min(60.0, lease / 2)),
-            functools.partial(finish_stuck, self.invitations),
-            "finish-stuck",
-            5.0,
-        )
-        self.scheduler.start()
-        # Effects queued by a process that died (or by this one, still failing) go out now.
-        self._tasks.append(asyncio.create_task(self.outbox.run(self.stop_event), name="outbox"))
-        self.ready_event.set()
-        await self.stream.run(self.stop_event)
+        finally:
+            waiting.cancel()
 
-    async def _serve_matrix(self) -> None:
+    async def _serve_matrix(self, adapter: MatrixAdapter) -> None:
         """Tchap beside Mattermost, sharing the store and the core."""
         from bot.adapters.matrix.session import MatrixStartupError
         from bot.adapters.matrix.stores import MatrixStoreError
 
-        assert self.matrix is not None
         try:
-            if not await self.matrix.start_when_reachable(self.stop_event):
+            if not await adapter.start_when_reachable(self.stop_event):
                 return
             log.info("event=matrix_started user_id=%s", self.settings.matrix.user_id)
-            await self.matrix.run(self.stop_event)
+            if self.mattermost is None:
+                self.ready_event.set()
+            await adapter.run(self.stop_event)
         except (MatrixStartupError, MatrixStoreError) as error:
             self.stop_event.set()
             raise StartupError(f"Matrix: {error}") from None
-
-    async def _watch_api(self) -> None:
-        while not self.stop_event.is_set():
-            self.api_ok = await self.api.ping()
-            self.api_checked_at = time.monotonic()
-            await sleep_unless(self.stop_event, API_CHECK_INTERVAL)
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         store_ok = await asyncio.to_thread(self.store.ping)
         outbox_pending = (
             await asyncio.to_thread(self.outbox.store.pending_count) if store_ok else None
         )
-        stream = self.stream.status() if self.stream else None
-        now = time.monotonic()
-        websocket = {
-            "ok": bool(stream and stream.connected),
-            "connection_id": stream.connection_id if stream else "",
-            "reconnects": stream.reconnects if stream else 0,
-            "last_event_age_s": round(now - stream.last_event_at, 1)
-            if stream and stream.last_event_at
-            else None,
-            "last_error": stream.last_error if stream else "not started",
-        }
-        parts = {
+        parts: dict[str, Any] = {
             "store": {"ok": store_ok},
             "content": {
                 "ok": self.content.last_error is None,
@@ -381,26 +302,25 @@ class BotApp:
                 if self.content.last_error and self.content.last_error.problems
                 else None,
             },
-            "mattermost_api": {
-                "ok": self.api_ok,
-                "rest_calls": self.api.calls,
-                "checked_age_s": round(now - self.api_checked_at, 1)
-                if self.api_checked_at
-                else None,
-            },
-            "websocket": websocket,
-            # Messages queued after a state change and not yet sent (retried until done).
-            "outbox": {"ok": True, "pending": outbox_pending},
-            "club_feed": asdict(self.club.feed_status),
-            "reminders": {
-                "ok": True,
-                "enabled": self.settings.reminders.enabled,
-                "running": self.scheduler is not None,
-                "next": self.scheduler.next_reminder() if self.scheduler else None,
-                "last_posted": self.club.last_posted or None,
-            },
         }
-        ready = store_ok and self.api_ok and websocket["ok"] is True
+        ready = store_ok
+        if self.mattermost is not None:
+            parts.update(self.mattermost.status())
+            ready = ready and self.mattermost.ready
+        parts.update(
+            {
+                # Messages queued after a state change and not yet sent (retried until done).
+                "outbox": {"ok": True, "pending": outbox_pending},
+                "club_feed": asdict(self.club.feed_status),
+                "reminders": {
+                    "ok": True,
+                    "enabled": self.settings.reminders.enabled,
+                    "running": self.scheduler.running,
+                    "next": self.scheduler.next_reminder(),
+                    "last_posted": self.club.last_posted or None,
+                },
+            }
+        )
         if self.matrix is not None:
             matrix = self.matrix.status()
             parts["matrix"] = matrix

@@ -87,6 +87,7 @@ class User:
     username: str
     full_name: str = ""
     position: str = ""
+    is_bot: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Message:
     post_id: str = ""
     thread_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # Which platform it came from (a `ChatPlatform.name`): where the answer's effects go.
+    platform: str = ""
 
 
 class AddFailed(Exception):
@@ -113,6 +116,14 @@ class AddFailed(Exception):
         self.advice = advice
 
 
+class PlatformUnavailable(Exception):
+    """The platform cannot be reached now (not connected yet, restarting): try again later."""
+
+
+class NoSuchUser(Exception):
+    """The platform does not know this person (any more): retrying will not help."""
+
+
 class ChatPlatform(Protocol):
     """What the three jobs need from a chat platform, and all an adapter implements for them.
 
@@ -121,6 +132,9 @@ class ChatPlatform(Protocol):
     crash, on another replica) first looks for the copy an earlier attempt may have made.
     """
 
+    # The platform's name ("mattermost", "matrix"): the key that records, queued effects
+    # and messages carry, so each goes back to the platform it came from.
+    name: str
     # The private channel that invitations add people to.
     channel_name: str
 
@@ -138,7 +152,9 @@ class ChatPlatform(Protocol):
         """Whether the person is in the private channel."""
         ...
 
-    async def profile(self, user_id: str) -> User: ...
+    async def profile(self, user_id: str) -> User:
+        """The person's profile; raise NoSuchUser when the platform does not know them."""
+        ...
 
     async def user_ids(self, usernames: list[str]) -> dict[str, str]:
         """username -> user id, for the usernames the platform knows."""
@@ -165,3 +181,29 @@ class ChatPlatform(Protocol):
     async def add_member(self, user_id: str) -> None:
         """Add to the private channel; raise AddFailed with advice when it cannot."""
         ...
+
+
+class Platforms:
+    """The chat platforms this process serves, by name.
+
+    Each platform object exists from start-up and connects in the background; until it
+    does, its calls raise PlatformUnavailable, which the outbox and the scheduler retry.
+    """
+
+    def __init__(self, *platforms: ChatPlatform) -> None:
+        self._by_name = {platform.name: platform for platform in platforms}
+
+    def add(self, platform: ChatPlatform) -> None:
+        self._by_name[platform.name] = platform
+
+    def get(self, name: str) -> ChatPlatform:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise PlatformUnavailable(f"no chat platform named {name!r} is configured") from None
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name

@@ -226,8 +226,11 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     configure_logging(settings.logging.level, settings.logging.format)
-    if not settings.mattermost.token.get_secret_value():
-        raise ConfigError("mattermost.token is empty: set it (or INTRA_BOT_MATTERMOST__TOKEN)")
+    if not settings.mattermost.token.get_secret_value() and not settings.matrix.homeserver:
+        raise ConfigError(
+            "nothing to serve: set mattermost.token (INTRA_BOT_MATTERMOST__TOKEN) for "
+            "Mattermost, matrix.homeserver (INTRA_BOT_MATRIX__HOMESERVER) for Tchap, or both"
+        )
     try:
         app = BotApp(settings)
         asyncio.run(app.run())

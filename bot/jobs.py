@@ -123,6 +123,10 @@ class ReminderScheduler:
         first = min(jobs, key=lambda job: job.next_run_time)
         return first.id[len(REMINDER_PREFIX) :], first.next_run_time.isoformat()
 
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)

@@ -114,4 +114,5 @@ async def test_a_broken_reload_keeps_the_previous_content(
         (content_copy / "role.yaml").unlink()
     finally:
         bot.store.close()
-        await bot.api.close()
+        assert bot.mattermost is not None
+        await bot.mattermost.api.close()

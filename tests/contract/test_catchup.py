@@ -19,6 +19,7 @@ from bot.answers.welcome import WelcomeSettings
 from bot.content.loader import ContentSource
 from bot.store import Store
 from tests.contract.payloads import ALICE_ID, BOT_ID, posted_event
+from tests.contract.wiring import greeter_for
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
 NOW_MS = epoch_ms(NOW)
@@ -89,6 +90,7 @@ def parts(tmp_path: Path) -> tuple[CatchUp, FakeApi, Store]:
         Conversation(ContentSource()),
         BotIdentity(BOT_ID, "intra-bot"),
         WelcomeSettings(channel_id=PUBLIC, enabled=True),
+        greeter_for(api, store, bot_id=BOT_ID),
     )
     catchup = CatchUp(
         api,  # type: ignore[arg-type]

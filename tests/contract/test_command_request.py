@@ -58,6 +58,7 @@ async def test_every_field_the_bot_reads_reaches_the_message(world) -> None:  # 
             channel_id="channelid00000000000000000",
             thread_id="root1",
             extra={"trigger_id": "dHJpZ2dlcg=="},
+            platform="mattermost",
         )
     ]
 
@@ -69,7 +70,13 @@ async def test_missing_optional_fields_are_empty_strings(world) -> None:  # type
     )
     assert response.status == 200
     assert recorder.messages == [
-        Message(text="", user=User(id="u1", username=""), channel_id="c1", extra={"trigger_id": ""})
+        Message(
+            text="",
+            user=User(id="u1", username=""),
+            channel_id="c1",
+            extra={"trigger_id": ""},
+            platform="mattermost",
+        )
     ]
 
 

@@ -15,6 +15,7 @@ from bot.chat import Message, Reply
 from bot.content.loader import ContentSource
 from bot.store import Store
 from tests.contract.payloads import ALICE_ID, BOT_ID, OTHER_BOT_ID, posted_event
+from tests.contract.wiring import greeter_for
 
 PUBLIC_ID = "publicchannel0000000000000"
 
@@ -48,6 +49,7 @@ def router_and_api(tmp_path: Path) -> tuple[EventRouter, RecordingApi]:
         Conversation(ContentSource()),
         BotIdentity(BOT_ID, "intra-bot"),
         WelcomeSettings(channel_id=PUBLIC_ID, enabled=True),
+        greeter_for(api, store, bot_id=BOT_ID),
     )
     return router, api
 
@@ -136,12 +138,14 @@ def _private_router(tmp_path: Path, api: RecordingApi) -> EventRouter:
             return Reply("**1 demande en attente** : Camille Testeuse, « je suis intra »")
 
     conversation.register("demandes", Listing().pending)
+    store = Store.open(f"sqlite:///{tmp_path}/private.db")
     return EventRouter(
         api,  # type: ignore[arg-type]
-        Store.open(f"sqlite:///{tmp_path}/private.db"),
+        store,
         conversation,
         BotIdentity(BOT_ID, "intra-bot"),
         WelcomeSettings(channel_id=PUBLIC_ID, enabled=False),
+        greeter_for(api, store, bot_id=BOT_ID),
     )
 
 

@@ -12,7 +12,6 @@ from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
 from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.poster import MARKER_PROP
-from bot.adapters.mattermost.render import ButtonSigner
 from bot.answers.conversation import Conversation
 from bot.answers.welcome import WELCOME, WelcomeSettings
 from bot.chat import Reply
@@ -21,6 +20,7 @@ from bot.outbox.store import Job, OutboxStore
 from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 from tests.contract.payloads import BOT_ID, posted_event
+from tests.contract.wiring import bound_platform, greeter_for
 from tests.fakes import FakeClock
 
 
@@ -47,8 +47,7 @@ class PostsApi:
 
 
 def platform(api: PostsApi) -> MattermostPlatform:
-    signer = ButtonSigner(b"s" * 32, "http://bot/mattermost/action")
-    return MattermostPlatform(api, "team", "private", "bot", "intra-bot", signer)  # type: ignore[arg-type]
+    return bound_platform(api)
 
 
 def test_a_retry_finds_the_copy_sent_by_the_attempt_that_died() -> None:
@@ -79,20 +78,14 @@ class WelcomeApi(PostsApi):
 
 def test_a_retried_welcome_is_not_sent_again(tmp_path: Path) -> None:
     api = WelcomeApi()
-    router = EventRouter(
-        api,  # type: ignore[arg-type]
-        Store.open(f"sqlite:///{tmp_path}/s.db"),
-        Conversation(ContentSource()),
-        BotIdentity("bot", "intra-bot"),
-        WelcomeSettings(channel_id="public", enabled=True),
-    )
-    job = Job("welcome:u1", WELCOME, {"user_id": "u1"}, attempts=1)
-    asyncio.run(router.send_welcome(job))
+    greeter = greeter_for(api, Store.open(f"sqlite:///{tmp_path}/s.db"))
+    job = Job("welcome:u1", WELCOME, {"user_id": "u1", "platform": "mattermost"}, attempts=1)
+    asyncio.run(greeter.send(job))
     assert api.posts[0]["props"][MARKER_PROP] == "welcome:u1"
     # The process died before marking it done; the takeover finds the welcome already there.
-    asyncio.run(router.send_welcome(Job("welcome:u1", WELCOME, {"user_id": "u1"}, attempts=2)))
+    asyncio.run(greeter.send(Job("welcome:u1", WELCOME, {"user_id": "u1"}, attempts=2)))
     assert len(api.posts) == 1
-    asyncio.run(router.send_welcome(Job("welcome:u2", WELCOME, {"user_id": "u2"}, attempts=2)))
+    asyncio.run(greeter.send(Job("welcome:u2", WELCOME, {"user_id": "u2"}, attempts=2)))
     assert len(api.posts) == 2  # a retry with no earlier copy does send
 
 
@@ -125,6 +118,7 @@ def restarting_router(tmp_path: Path) -> tuple[EventRouter, RestartingApi, Outbo
         Conversation(ContentSource()),
         BotIdentity(BOT_ID, "intra-bot"),
         WelcomeSettings(channel_id="public", enabled=True),
+        greeter_for(api, store, worker, BOT_ID),
         outbox=worker,
     )
     return router, api, worker, clock

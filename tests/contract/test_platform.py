@@ -23,13 +23,9 @@ async def world() -> AsyncIterator[tuple[FakeRest, MattermostPlatform]]:
     async with serving() as (fake, api):
         fake.on("GET", "/teams/team1/channels/name/domaine-intras-prive", (200, PRIVATE))
         platform = MattermostPlatform(
-            api,
-            "team1",
-            "domaine-intras-prive",
-            "bot-id",
-            "intra-bot",
-            ButtonSigner(SECRET, "http://bot/mattermost/action"),
+            api, "domaine-intras-prive", ButtonSigner(SECRET, "http://bot/mattermost/action")
         )
+        platform.bind("team1", "bot-id", "intra-bot")
         yield fake, platform
 
 
@@ -132,9 +128,8 @@ async def test_a_refused_add_says_what_to_fix(
 
 async def test_an_unreachable_server_is_said_plainly() -> None:
     api = MattermostApi("http://127.0.0.1:9", "token", timeout=2, max_retries=0)  # discard port
-    platform = MattermostPlatform(
-        api, "team1", "domaine-intras-prive", "bot-id", "intra-bot", ButtonSigner(SECRET, "u")
-    )
+    platform = MattermostPlatform(api, "domaine-intras-prive", ButtonSigner(SECRET, "u"))
+    platform.bind("team1", "bot-id", "intra-bot")
     try:
         with pytest.raises(AddFailed, match="Mattermost ne répond pas"):
             await platform.add_member("u-camille")

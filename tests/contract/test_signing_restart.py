@@ -33,7 +33,7 @@ from bot.invitations.texts import ACCEPT
 contexts = []
 for env in json.loads(sys.argv[1]):
     app = BotApp(load_settings(environ=env))
-    contexts.append(app.signer.action(Button("Accepter", ACCEPT, "inv-1"))["integration"]["context"])
+    contexts.append(app.mattermost.signer.action(Button("Accepter", ACCEPT, "inv-1"))["integration"]["context"])
     app.store.close()
 print(json.dumps(contexts))
 """
@@ -79,7 +79,7 @@ async def click(env: Mapping[str, str], context: dict[str, Any]) -> tuple[int, A
     """Send the click to a fresh bot built from `env`: (status, body)."""
     bot = BotApp(load_settings(environ=env))
     app = web.Application()
-    app.router.add_routes(bot.actions.routes())
+    app.router.add_routes(bot.mattermost.actions.routes())
     try:
         async with TestClient(TestServer(app)) as client:
             # No user id: a verified click stops at « who is it? », before any API call.
@@ -87,7 +87,7 @@ async def click(env: Mapping[str, str], context: dict[str, Any]) -> tuple[int, A
             return response.status, await response.json()
     finally:
         bot.store.close()
-        await bot.api.close()
+        await bot.mattermost.api.close()
 
 
 async def test_a_button_signed_before_a_restart_verifies_after_it(

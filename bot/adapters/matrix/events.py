@@ -109,7 +109,7 @@ class MatrixEventRouter:
             channel_id=str(evt.room_id),
             post_id=str(evt.event_id),
             thread_id=question.thread_root,
-            extra={"platform": "matrix"},
+            platform="matrix",
         )
         reply = await self._conversation.respond(message)
         content = reply_content(reply)

@@ -18,14 +18,9 @@ from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, Matte
 from bot.adapters.mattermost.poster import MARKER_PROP
 from bot.adapters.mattermost.render import ButtonSigner, post_props
 from bot.answers.conversation import Conversation
-from bot.answers.welcome import (
-    WELCOME,
-    WelcomeSettings,
-    should_welcome,
-    welcome_key,
-    welcome_reply,
-)
+from bot.answers.welcome import WelcomeSettings, should_welcome
 from bot.chat import Message, Reply, User, Visibility
+from bot.greeter import Greeter
 from bot.outbox.store import Effect, Job, OutboxStore
 from bot.outbox.worker import OutboxWorker, Permanent
 from bot.store import Store
@@ -33,6 +28,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 REPLY = "mattermost.reply"
+PLATFORM = "mattermost"  # the name messages and effects carry (MattermostPlatform.name)
 
 
 # What `_post_reply` returns for a reply the outbox will send once Mattermost is back.
@@ -53,6 +49,7 @@ class EventRouter:
         conversation: Conversation,
         identity: BotIdentity,
         welcome: WelcomeSettings,
+        greeter: Greeter,
         signer: ButtonSigner | None = None,
         outbox: OutboxWorker | None = None,
     ) -> None:
@@ -62,8 +59,8 @@ class EventRouter:
         self._conversation = conversation
         self._me = identity
         self._welcome = welcome
+        self._greeter = greeter
         self._outbox = outbox or OutboxWorker(OutboxStore(store), "events")
-        self._outbox.register(WELCOME, self.send_welcome)
         self._outbox.register(REPLY, self.send_reply)
         self._mention = re.compile(rf"(?<![\w.-])@{re.escape(identity.username)}\b", re.IGNORECASE)
 
@@ -102,6 +99,7 @@ class EventRouter:
             channel_id=str(post["channel_id"]),
             post_id=str(post["id"]),
             thread_id=thread,
+            platform=PLATFORM,
         )
         reply = await self._conversation.respond(message)
         if reply.visibility is Visibility.ASKER and not direct:
@@ -172,7 +170,9 @@ class EventRouter:
         except (MattermostApiError, MattermostUnavailable) as error:
             log.error("event=private_reply_failed post_id=%s error=%r", message.post_id, str(error))
             return
-        if await self._post_reply(Message(message.text, message.user, dm, message.post_id), reply):
+        if await self._post_reply(
+            Message(message.text, message.user, dm, message.post_id, platform=PLATFORM), reply
+        ):
             await self._post_reply(message, self._conversation.private_pointer)
 
     async def send_reply(self, job: Job) -> None:
@@ -198,33 +198,10 @@ class EventRouter:
         user_id = str((event.get("data") or {}).get("user_id") or "")
         if not should_welcome(self._welcome, channel_id, user_id, self._me.user_id):
             return
-        key = welcome_key(user_id)
-        if await self._outbox.queue(Effect(key, WELCOME, {"user_id": user_id})):
-            await self._outbox.deliver([key])
-
-    async def send_welcome(self, job: Job) -> None:
-        user_id = str(job.payload["user_id"])
-        try:
-            user = await self._api.user(user_id)
-        except MattermostApiError as error:
-            if error.status == 404:
-                raise Permanent(f"user {user_id} not found") from None
-            raise
-        if user.is_bot:
-            return
-        try:
-            channel_id = await self._api.direct_channel(self._me.user_id, user_id)
-            if job.attempts > 1 and await self._already_sent(channel_id, job.key):
-                return
-            text = welcome_reply(self._conversation.content.current).text
-            await self._api.create_post(channel_id, text, props={MARKER_PROP: job.key})
-        except (MattermostApiError, MattermostUnavailable) as error:
-            log.error("event=welcome_failed user_id=%s error=%r", user_id, str(error))
-            raise
-        log.info("event=welcomed user_id=%s", user_id)
+        await self._greeter.joined(PLATFORM, user_id)
 
     async def _already_sent(self, channel_id: str, key: str) -> bool:
-        """A welcome sent by an attempt that died before marking it done."""
+        """A reply sent by an attempt that died before marking it done."""
         since = int(time.time() * 1000) - 86_400_000
         for post in await self._api.posts_since(channel_id, since):
             if (post.get("props") or {}).get(MARKER_PROP) == key and not post.get("delete_at"):

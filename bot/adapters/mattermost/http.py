@@ -74,6 +74,7 @@ class CommandEndpoint:
             channel_id=form["channel_id"],
             thread_id=str(form.get("root_id") or ""),
             extra={"trigger_id": str(form.get("trigger_id") or "")},
+            platform="mattermost",
         )
         reply = await self._conversation.respond(message)
         log.debug("event=slash_command user_id=%s", message.user.id)
@@ -130,7 +131,7 @@ def _bad_request(reason: str) -> web.Response:
 
 
 def build_app(
-    command: CommandEndpoint,
+    command: CommandEndpoint | None,
     health: HealthCheck,
     extra_routes: Sequence[web.RouteDef] = (),
 ) -> web.Application:
@@ -140,7 +141,8 @@ def build_app(
         ready, detail = await health()
         return web.json_response(detail, status=200 if ready else 503)
 
-    app.router.add_post(COMMAND_PATH, command.handle)
+    if command is not None:  # Mattermost is configured
+        app.router.add_post(COMMAND_PATH, command.handle)
     app.router.add_get(HEALTH_PATH, healthz)
     app.router.add_routes(list(extra_routes))
     return app

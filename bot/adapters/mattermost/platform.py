@@ -14,7 +14,7 @@ from bot.adapters.mattermost.api import (
 )
 from bot.adapters.mattermost.poster import MARKER_PROP, MattermostChannelPoster
 from bot.adapters.mattermost.render import ButtonSigner, post_props
-from bot.chat import AddFailed, Reply, User
+from bot.chat import AddFailed, NoSuchUser, PlatformUnavailable, Reply, User
 from bot.invitations.texts import NOT_IN_TEAM, PLATFORM_UNAVAILABLE, add_refused, cannot_add
 
 log = logging.getLogger(__name__)
@@ -24,32 +24,49 @@ RETRY_LOOKBACK = dt.timedelta(days=1)
 
 
 class MattermostPlatform:
-    def __init__(
-        self,
-        api: MattermostApi,
-        team_id: str,
-        channel_name: str,
-        bot_user_id: str,
-        bot_username: str,
-        signer: ButtonSigner,
-    ) -> None:
+    """Exists from start-up; `bind` gives it the team and the bot once Mattermost answers.
+
+    Before that, every call raises PlatformUnavailable, which the outbox and the reminders
+    retry: the core's services are built with it and never see a missing platform.
+    """
+
+    name = "mattermost"
+
+    def __init__(self, api: MattermostApi, channel_name: str, signer: ButtonSigner) -> None:
         self._api = api
-        self._team_id = team_id
         self.channel_name = channel_name
-        self._bot_id = bot_user_id
-        self._bot_username = bot_username
         self._signer = signer
+        self._team_id = ""
+        self._bot_id = ""
+        self._bot_username = ""
         self._channel: ChannelInfo | None = None
         self._directs: dict[str, str] = {}
-        self._poster = MattermostChannelPoster(api, team_id)
+        self._poster: MattermostChannelPoster | None = None
+
+    def bind(self, team_id: str, bot_user_id: str, bot_username: str) -> None:
+        """Mattermost answered: the team the bot works in, and who the bot is."""
+        self._team_id = team_id
+        self._bot_id = bot_user_id
+        self._bot_username = bot_username
+        self._poster = MattermostChannelPoster(self._api, team_id)
+
+    @property
+    def bound(self) -> bool:
+        return self._poster is not None
+
+    def _posts(self) -> MattermostChannelPoster:
+        if self._poster is None:
+            raise PlatformUnavailable("Mattermost has not answered yet")
+        return self._poster
 
     async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
-        return await self._poster.post_marked(channel_name, text, marker)
+        return await self._posts().post_marked(channel_name, text, marker)
 
     async def find_marked(self, channel_name: str, marker: str, since: dt.datetime) -> str | None:
-        return await self._poster.find_marked(channel_name, marker, since)
+        return await self._posts().find_marked(channel_name, marker, since)
 
     async def _private(self) -> ChannelInfo:
+        self._posts()
         if self._channel is None:
             self._channel = await self._api.channel(self._team_id, self.channel_name)
         return self._channel
@@ -62,9 +79,18 @@ class MattermostPlatform:
         return await self._api.channel_roles(channel.id, user_id) is not None
 
     async def profile(self, user_id: str) -> User:
-        info = await self._api.user(user_id)
+        try:
+            info = await self._api.user(user_id)
+        except MattermostApiError as error:
+            if error.status == 404:
+                raise NoSuchUser(user_id) from None
+            raise
         return User(
-            id=info.id, username=info.username, full_name=info.full_name, position=info.position
+            id=info.id,
+            username=info.username,
+            full_name=info.full_name,
+            position=info.position,
+            is_bot=info.is_bot,
         )
 
     async def user_ids(self, usernames: list[str]) -> dict[str, str]:
@@ -80,6 +106,7 @@ class MattermostPlatform:
     async def send_direct(
         self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
     ) -> tuple[str, str]:
+        self._posts()
         if user_id not in self._directs:
             self._directs[user_id] = await self._api.direct_channel(self._bot_id, user_id)
         channel_id = self._directs[user_id]
@@ -88,6 +115,7 @@ class MattermostPlatform:
     async def post_in(
         self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
     ) -> tuple[str, str]:
+        self._posts()
         channel = await self._api.channel(self._team_id, channel_name)
         return channel.id, await self._post_once(channel.id, reply, key, retry)
 
