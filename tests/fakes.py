@@ -35,9 +35,11 @@ class FakeChatPlatform:
     `search_error` to make a search fail. Invitations: `members`, `sent` (DMs and channel
     posts), `updated` posts, `adds`, and `fail_add` to make the channel add fail."""
 
+    name = "fake"
     channel_name = "domaine-intras-prive"
 
     def __init__(self, marked: dict[str, str] | None = None) -> None:
+        self.ready = True  # False: not connected yet
         self.marked: dict[str, str] = dict(marked or {})
         self.posts: list[tuple[str, str, str]] = []
         self.searches: list[tuple[str, str, dt.datetime]] = []
