@@ -172,7 +172,7 @@ class WakingApi(WelcomeApi):
         return await super().create_post(channel_id, message, root_id=root_id, props=props)
 
 
-@pytest.mark.parametrize("status", [500, 503, 429])
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429, 0])
 def test_a_reply_refused_by_a_waking_server_is_sent_once_it_takes_it(
     tmp_path: Path, status: int
 ) -> None:
@@ -196,3 +196,16 @@ def test_a_reply_refused_for_good_is_not_retried(tmp_path: Path) -> None:
     clock.now += dt.timedelta(seconds=3)
     assert asyncio.run(worker.run_due()) == 0
     assert api.posts == []
+
+
+def test_a_reply_still_refused_on_its_retry_is_kept_for_the_next_one(tmp_path: Path) -> None:
+    router, _, worker, clock = restarting_router(tmp_path)
+    api = WakingApi(503)
+    router._api = api  # type: ignore[assignment]
+    asyncio.run(router(posted_event("certification", post_id="q5")))
+    clock.now += dt.timedelta(seconds=3)
+    assert asyncio.run(worker.run_due()) == 0  # the proxy still answers 503
+    api.failing = False
+    clock.now += dt.timedelta(minutes=5)
+    assert asyncio.run(worker.run_due()) == 1
+    assert len(api.posts) == 1 and "RS6247" in api.posts[0]["message"]

@@ -247,6 +247,11 @@ def _json_list(raw: Any) -> list[str]:
 
 
 def _transient(error: MattermostApiError) -> bool:
-    """A server-side or rate-limit error: the same post may well be taken a moment later.
-    A 4xx says the request itself is wrong (a deleted channel, a lost permission)."""
-    return error.status >= 500 or error.status == 429
+    """Whether the same post may well be taken a moment later.
+
+    Mattermost itself refuses connections while it restarts (`MattermostUnavailable`),
+    but a reverse proxy in front of it answers 502/503/504 meanwhile, and a database
+    that is away gives a 500. A 4xx other than 429 says the request itself is wrong (a
+    deleted channel, a lost permission): final. An answer we could not read (status 0)
+    may hide a created post, which the retry looks for before sending: not final."""
+    return not 400 <= error.status < 500 or error.status == 429
