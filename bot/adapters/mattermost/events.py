@@ -146,9 +146,9 @@ class EventRouter:
             if isinstance(error, MattermostApiError) and not _transient(error):
                 log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
                 return ""
-            # Mattermost going away mid-answer, or not quite up after its restart (5xx, 429):
-            # the post is claimed, so nothing else would answer it; the outbox retries until
-            # Mattermost takes it.
+            # Mattermost going away mid-answer (its restart), or a proxy or its database
+            # answering for it meanwhile (5xx, 429): the post is claimed, so nothing else
+            # would answer it; the outbox retries until Mattermost takes it.
             log.warning("event=reply_deferred post_id=%s error=%r", message.post_id, str(error))
             payload = {
                 "channel_id": message.channel_id,
