@@ -142,3 +142,27 @@ def start_mattermost() -> MattermostServer:
         )
     except KeyError as exc:
         pytest.fail(f"scripts/mattermost.sh env lacks {exc}:\n{res.stdout}", pytrace=False)
+
+
+def retire_leftover_users(server: MattermostServer) -> int:
+    """Deactivate every active person the bootstrap did not make; how many.
+
+    The tests make a new user for each newcomer (`create_intra`) and nothing removes them.
+    A server without a licence refuses to create users past 250 active ones
+    (`api.user.create_user.user_limits.exceeded`, server/channels/app/limits.go), so a
+    test server reused for a day of runs ends up failing every test that needs a newcomer.
+    Deactivated users no longer count, and their DMs with the bot stay, as on a server
+    that has lived a year.
+    """
+    keep = {*server.user_ids.values(), server.admin_user_id, server.bot_user_id}
+    retired = 0
+    with server.client(server.admin_token) as admin:
+        while True:
+            # Always page 0: each pass deactivates what it listed, so the list shrinks.
+            listed = admin.get("/users", params={"active": "true", "per_page": 200}).json()
+            leftovers = [u for u in listed if u["id"] not in keep and not u.get("is_bot")]
+            for user in leftovers:
+                admin.delete(f"/users/{user['id']}").raise_for_status()
+            retired += len(leftovers)
+            if len(listed) < 200 or not leftovers:
+                return retired

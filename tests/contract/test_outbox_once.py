@@ -8,7 +8,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
+import pytest
+
+from bot.adapters.mattermost.api import MattermostApiError, MattermostUnavailable, UserInfo
 from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.poster import MARKER_PROP
@@ -146,3 +148,58 @@ def test_a_reply_whose_answer_was_lost_is_not_sent_twice(tmp_path: Path) -> None
     clock.now += dt.timedelta(seconds=3)
     asyncio.run(worker.run_due())
     assert len(api.posts) == 1
+
+
+class WakingApi(WelcomeApi):
+    """Mattermost just restarted: it answers, but with a 5xx (or a 429) for a while."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__()
+        self.status = status
+        self.failing = True
+
+    async def create_post(
+        self, channel_id: str, message: str, *, root_id: str = "", props: Any = None
+    ) -> str:
+        if self.failing:
+            raise MattermostApiError(self.status, "api.context.503", "not ready")
+        return await super().create_post(channel_id, message, root_id=root_id, props=props)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429, 0])
+def test_a_reply_refused_by_a_waking_server_is_sent_once_it_takes_it(
+    tmp_path: Path, status: int
+) -> None:
+    router, _, worker, clock = restarting_router(tmp_path)
+    api = WakingApi(status)
+    router._api = api  # type: ignore[assignment]
+    asyncio.run(router(posted_event("certification", post_id="q3")))
+    assert api.posts == []
+    api.failing = False
+    clock.now += dt.timedelta(seconds=3)
+    assert asyncio.run(worker.run_due()) == 1
+    assert len(api.posts) == 1 and "RS6247" in api.posts[0]["message"]
+
+
+def test_a_reply_refused_for_good_is_not_retried(tmp_path: Path) -> None:
+    router, _, worker, clock = restarting_router(tmp_path)
+    api = WakingApi(403)
+    router._api = api  # type: ignore[assignment]
+    asyncio.run(router(posted_event("certification", post_id="q4")))
+    api.failing = False
+    clock.now += dt.timedelta(seconds=3)
+    assert asyncio.run(worker.run_due()) == 0
+    assert api.posts == []
+
+
+def test_a_reply_still_refused_on_its_retry_is_kept_for_the_next_one(tmp_path: Path) -> None:
+    router, _, worker, clock = restarting_router(tmp_path)
+    api = WakingApi(503)
+    router._api = api  # type: ignore[assignment]
+    asyncio.run(router(posted_event("certification", post_id="q5")))
+    clock.now += dt.timedelta(seconds=3)
+    assert asyncio.run(worker.run_due()) == 0  # the proxy still answers 503
+    api.failing = False
+    clock.now += dt.timedelta(minutes=5)
+    assert asyncio.run(worker.run_due()) == 1
+    assert len(api.posts) == 1 and "RS6247" in api.posts[0]["message"]

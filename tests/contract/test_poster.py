@@ -35,24 +35,43 @@ async def test_a_marked_post_carries_its_marker(world) -> None:  # type: ignore[
     assert fake.paths().count("/teams/team1/channels/name/domaine-intrapreneurs") == 1
 
 
-def post(post_id: str, marker: str | None, deleted: int = 0) -> dict[str, object]:
+SINCE_MS = int(SINCE.timestamp() * 1000)
+
+
+def post(post_id: str, marker: str | None, deleted: int = 0, age_ms: int = 0) -> dict[str, object]:
     props = {MARKER_PROP: marker} if marker else {}
-    return {"id": post_id, "message": "m", "props": props, "delete_at": deleted}
+    created = SINCE_MS + 60_000 - age_ms
+    return {
+        "id": post_id,
+        "message": "m",
+        "props": props,
+        "delete_at": deleted,
+        "create_at": created,
+    }
+
+
+def page(*posts: dict[str, object]) -> tuple[int, dict[str, object]]:
+    """GET /channels/{id}/posts: `order` newest first, `posts` by id."""
+    return 200, {"order": [p["id"] for p in posts], "posts": {p["id"]: p for p in posts}}
 
 
 async def test_the_marked_post_is_found_since_the_given_instant(world) -> None:  # type: ignore[no-untyped-def]
     fake, poster = world
-    posts = [post("p0", None), post("p1", "reminder:other"), post("p2", "reminder:j-1@x")]
-    fake.on("GET", "/channels/chan-pub/posts", (200, {"order": [], "posts": {p["id"]: p for p in posts}}))  # fmt: skip
+    fake.on("GET", "/channels/chan-pub/posts", page(post("p0", None), post("p1", "reminder:other", age_ms=1), post("p2", "reminder:j-1@x", age_ms=2)))  # fmt: skip
     found = await poster.find_marked("domaine-intrapreneurs", "reminder:j-1@x", SINCE)
     assert found == "p2"
-    assert fake.calls[-1].query == {"since": str(int(SINCE.timestamp() * 1000))}
+    assert fake.calls[-1].query == {"per_page": "200", "skipFetchThreads": "true"}
+
+
+async def test_a_marked_post_older_than_the_instant_is_not_found(world) -> None:  # type: ignore[no-untyped-def]
+    fake, poster = world
+    fake.on("GET", "/channels/chan-pub/posts", page(post("p0", None), post("p1", "reminder:j-1@x", age_ms=120_000)))  # fmt: skip
+    assert await poster.find_marked("domaine-intrapreneurs", "reminder:j-1@x", SINCE) is None
 
 
 async def test_a_deleted_or_missing_marked_post_is_not_found(world) -> None:  # type: ignore[no-untyped-def]
     fake, poster = world
-    posts = [post("p1", "reminder:j-1@x", deleted=1764664000000), post("p2", "reminder:h-1@x")]
-    fake.on("GET", "/channels/chan-pub/posts", (200, {"order": [], "posts": {p["id"]: p for p in posts}}))  # fmt: skip
+    fake.on("GET", "/channels/chan-pub/posts", page(post("p1", "reminder:j-1@x", deleted=1764664000000), post("p2", "reminder:h-1@x", age_ms=1)))  # fmt: skip
     assert await poster.find_marked("domaine-intrapreneurs", "reminder:j-1@x", SINCE) is None
-    fake.on("GET", "/channels/chan-pub/posts", (200, {"order": [], "posts": {}}))
+    fake.on("GET", "/channels/chan-pub/posts", page())
     assert await poster.find_marked("domaine-intrapreneurs", "reminder:j-1@x", SINCE) is None

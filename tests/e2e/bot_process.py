@@ -144,7 +144,13 @@ class BotProcess:
         return time.monotonic() - start
 
     def logs(self) -> str:
+        """The log's end, for a failure message (search `log_text()`: lines scroll out)."""
         return self.log_path.read_text(errors="replace")[-6000:]
+
+    def log_text(self) -> str:
+        """The whole log, to look for a line: at DEBUG, a few REST calls after it would
+        push it out of `logs()`."""
+        return self.log_path.read_text(errors="replace")
 
 
 class MattermostUser:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mattermost_server import MattermostServer, start_mattermost
+from tests.mattermost_server import MattermostServer, retire_leftover_users, start_mattermost
 
 
 @pytest.fixture(scope="session")
 def mattermost() -> MattermostServer:
-    """The running, bootstrapped Mattermost server (started once per session)."""
-    return start_mattermost()
+    """The running, bootstrapped Mattermost server (started once per session), with the
+    users earlier sessions made deactivated: a reused server starts like a fresh one."""
+    server = start_mattermost()
+    retire_leftover_users(server)
+    return server

@@ -18,6 +18,8 @@ import httpx
 from mattermostautodriver import AsyncTypedDriver
 from mattermostautodriver.exceptions import InvalidMattermostError, MattermostError
 
+from bot.adapters.mattermost.pages import read_back
+
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
@@ -198,13 +200,16 @@ class MattermostApi:
         )
 
     async def posts_since(self, channel_id: str, since_ms: int) -> list[JSON]:
-        data = await self._call(
-            "channels/posts",
-            self._driver.client.get(
-                f"/api/v4/channels/{channel_id}/posts", params={"since": since_ms}
-            ),
-        )
-        return list(cast(JSON, data).get("posts", {}).values())
+        """The channel's posts created at `since_ms` or later, newest first (bounded)."""
+
+        async def page(params: JSON) -> JSON:
+            path = f"/api/v4/channels/{channel_id}/posts"
+            return cast(
+                JSON,
+                await self._call("channels/posts", self._driver.client.get(path, params=params)),
+            )
+
+        return await read_back(page, since_ms)
 
     # -- commands and dialogs ---------------------------------------------------
 

@@ -4,9 +4,10 @@ The websocket only delivers what happens while it is connected; when the server 
 forgotten our connection (its restart) or the bot itself was down, the posts made
 meanwhile are never pushed. So the bot keeps, in the store, how far it has handled
 events (a high-water mark in the server's milliseconds), and on every fresh websocket
-start (the first one included) it asks for each of its channels' posts since then and
-hands them to the same router as live events. The router claims each post before
-answering it, so a post seen both live and here is answered once.
+start (the first one included) it lists its channels and, for each one with a post since
+then, reads those posts back (`pages.read_back`) and hands them to the same router as live
+events. The router claims each post before answering it, so a post seen both live and
+here is answered once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.mattermost.api import ChannelInfo, MattermostApi
+from bot.adapters.mattermost.api import ChannelInfo, MattermostApi, MattermostApiError
 from bot.adapters.mattermost.events import EventRouter
 from bot.store import Store, utcnow
 
@@ -164,19 +165,35 @@ class CatchUp:
                     floor,
                 )
             started = time.monotonic()
-            channels = [c for c in await self._api.my_channels() if c.last_post_at >= since]
+            # One request lists them all (the server streams every channel); only those
+            # with a post since the mark are read, so a bot in hundreds of quiet DMs
+            # reads one or two.
+            listed = await self._api.my_channels()
+            channels = [c for c in listed if c.last_post_at >= since]
             posts = joins = 0
             usernames: dict[str, str] = {}
             for channel in channels:
-                handled, joined = await self._channel(channel, since, usernames)
+                try:
+                    handled, joined = await self._channel(channel, since, usernames)
+                except MattermostApiError as error:
+                    if error.status not in (403, 404):
+                        raise
+                    # Left or archived between the list and the read: the others still count.
+                    log.warning(
+                        "event=catchup_channel_skipped channel_id=%s status=%d",
+                        channel.id,
+                        error.status,
+                    )
+                    continue
                 posts += handled
                 joins += joined
             self._latest = max(self._latest, since)
             self._paused = False
             await self._write()
             log.info(
-                "event=catchup_done since=%d channels=%d posts=%d joins=%d seconds=%.2f",
+                "event=catchup_done since=%d listed=%d channels=%d posts=%d joins=%d seconds=%.2f",
                 since,
+                len(listed),
                 len(channels),
                 posts,
                 joins,

@@ -140,9 +140,13 @@ class EventRouter:
             post_id = await self._api.create_post(
                 message.channel_id, reply.text, root_id=message.thread_id, props=props
             )
-        except MattermostUnavailable as error:
-            # Mattermost going away mid-answer (its restart): the post is claimed, so nothing
-            # else would answer it; the outbox retries until Mattermost is back.
+        except (MattermostUnavailable, MattermostApiError) as error:
+            if isinstance(error, MattermostApiError) and not _transient(error):
+                log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
+                return ""
+            # Mattermost going away mid-answer (its restart), or a proxy or its database
+            # answering for it meanwhile (5xx, 429): the post is claimed, so nothing else
+            # would answer it; the outbox retries until Mattermost takes it.
             log.warning("event=reply_deferred post_id=%s error=%r", message.post_id, str(error))
             payload = {
                 "channel_id": message.channel_id,
@@ -152,9 +156,6 @@ class EventRouter:
             }
             await self._outbox.queue(Effect(key, REPLY, payload))
             return QUEUED
-        except MattermostApiError as error:
-            log.error("event=reply_failed post_id=%s error=%r", message.post_id, str(error))
-            return ""
         log.info("event=replied post_id=%s reply_id=%s", message.post_id, post_id)
         return post_id
 
@@ -188,7 +189,7 @@ class EventRouter:
                 props=dict(job.payload.get("props") or {}),
             )
         except MattermostApiError as error:
-            if 400 <= error.status < 500 and error.status != 429:
+            if not _transient(error):
                 raise Permanent(str(error)) from None  # the channel or thread is gone
             raise
         log.info("event=replied key=%s reply_id=%s deferred=true", job.key, post_id)
@@ -220,3 +221,14 @@ def _json_list(raw: Any) -> list[str]:
             return []
         return [str(item) for item in value] if isinstance(value, list) else []
     return []
+
+
+def _transient(error: MattermostApiError) -> bool:
+    """Whether the same post may well be taken a moment later.
+
+    Mattermost itself refuses connections while it restarts (`MattermostUnavailable`),
+    but a reverse proxy in front of it answers 502/503/504 meanwhile, and a database
+    that is away gives a 500. A 4xx other than 429 says the request itself is wrong (a
+    deleted channel, a lost permission): final. An answer we could not read (status 0)
+    may hide a created post, which the retry looks for before sending: not final."""
+    return not 400 <= error.status < 500 or error.status == 429
