@@ -30,6 +30,7 @@ from bot.content.loader import ContentSource
 from bot.store import Store
 from tests.contract.fake_rest import Call, FakeRest, error, serving
 from tests.contract.payloads import ALICE_ID, BOT_ID
+from tests.contract.wiring import greeter_for
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
 NOW_MS = epoch_ms(NOW)
@@ -116,6 +117,7 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[Server, FakeRest, Matterm
             Conversation(ContentSource()),
             BotIdentity(BOT_ID, "intra-bot"),
             WelcomeSettings(channel_id=PUBLIC, enabled=True),
+            greeter_for(api, store, bot_id=BOT_ID),
         )
         catchup = CatchUp(api, store, router, PUBLIC, dt.timedelta(hours=24), clock=lambda: NOW)
         yield server, fake, api, catchup
@@ -185,7 +187,8 @@ async def test_a_retried_notice_finds_its_copy_in_a_dm_with_1500_posts_of_the_da
     server.post(dm, now - 1_000, "Une demande", user_id=BOT_ID)
     server.posts[dm][-1]["props"] = {MARKER_PROP: "invitation:7:notice:@magali.marcel"}
     fake.on("POST", "/channels/direct", (201, {"id": dm}))
-    platform = MattermostPlatform(api, "team1", "domaine-intras-prive", BOT_ID, "intra-bot", SIGNER)
+    platform = MattermostPlatform(api, "domaine-intras-prive", SIGNER)
+    platform.bind("team1", BOT_ID, "intra-bot")
     sent = await platform.send_direct(
         "u-magali", Reply("Une demande"), key="invitation:7:notice:@magali.marcel", retry=True
     )
