@@ -24,7 +24,7 @@ from bot.adapters.mattermost.connect import TokenRejected, connect
 from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.http import CommandEndpoint, build_app
 from bot.adapters.mattermost.platform import MattermostPlatform
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.adapters.mattermost.signing import derive_secret
 from bot.adapters.mattermost.websocket import EventStream, sleep_unless
 from bot.answers.conversation import Conversation
@@ -36,7 +36,7 @@ from bot.config import Settings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.invitations.recovery import finish_stuck
 from bot.invitations.service import InvitationService, InvitationSettings
-from bot.jobs import ReminderScheduler
+from bot.jobs import JobScheduler
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker
 from bot.store import Store
@@ -66,6 +66,7 @@ class BotApp:
         self.conversation = Conversation(
             self.content,
             self.questions.recorder(utc_now) if settings.answers.record_questions else None,
+            private_channel=settings.mattermost.private_channel,
         )
         public_url = settings.http.public_url.rstrip("/")
         owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -84,10 +85,10 @@ class BotApp:
             subscribe_url=public_url + ICS_PATH,
             fetch=fetch_url,
         )
-        self.conversation.register("club", self.club.reply)
+        self.conversation.serve_topic("club", self.club.reply)
         token = settings.mattermost.token.get_secret_value()
         self.secret = derive_secret(settings.http.signing_secret.get_secret_value(), token)
-        self.signer = ButtonSigner(self.secret, public_url + ACTION_PATH)
+        self.signer = SignedButtons(self.secret, public_url + ACTION_PATH)
         invitations = settings.invitations
         self.invitations = InvitationService(
             self.content,
@@ -110,7 +111,7 @@ class BotApp:
             self.questions, lambda m: self.invitations.is_referent(m.user), utc_now
         )
         self.conversation.register("stats", self.stats.reply)
-        self.scheduler: ReminderScheduler | None = None
+        self.scheduler: JobScheduler | None = None
         self.api = MattermostApi(
             settings.mattermost.url,
             settings.mattermost.token.get_secret_value(),
@@ -315,7 +316,7 @@ class BotApp:
         )
         log.info("event=mattermost_connected bot=%s team_id=%s", me.username, team_id)
         self.club.channel = platform
-        self.scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
+        self.scheduler = JobScheduler(self.club, reminders=self.settings.reminders.enabled)
         self.scheduler.every(3600, self.invitations.recall, "invitations-recall")
         self.scheduler.every(86400, self.invitations.purge, "invitations-retention")
         self.scheduler.every(86400, self._forget_answered_posts, "forget-answered-posts")

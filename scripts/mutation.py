@@ -49,19 +49,19 @@ CRITICAL: dict[str, list[str]] = {
     ],
     "bot/invitations/service.py": ["InvitationService.decide", "InvitationService.is_referent"],
     # the reminder claims
-    "bot/store.py": [
-        "Store.claim_reminder",
-        "Store.extend_reminder_lease",
-        "Store.mark_reminder_posted",
-        "Store._update_claim",
-        "Store.mark_reminder_skipped",
-        "Store._insert_reminder",
+    "bot/club/claims.py": [
+        "ReminderClaims.claim_reminder",
+        "ReminderClaims.extend_reminder_lease",
+        "ReminderClaims.mark_reminder_posted",
+        "ReminderClaims._update_claim",
+        "ReminderClaims.mark_reminder_skipped",
+        "ReminderClaims._insert_reminder",
     ],
     # defusing
     "bot/text.py": ["defuse", "inline"],
     # the agenda rule, and when a reminder is due
     "bot/club/agenda.py": ["rule_date", "from_rule", "_apply", "_at", "upcoming"],
-    "bot/club/reminders.py": ["when", "due"],
+    "bot/club/reminders.py": ["reminder_time", "due"],
     # the answer parser
     "bot/answers/answer.py": [
         "answer",
@@ -85,7 +85,7 @@ INPUTS = [
 
 
 def mutant_pattern(module: str, function: str) -> str:
-    """mutmut's name for the mutants of `function`: bot.store.xǁStoreǁclaim_reminder__mutmut_7."""
+    """mutmut's name for the mutants of `function`: bot.club.claims.xǁReminderClaimsǁclaim_reminder__mutmut_7."""
     dotted = module.removesuffix(".py").replace("/", ".")
     klass, _, name = function.rpartition(".")
     mangled = f"xǁ{klass}ǁ{name}" if klass else f"x_{name}"

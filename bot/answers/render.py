@@ -11,12 +11,12 @@ from bot.chat import MAX_REPLY_CHARS
 from bot.club.agenda import Occurrence
 from bot.content.models import (
     ChannelsTopic,
-    ClubTopic,
     ReferentsTopic,
     Resource,
     ResourcesTopic,
     Topic,
 )
+from bot.content.schedule import ClubTopic
 from bot.content.typography import french
 from bot.content.units import section_id
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from bot.content.analysis import content_words
 from bot.content.models import (
     ChannelsTopic,
-    ClubTopic,
     ReferentsTopic,
     ResourcesTopic,
     Section,
     Topic,
 )
+from bot.content.schedule import ClubTopic
 
 OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, AGENDA = (
     "sujet", "section", "élément", "personne", "canal", "ressource", "agenda",

@@ -71,6 +71,18 @@ def test_check_bad_content_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "referents.yaml, ligne" in result.stderr
 
 
+def test_check_reports_a_topic_named_like_a_command(tmp_path: Path) -> None:
+    for source in (ROOT / "content").glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "carriere.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("aliases: [", "aliases: [demandes, ", 1), encoding="utf-8")
+    result = run("check", "--content", str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "carriere.yaml, ligne 6 : « demandes » est aussi une commande" in result.stderr
+
+
 def test_bad_config_exits_2_in_english(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[http]\nport = 'abc'\n", encoding="utf-8")

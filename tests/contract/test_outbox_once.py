@@ -12,7 +12,7 @@ from bot.adapters.mattermost.api import MattermostUnavailable, UserInfo
 from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.poster import MARKER_PROP
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.answers.conversation import Conversation
 from bot.answers.welcome import WELCOME, WelcomeSettings
 from bot.chat import Reply
@@ -47,7 +47,7 @@ class PostsApi:
 
 
 def platform(api: PostsApi) -> MattermostPlatform:
-    signer = ButtonSigner(b"s" * 32, "http://bot/mattermost/action")
+    signer = SignedButtons(b"s" * 32, "http://bot/mattermost/action")
     return MattermostPlatform(api, "team", "private", "bot", "intra-bot", signer)  # type: ignore[arg-type]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.adapters.mattermost.api import MattermostApi
 from bot.adapters.mattermost.platform import MattermostPlatform
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.adapters.mattermost.signing import verify
 from bot.chat import AddFailed, Button, Reply, User
 from tests.contract.fake_rest import FakeRest, error, serving
@@ -28,7 +28,7 @@ async def world() -> AsyncIterator[tuple[FakeRest, MattermostPlatform]]:
             "domaine-intras-prive",
             "bot-id",
             "intra-bot",
-            ButtonSigner(SECRET, "http://bot/mattermost/action"),
+            SignedButtons(SECRET, "http://bot/mattermost/action"),
         )
         yield fake, platform
 
@@ -133,7 +133,7 @@ async def test_a_refused_add_says_what_to_fix(
 async def test_an_unreachable_server_is_said_plainly() -> None:
     api = MattermostApi("http://127.0.0.1:9", "token", timeout=2, max_retries=0)  # discard port
     platform = MattermostPlatform(
-        api, "team1", "domaine-intras-prive", "bot-id", "intra-bot", ButtonSigner(SECRET, "u")
+        api, "team1", "domaine-intras-prive", "bot-id", "intra-bot", SignedButtons(SECRET, "u")
     )
     try:
         with pytest.raises(AddFailed, match="Mattermost ne répond pas"):

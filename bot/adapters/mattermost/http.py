@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 
 from aiohttp import web
 
-from bot.adapters.mattermost.render import ButtonSigner, command_response
+from bot.adapters.mattermost.render import SignedButtons, command_response
 from bot.answers.conversation import Conversation
 from bot.chat import Message, Reply, User
 
@@ -50,7 +50,7 @@ class CommandEndpoint:
         self,
         conversation: Conversation,
         tokens: Callable[[], Sequence[str]],
-        signer: ButtonSigner | None = None,
+        signer: SignedButtons | None = None,
     ) -> None:
         self._conversation = conversation
         self._tokens = tokens
@@ -116,7 +116,7 @@ def parse_form(body: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=512)
-def _encoded(reply: Reply, signer: ButtonSigner | None) -> bytes:
+def _encoded(reply: Reply, signer: SignedButtons | None) -> bytes:
     # Topic replies are cached objects: encoding each once saves most of the JSON cost.
     return json.dumps(command_response(reply, signer), ensure_ascii=False).encode()
 

@@ -13,7 +13,7 @@ from bot.adapters.mattermost.api import (
     MattermostUnavailable,
 )
 from bot.adapters.mattermost.poster import MARKER_PROP, MattermostChannelPoster
-from bot.adapters.mattermost.render import ButtonSigner, post_props
+from bot.adapters.mattermost.render import SignedButtons, post_props
 from bot.chat import AddFailed, Reply, User
 from bot.invitations.texts import NOT_IN_TEAM, PLATFORM_UNAVAILABLE, add_refused, cannot_add
 
@@ -31,7 +31,7 @@ class MattermostPlatform:
         channel_name: str,
         bot_user_id: str,
         bot_username: str,
-        signer: ButtonSigner,
+        signer: SignedButtons,
     ) -> None:
         self._api = api
         self._team_id = team_id
