@@ -39,6 +39,10 @@ CRITICAL: dict[str, list[str]] = {
         "InvitationActions.on_action",
         "InvitationActions.on_dialog",
     ],
+    # untrusted callback bodies, read before the signature is checked
+    "bot/adapters/mattermost/callbacks.py": ["action_call", "dialog_submission", "submitted_text"],
+    # who may invite the bot on Matrix (allowed servers), and what is addressed to it
+    "bot/adapters/matrix/addressing.py": ["server_of", "addressed"],
     # the decision state machine
     "bot/invitations/records.py": [
         "InvitationRecords.create",
@@ -47,7 +51,18 @@ CRITICAL: dict[str, list[str]] = {
         "InvitationRecords.abort_accept",
         "InvitationRecords._leave_accepting",
     ],
-    "bot/invitations/service.py": ["InvitationService.decide", "InvitationService.is_referent"],
+    "bot/invitations/service.py": [
+        "InvitationService.decide",
+        "InvitationService.is_referent",
+        "InvitationService.decline_dialog",
+        "InvitationService.pending",
+    ],
+    # what referents see of a request: every user-controlled field defused
+    "bot/invitations/texts.py": ["decline_dialog", "at_username", "notice_text", "outcome"],
+    # referents only
+    "bot/answers/stats.py": ["StatsService.reply"],
+    # a command may not hide a topic, nor be one the parser does not know
+    "bot/answers/conversation.py": ["Conversation.register", "Conversation.serve_topic"],
     # the reminder claims
     "bot/club/claims.py": [
         "ReminderClaims.claim_reminder",

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from bot.adapters.mattermost.render import SignedButtons, command_response
 from bot.answers.conversation import Conversation
@@ -23,6 +23,7 @@ from bot.chat import Message, Reply, User
 log = logging.getLogger(__name__)
 
 COMMAND_PATH = "/mattermost/command"
+FORM_TYPE = "application/x-www-form-urlencoded"
 HEALTH_PATH = "/healthz"
 # The longest text a Mattermost user can type is one post (MaxPostSize, 16,383
 # characters); url-encoded, a character takes at most 12 bytes (%F0%9F%98%80), and the
@@ -82,7 +83,9 @@ class CommandEndpoint:
 
 async def _read_form(request: web.Request) -> dict[str, str] | None:
     """The url-encoded form Mattermost sends, or None for anything else."""
-    if request.content_type != "application/x-www-form-urlencoded":
+    # The raw header, not `request.content_type`, which parses it again for each request.
+    media_type = request.headers.get(hdrs.CONTENT_TYPE, "").partition(";")[0]
+    if media_type.strip().lower() != FORM_TYPE:
         return None
     stream = request.content
     # A slash-command body is small and has usually fully arrived with the headers:
