@@ -225,6 +225,7 @@ def _unanswered(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.answers.conversation import RegistrationError
     from bot.app import BotApp, StartupError
     from bot.logs import configure_logging
     from bot.store import StoreError
@@ -236,7 +237,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         app = BotApp(settings)
         asyncio.run(app.run())
-    except (StartupError, StoreError) as error:
+    except (StartupError, StoreError, RegistrationError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK

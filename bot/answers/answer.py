@@ -167,7 +167,7 @@ def _close_names(command: str, content: Content) -> list[str]:
     return suggestions(command, content, COMMAND_ALIASES)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # like `overview`: a few contents' worth, old ones drop out
 def _overview(topic_id: str, content: Content) -> Answer:
     # One Answer per topic and content: `/intra referents` builds nothing per request, and
     # the adapters' encoding caches (keyed by the Reply) find it by identity.

@@ -38,6 +38,10 @@ def asker_only(
     return private
 
 
+class RegistrationError(ValueError):
+    """A command or topic handler that cannot be registered; the message is for operators."""
+
+
 class Conversation:
     def __init__(
         self,
@@ -59,13 +63,13 @@ class Conversation:
         topic of the same name, or be one the parser and the help do not know.
         """
         if command_of(command) != command:
-            raise ValueError(
+            raise RegistrationError(
                 f"cannot register '{command}': it is not a command of bot/answers/commands.py "
                 "(add it to COMMANDS so that the parser and the help know it)"
             )
         topic_id = self.content.current.aliases.get(command)
         if topic_id is not None:
-            raise ValueError(
+            raise RegistrationError(
                 f"cannot register the command '{command}': the content topic '{topic_id}' "
                 "has that name; rename the topic's id or alias, or use serve_topic"
             )
@@ -74,7 +78,7 @@ class Conversation:
     def serve_topic(self, topic_id: str, handler: CommandHandler) -> None:
         """Answer `/intra <topic_id>` with a service (the club's dates) instead of the content."""
         if topic_id not in self.content.current.topics:
-            raise ValueError(f"cannot serve '{topic_id}': the content has no such topic")
+            raise RegistrationError(f"cannot serve '{topic_id}': the content has no such topic")
         self._commands[topic_id] = handler
 
     async def respond(self, message: Message) -> Reply:
