@@ -4,13 +4,13 @@
     python benchmarks/reminders.py --server        # lateness through the real Mattermost
     python benchmarks/reminders.py --idle 60       # length of the idle measurement (s)
 
-(a) Lateness: 20 reminders, one per second, each a date job of the real `ReminderScheduler`
+(a) Lateness: 20 reminders, one per second, each a date job of the real `JobScheduler`
     driving the real `ClubService` and a SQLite store in a temporary directory. By default
     the poster records the instant `post_marked` is called (the scheduler, the plan, the
     claim: everything but the network); with --server it is the real
     `MattermostChannelPoster` and the instant is the post's `create_at` on the server
     (scripts/mattermost.sh up first; 20 posts go to ~domaine-intrapreneurs).
-(b) Idle cost: a child process runs `ReminderScheduler` with the real content/ and nothing
+(b) Idle cost: a child process runs `JobScheduler` with the real content/ and nothing
     due; another child loads the same modules and content and just waits. Both are measured
     over the same window: CPU (getrusage), context switches and RSS (/proc/self/status).
 """
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.club.service import ClubService, utc_now  # noqa: E402
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource  # noqa: E402
-from bot.jobs import ReminderScheduler  # noqa: E402
+from bot.jobs import JobScheduler  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.integration.harness import club_at, reminder, write_content  # noqa: E402
 
@@ -71,7 +71,7 @@ async def lateness(work: Path, server: bool) -> list[float]:
     store = Store.open(f"sqlite:///{work / 'store.db'}")
     poster, api = _poster(server)
     service = ClubService(ContentSource(content), store, owner="bench", channel=poster)
-    scheduler = ReminderScheduler(service)
+    scheduler = JobScheduler(service)
     scheduler.start()
     planned = {
         f"reminder:{item.key}": item.at.timestamp()
@@ -148,7 +148,7 @@ async def idle_child(seconds: float, with_scheduler: bool, work: Path) -> dict[s
     scheduler = None
     if with_scheduler:
         service = ClubService(content, store, owner="idle", channel=RecordingPoster())
-        scheduler = ReminderScheduler(service)
+        scheduler = JobScheduler(service)
         scheduler.start()
     await asyncio.sleep(2.0)  # start-up work (first sweep, plan) is not idle
     cpu0, status0, t0 = _cpu(), _proc_status(), time.monotonic()

@@ -32,7 +32,7 @@ from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.greeter import Greeter
 from bot.invitations.recovery import finish_stuck
 from bot.invitations.service import InvitationService, InvitationSettings
-from bot.jobs import ReminderScheduler
+from bot.jobs import JobScheduler
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker
 from bot.retention import Retention
@@ -63,6 +63,7 @@ class BotApp:
         self.conversation = Conversation(
             self.content,
             self.questions.recorder(utc_now) if settings.answers.record_questions else None,
+            private_channel=settings.mattermost.private_channel,
         )
         owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.outbox = OutboxWorker(
@@ -86,7 +87,7 @@ class BotApp:
         self.stats = StatsService(
             self.questions, lambda m: self.invitations.is_referent(m.user), utc_now
         )
-        self.conversation.register("club", self.club.reply)
+        self.conversation.serve_topic("club", self.club.reply)
         self.conversation.register("rejoindre", self.invitations.request)
         self.conversation.register("demandes", self.invitations.pending)
         self.conversation.register("stats", self.stats.reply)  # referents only, like demandes
@@ -146,8 +147,8 @@ class BotApp:
         except MatrixStartupError as error:
             raise StartupError(f"Matrix: {error}") from None
 
-    def _scheduler(self) -> ReminderScheduler:
-        scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)
+    def _scheduler(self) -> JobScheduler:
+        scheduler = JobScheduler(self.club, reminders=self.settings.reminders.enabled)
         retention = Retention(self.store, self.questions, self.outbox.store, self.settings, utc_now)
         scheduler.every(3600, self.invitations.recall, "invitations-recall")
         scheduler.every(86400, self.invitations.purge, "invitations-retention")

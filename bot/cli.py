@@ -135,7 +135,7 @@ def _offline(args: argparse.Namespace) -> Conversation:
     """The conversation without a server: the content, and the club dates from the rule."""
     source = ContentSource.of(_content(args))
     conversation = Conversation(source)
-    conversation.register("club", ClubService(source, store=None, owner="console").reply)
+    conversation.serve_topic("club", ClubService(source, store=None, owner="console").reply)
     return conversation
 
 
@@ -175,7 +175,12 @@ def _club(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from bot.answers.clashes import command_clashes
+
     content = _content(args)
+    clashes = command_clashes(content)
+    if clashes:  # valid for the loader, but a topic would hide a command
+        raise ContentError(clashes)
     if args.config is not None:
         load_settings(args.config)
     topics = len(content.topics)
@@ -220,6 +225,7 @@ def _unanswered(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.answers.conversation import RegistrationError
     from bot.app import BotApp, StartupError
     from bot.logs import configure_logging
     from bot.store import StoreError
@@ -234,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         app = BotApp(settings)
         asyncio.run(app.run())
-    except (StartupError, StoreError) as error:
+    except (StartupError, StoreError, RegistrationError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK

@@ -16,27 +16,34 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 ENV_PREFIX = "INTRA_BOT_"
 DEFAULT_CONFIG_FILE = Path("config.toml")
+# The community's time zone: the dates people read, unless the club's schedule names another.
+DEFAULT_TIMEZONE = "Europe/Paris"
+# The community's channels on Mattermost (the defaults of [mattermost]).
+DEFAULT_PUBLIC_CHANNEL = "domaine-intrapreneurs"
+DEFAULT_PRIVATE_CHANNEL = "domaine-intras-prive"
 
 
-class Section(BaseModel):
+class SettingsTable(BaseModel):
+    """One TOML table of the settings ([mattermost], [http]…); unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class ContentSettings(Section):
+class ContentSettings(SettingsTable):
     dir: Path | None = Field(None, description="content directory; default: the bundled content/")
 
 
-class MattermostSettings(Section):
+class MattermostSettings(SettingsTable):
     url: str = "http://127.0.0.1:8065"
     token: SecretStr = SecretStr("")
     team: str = "betagouv"
-    public_channel: str = "domaine-intrapreneurs"
-    private_channel: str = "domaine-intras-prive"
+    public_channel: str = DEFAULT_PUBLIC_CHANNEL
+    private_channel: str = DEFAULT_PRIVATE_CHANNEL
     request_timeout: float = Field(10.0, gt=0)
     catchup_hours: float = Field(24.0, ge=0)
 
 
-class HttpSettings(Section):
+class HttpSettings(SettingsTable):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str = "http://127.0.0.1:8080"
@@ -44,11 +51,11 @@ class HttpSettings(Section):
     signing_secret: SecretStr = SecretStr("")
 
 
-class StoreSettings(Section):
+class StoreSettings(SettingsTable):
     url: str = "sqlite:///intra-bot.sqlite3"
 
 
-class InvitationsSettings(Section):
+class InvitationsSettings(SettingsTable):
     referents_channel: str = ""
     cooldown_days: float = Field(30.0, ge=0)
     recall_after_days: float = Field(3.0, ge=0)
@@ -56,22 +63,22 @@ class InvitationsSettings(Section):
     decision_lease_seconds: float = Field(120.0, gt=0)
 
 
-class RemindersSettings(Section):
+class RemindersSettings(SettingsTable):
     enabled: bool = True
     grace_hours: float = Field(6.0, gt=0)
     lease_seconds: float = Field(120.0, gt=0)
 
 
-class AnswersSettings(Section):
+class AnswersSettings(SettingsTable):
     record_questions: bool = True
     retention_days: float = Field(90.0, ge=1)
 
 
-class OutboxSettings(Section):
+class OutboxSettings(SettingsTable):
     lease_seconds: float = Field(60.0, gt=0)
 
 
-class MatrixSettings(Section):
+class MatrixSettings(SettingsTable):
     """The Matrix (Tchap) adapter; off while `homeserver` is empty."""
 
     homeserver: str = Field("", description="client-server API base URL; empty: Matrix is off")
@@ -104,12 +111,12 @@ class MatrixSettings(Section):
     command_prefix: str = Field("!intra", min_length=1)
 
 
-class LoggingSettings(Section):
+class LoggingSettings(SettingsTable):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["keyvalue", "json"] = "keyvalue"
 
 
-class Settings(Section):
+class Settings(SettingsTable):
     content: ContentSettings = ContentSettings()
     mattermost: MattermostSettings = MattermostSettings()
     http: HttpSettings = HttpSettings()

@@ -1,4 +1,4 @@
-"""APScheduler 3 in the runner: one job per upcoming reminder, plus a sweep.
+"""APScheduler 3 in the runner: one job per upcoming reminder, a sweep, and periodic jobs.
 
 APScheduler's own job stores cannot be shared between processes, so they hold
 nothing durable here: jobs are derived from the content (stable ids, rebuilt on
@@ -27,7 +27,9 @@ JOB_HORIZON = dt.timedelta(days=45)
 REMINDER_PREFIX = "reminder:"
 
 
-class ReminderScheduler:
+class JobScheduler:
+    """The club's reminder jobs, plus the periodic jobs `app.py` adds (invitations, retention)."""
+
     def __init__(self, service: ClubService, *, reminders: bool = True) -> None:
         self.service = service
         self.reminders = reminders
@@ -48,20 +50,18 @@ class ReminderScheduler:
         if not self.reminders:
             self._scheduler.start()
             return
-        self._scheduler.add_job(
-            self.service.refresh_feed,
-            IntervalTrigger(seconds=FEED_EVERY.total_seconds()),
-            id="club-feed",
-            next_run_time=now,
-            replace_existing=True,
-        )
-        self._scheduler.add_job(
-            self.service.sweep,
-            IntervalTrigger(seconds=SWEEP_EVERY.total_seconds()),
-            id="sweep",
-            next_run_time=now,
-            replace_existing=True,
-        )
+        # The feed and the sweep run at once (catching up after downtime), then periodically.
+        for job_id, func, period in (
+            ("club-feed", self.service.refresh_feed, FEED_EVERY),
+            ("sweep", self.service.sweep, SWEEP_EVERY),
+        ):
+            self._scheduler.add_job(
+                func,
+                IntervalTrigger(seconds=period.total_seconds()),
+                id=job_id,
+                next_run_time=now,
+                replace_existing=True,
+            )
         self._scheduler.add_job(
             self.replan, IntervalTrigger(hours=6), id="replan", replace_existing=True
         )

@@ -8,30 +8,15 @@ INSERT that a primary key lets only one writer win.
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Dialect,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    event,
-    insert,
-    select,
-    text,
-)
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from bot.clock import utc_now
+from bot.club.claims import ReminderClaims
+from bot.schema import create_tables, handled_events, values
 
 log = logging.getLogger(__name__)
 
@@ -39,77 +24,11 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in and out, on SQLite (which has no time zones) as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; pass an aware one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-metadata = MetaData()
-
-# One row per event already handled: a post answered, a welcome sent...
-handled_events = Table(
-    "handled_events",
-    metadata,
-    Column("key", String(200), primary_key=True),
-    Column("handled_at", UtcDateTime(), nullable=False),
-)
-
-# Small named values that must survive restarts (e.g. the last good copy of a feed).
-values = Table(
-    "kv_values",
-    metadata,
-    Column("name", String(200), primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("updated_at", UtcDateTime(), nullable=False),
-)
-
-
-# One row per reminder occurrence: claimed (with a lease), then posted or skipped.
-reminder_posts = Table(
-    "reminder_posts",
-    metadata,
-    Column("key", String(200), primary_key=True),
-    Column("state", String(16), nullable=False),
-    Column("owner", String(100), nullable=False),
-    Column("claimed_at", UtcDateTime(), nullable=False),
-    Column("lease_until", UtcDateTime(), nullable=False),
-    Column("attempts", Integer, nullable=False, default=1),
-    Column("post_id", String(64), nullable=False, default=""),
-    Column("updated_at", UtcDateTime(), nullable=False),
-)
-
-
-@dataclass(frozen=True)
-class Claim:
-    key: str
-    owner: str
-    takeover: bool  # someone claimed it before and vanished: it may already be posted
-    claimed_at: datetime
-
-
 class StoreError(Exception):
     """The store cannot be reached or used; the message is for operators."""
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Store:
+class Store(ReminderClaims):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -144,7 +63,7 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
-                    insert(handled_events).values(key=key, handled_at=now or utcnow())
+                    insert(handled_events).values(key=key, handled_at=now or utc_now())
                 )
             return True
         except IntegrityError:
@@ -160,128 +79,19 @@ class Store:
             )
         return int(result.rowcount or 0)
 
-    # -- reminders ---------------------------------------------------------------
-
-    def claim_reminder(self, key: str, owner: str, now: datetime, lease: timedelta) -> Claim | None:
-        """Take the right to post `key`: first come, or after the holder's lease ran out."""
-        if self._insert_reminder(key, "claimed", owner, now, lease_until=now + lease, attempts=1):
-            return Claim(key, owner, takeover=False, claimed_at=now)
-        with self.engine.begin() as connection:
-            previous = connection.execute(
-                select(reminder_posts.c.claimed_at).where(reminder_posts.c.key == key)
-            ).scalar_one_or_none()
-            taken = connection.execute(
-                reminder_posts.update()
-                .where(
-                    reminder_posts.c.key == key,
-                    reminder_posts.c.state == "claimed",
-                    reminder_posts.c.lease_until < now,
-                )
-                .values(
-                    owner=owner,
-                    lease_until=now + lease,
-                    attempts=reminder_posts.c.attempts + 1,
-                    updated_at=now,
-                )
-            )
-        if taken.rowcount == 1:
-            return Claim(key, owner, takeover=True, claimed_at=previous or now)
-        return None
-
-    def extend_reminder_lease(self, claim: Claim, until: datetime) -> bool:
-        return self._update_claim(claim, lease_until=until, updated_at=until)
-
-    def mark_reminder_posted(self, claim: Claim, post_id: str, now: datetime) -> bool:
-        return self._update_claim(claim, state="posted", post_id=post_id, updated_at=now)
-
-    def _update_claim(self, claim: Claim, **values: object) -> bool:
-        """Change a claimed row, only while `claim` still holds it (no takeover since)."""
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                reminder_posts.update()
-                .where(
-                    reminder_posts.c.key == claim.key,
-                    reminder_posts.c.owner == claim.owner,
-                    reminder_posts.c.state == "claimed",
-                )
-                .values(**values)
-            )
-        return result.rowcount == 1
-
-    def mark_reminder_skipped(self, key: str, owner: str, now: datetime) -> bool:
-        """Record a reminder missed for too long; True the first time only."""
-        return self._insert_reminder(key, "skipped", owner, now, lease_until=now, attempts=0)
-
-    def _insert_reminder(
-        self,
-        key: str,
-        state: str,
-        owner: str,
-        now: datetime,
-        *,
-        lease_until: datetime,
-        attempts: int,
-    ) -> bool:
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(reminder_posts).values(
-                        key=key,
-                        state=state,
-                        owner=owner,
-                        claimed_at=now,
-                        lease_until=lease_until,
-                        attempts=attempts,
-                        post_id="",
-                        updated_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def reminder_states(self, keys: list[str]) -> dict[str, str]:
-        if not keys:
-            return {}
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(reminder_posts.c.key, reminder_posts.c.state).where(
-                    reminder_posts.c.key.in_(keys)
-                )
-            ).all()
-        return {str(row[0]): str(row[1]) for row in rows}
-
     def get_value(self, name: str) -> str | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(values.c.value).where(values.c.name == name)).first()
         return None if row is None else str(row[0])
 
     def set_value(self, name: str, value: str, *, now: datetime | None = None) -> None:
-        stamp = now or utcnow()
+        stamp = now or utc_now()
         with self.engine.begin() as connection:
             updated = connection.execute(
                 values.update().where(values.c.name == name).values(value=value, updated_at=stamp)
             )
             if not updated.rowcount:
                 connection.execute(insert(values).values(name=name, value=value, updated_at=stamp))
-
-
-def create_tables(engine: Engine, tables: list[Table] | None = None) -> None:
-    """CREATE TABLE IF NOT EXISTS, safe when several replicas start on a fresh store at once."""
-    attempts = 20  # each lost race means one table fewer to create next time
-    for attempt in range(attempts):
-        try:
-            metadata.create_all(engine, tables=tables)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError) as error:
-            message = str(error).lower()
-            if attempt == attempts - 1 or ("exist" not in message and "locked" not in message):
-                raise
-            if "locked" in message:
-                # SQLite refuses some lock upgrades at once, without its busy timeout, to avoid
-                # a deadlock between two writers: let the other one finish, then look again.
-                time.sleep(0.05 * (attempt + 1))
-            # Otherwise another replica created a table between our check and our CREATE.
 
 
 def normalise_url(url: str) -> str:

@@ -39,6 +39,10 @@ CRITICAL: dict[str, list[str]] = {
         "InvitationActions.on_action",
         "InvitationActions.on_dialog",
     ],
+    # untrusted callback bodies, read before the signature is checked
+    "bot/adapters/mattermost/callbacks.py": ["action_call", "dialog_submission", "submitted_text"],
+    # who may invite the bot on Matrix (allowed servers), and what is addressed to it
+    "bot/adapters/matrix/addressing.py": ["server_of", "addressed"],
     # the decision state machine
     "bot/invitations/records.py": [
         "InvitationRecords.create",
@@ -47,21 +51,32 @@ CRITICAL: dict[str, list[str]] = {
         "InvitationRecords.abort_accept",
         "InvitationRecords._leave_accepting",
     ],
-    "bot/invitations/service.py": ["InvitationService.decide", "InvitationService.is_referent"],
+    "bot/invitations/service.py": [
+        "InvitationService.decide",
+        "InvitationService.is_referent",
+        "InvitationService.decline_dialog",
+        "InvitationService.pending",
+    ],
+    # what referents see of a request: every user-controlled field defused
+    "bot/invitations/texts.py": ["decline_dialog", "at_username", "notice_text", "outcome"],
+    # referents only
+    "bot/answers/stats.py": ["StatsService.reply"],
+    # a command may not hide a topic, nor be one the parser does not know
+    "bot/answers/conversation.py": ["Conversation.register", "Conversation.serve_topic"],
     # the reminder claims
-    "bot/store.py": [
-        "Store.claim_reminder",
-        "Store.extend_reminder_lease",
-        "Store.mark_reminder_posted",
-        "Store._update_claim",
-        "Store.mark_reminder_skipped",
-        "Store._insert_reminder",
+    "bot/club/claims.py": [
+        "ReminderClaims.claim_reminder",
+        "ReminderClaims.extend_reminder_lease",
+        "ReminderClaims.mark_reminder_posted",
+        "ReminderClaims._update_claim",
+        "ReminderClaims.mark_reminder_skipped",
+        "ReminderClaims._insert_reminder",
     ],
     # defusing
     "bot/text.py": ["defuse", "inline"],
     # the agenda rule, and when a reminder is due
     "bot/club/agenda.py": ["rule_date", "from_rule", "_apply", "_at", "upcoming"],
-    "bot/club/reminders.py": ["when", "due"],
+    "bot/club/reminders.py": ["reminder_time", "due"],
     # the answer parser
     "bot/answers/answer.py": [
         "answer",
@@ -85,7 +100,7 @@ INPUTS = [
 
 
 def mutant_pattern(module: str, function: str) -> str:
-    """mutmut's name for the mutants of `function`: bot.store.xǁStoreǁclaim_reminder__mutmut_7."""
+    """mutmut's name for the mutants of `function`: bot.club.claims.xǁReminderClaimsǁclaim_reminder__mutmut_7."""
     dotted = module.removesuffix(".py").replace("/", ".")
     klass, _, name = function.rpartition(".")
     mangled = f"xǁ{klass}ǁ{name}" if klass else f"x_{name}"

@@ -120,7 +120,7 @@ class TestBot:
         self.invitations = InvitationService(
             content, self.store, self.platform, InvitationSettings(), self.clock
         )
-        self.conversation.register("club", self.club.reply)
+        self.conversation.serve_topic("club", self.club.reply)
         self.conversation.register("rejoindre", self.invitations.request)
         self.conversation.register("demandes", self.invitations.pending)
 

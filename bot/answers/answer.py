@@ -18,6 +18,7 @@ from bot.answers.resources_filter import resources_reply
 from bot.answers.search import search_reply
 from bot.answers.suggestions import did_you_mean, suggestions
 from bot.chat import Reply
+from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
 from bot.content.loader import Content
 from bot.content.retrieval import Ranked, Result
@@ -54,27 +55,31 @@ def answer(text: str, content: Content) -> Reply:
     return respond(text, content).reply
 
 
-def respond(text: str, content: Content) -> Answer:
+def respond(
+    text: str, content: Content, *, private_channel: str = DEFAULT_PRIVATE_CHANNEL
+) -> Answer:
     """`answer`, with what the reply was about.
 
     Only the first `MAX_QUESTION_CHARS` characters are read, so that a long paste costs
     what a short question does; the reply then says so.
     """
     if len(text) <= MAX_QUESTION_CHARS:
-        return _respond(text, content)
-    outcome = _respond(text[:MAX_QUESTION_CHARS], content)
+        return _respond(text, content, private_channel)
+    outcome = _respond(text[:MAX_QUESTION_CHARS], content, private_channel)
     reply = replace(outcome.reply, text=cap(f"{TOO_LONG}\n\n{outcome.reply.text}"))
     return replace(outcome, reply=reply)
 
 
-def _respond(text: str, content: Content) -> Answer:
+def _respond(text: str, content: Content, private_channel: str) -> Answer:
     command, rest = _split(text)
     if not command:
-        return Answer(help_reply(content))
+        return Answer(help_reply(content, private_channel))
     topic_id = content.aliases.get(command)
     if topic_id is not None:
         return _about_topic(text, rest, topic_id, content)
     name = command_of(command)
+    if name == "aide":
+        return Answer(help_reply(content, private_channel))
     if name is not None:
         return Answer(_COMMANDS[name](rest, content))
     named = _topic_named_in(text, content)
@@ -94,17 +99,14 @@ def resolve(text: str, content: Content) -> str:
     return command_of(command) or _topic_named_in(text, content) or ""
 
 
-def help_reply(content: Content) -> Reply:
-    return _help_reply(content)
-
-
 @lru_cache(maxsize=64)
-def _help_reply(content: Content) -> Reply:
+def help_reply(content: Content, private_channel: str = DEFAULT_PRIVATE_CHANNEL) -> Reply:
+    """`/intra aide`: the topics, then the commands (« rejoindre » names `private_channel`)."""
     lines = [content.messages.help_intro, ""]
     for topic_id, topic in content.topics.items():
         lines.append(f"- `/intra {topic_id}` : {topic.description}")
     for usage, description in COMMAND_HELP.values():
-        lines.append(f"- `/intra {usage}` : {description}")
+        lines.append(f"- `/intra {usage}` : {description.format(canal_prive=private_channel)}")
     lines.extend(["", content.messages.help_footer])
     return Reply(cap(french("\n".join(lines))))
 
@@ -165,7 +167,10 @@ def _close_names(command: str, content: Content) -> list[str]:
     return suggestions(command, content, COMMAND_ALIASES)
 
 
+@lru_cache(maxsize=64)  # like `overview`: a few contents' worth, old ones drop out
 def _overview(topic_id: str, content: Content) -> Answer:
+    # One Answer per topic and content: `/intra referents` builds nothing per request, and
+    # the adapters' encoding caches (keyed by the Reply) find it by identity.
     return Answer(
         Reply(overview(content, topic_id)), topic_id=topic_id, unit_id=topic_id, question=True
     )
@@ -208,10 +213,6 @@ def _split(text: str) -> tuple[str, str]:
     return fold(first).strip(" ?!.,;:«»\"'"), rest.strip()
 
 
-def _help(_rest: str, content: Content) -> Reply:
-    return help_reply(content)
-
-
 def _needs_the_platform(_rest: str, content: Content) -> Reply:
     # Invitations need a chat platform; without one (console, `intra-bot ask`) say where to go.
     return Reply(content.messages.mattermost_only)
@@ -227,7 +228,6 @@ def _stats_elsewhere(_rest: str, _content: Content) -> Reply:
 
 Handler = Callable[[str, Content], Reply]
 _COMMANDS: dict[str, Handler] = {
-    "aide": _help,
     "chercher": search_reply,
     "rejoindre": _needs_the_platform,
     "demandes": _needs_the_platform,

@@ -32,7 +32,7 @@ COMMANDS: tuple[Command, ...] = (
         "rejoindre",
         ("rejoindre", "acces", "invitation", "inviter", "adhesion"),
         "rejoindre [message]",
-        "demander l'accès au canal privé ~domaine-intras-prive",
+        "demander l'accès au canal privé ~{canal_prive}",  # the configured channel
     ),
     Command(
         "demandes",

@@ -12,7 +12,9 @@ from dataclasses import replace
 from typing import TypeVar
 
 from bot.answers.answer import Answer, resolve, respond
+from bot.answers.commands import command_of
 from bot.chat import Message, Reply, Visibility
+from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.loader import ContentSource
 
 CommandHandler = Callable[[Message, str], Awaitable[Reply]]
@@ -36,15 +38,48 @@ def asker_only(
     return private
 
 
+class RegistrationError(ValueError):
+    """A command or topic handler that cannot be registered; the message is for operators."""
+
+
 class Conversation:
-    def __init__(self, content: ContentSource, recorder: Recorder | None = None) -> None:
+    def __init__(
+        self,
+        content: ContentSource,
+        recorder: Recorder | None = None,
+        *,
+        private_channel: str = DEFAULT_PRIVATE_CHANNEL,
+    ) -> None:
         self.content = content
         self.private_pointer = PRIVATE_POINTER
         self.recorder = recorder
+        self.private_channel = private_channel  # named by the help's « rejoindre » line
         self._commands: dict[str, CommandHandler] = {}
 
     def register(self, command: str, handler: CommandHandler) -> None:
+        """Handle a command of the command table (`bot/answers/commands.py`).
+
+        Fails (for the operator, at start-up) rather than let the command hide a content
+        topic of the same name, or be one the parser and the help do not know.
+        """
+        if command_of(command) != command:
+            raise RegistrationError(
+                f"cannot register '{command}': it is not a command of bot/answers/commands.py "
+                "(add it to COMMANDS so that the parser and the help know it)"
+            )
+        topic_id = self.content.current.aliases.get(command)
+        if topic_id is not None:
+            raise RegistrationError(
+                f"cannot register the command '{command}': the content topic '{topic_id}' "
+                "has that name; rename the topic's id or alias, or use serve_topic"
+            )
         self._commands[command] = handler
+
+    def serve_topic(self, topic_id: str, handler: CommandHandler) -> None:
+        """Answer `/intra <topic_id>` with a service (the club's dates) instead of the content."""
+        if topic_id not in self.content.current.topics:
+            raise RegistrationError(f"cannot serve '{topic_id}': the content has no such topic")
+        self._commands[topic_id] = handler
 
     async def respond(self, message: Message) -> Reply:
         content = self.content.current
@@ -55,7 +90,7 @@ class Conversation:
             if target in content.topics:  # a topic with its own service: still a question
                 await self._record(message.text, Answer(reply, target, target, question=True))
             return reply
-        outcome = respond(message.text, content)
+        outcome = respond(message.text, content, private_channel=self.private_channel)
         await self._record(message.text, outcome)
         return outcome.reply
 

@@ -31,7 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.answers.answer import Answer
-from bot.store import Store, UtcDateTime, create_tables, metadata
+from bot.schema import UtcDateTime, create_tables, metadata
+from bot.store import Store
 from bot.text import fold
 
 log = logging.getLogger(__name__)

@@ -11,14 +11,14 @@ from bot.chat import MAX_REPLY_CHARS
 from bot.club.agenda import Occurrence
 from bot.content.models import (
     ChannelsTopic,
-    ClubTopic,
     ReferentsTopic,
     Resource,
     ResourcesTopic,
     Topic,
 )
+from bot.content.schedule import ClubTopic
 from bot.content.typography import french
-from bot.content.units import section_id
+from bot.content.units import channel_line, person_line, section_id
 
 # A reply to a short question stays about one screen long: what people read.
 SHORT_REPLY_CHARS = 1200
@@ -130,19 +130,9 @@ FULL, LINKS, TITLES = 2, 1, 0
 def extras(topic: Topic, *, detail: int = FULL) -> list[str]:
     """What a topic's overview shows besides its summary; less `detail` when space is short."""
     if isinstance(topic, ReferentsTopic):
-        lines = [
-            f"- **{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
-            f" · sur Mattermost : `@{person.mattermost}`"
-            for person in topic.referents
-        ]
-        return ["\n".join(lines)]
+        return ["\n".join(f"- {person_line(person)}" for person in topic.referents)]
     if isinstance(topic, ChannelsTopic):
-        lines = [
-            f"- **~{channel.name}** ({'public' if channel.visibility == 'public' else 'privé'}) : "
-            f"{channel.description} {channel.how_to_join}"
-            for channel in topic.channels
-        ]
-        return ["\n".join(lines)]
+        return ["\n".join(f"- {channel_line(channel)}" for channel in topic.channels)]
     if isinstance(topic, ClubTopic):
         return [f"**Quand ?** {topic.rhythm}\n**L'agenda** : {topic.agenda_url}"]
     if isinstance(topic, ResourcesTopic):

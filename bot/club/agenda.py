@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.content.models import WEEKDAYS, Schedule, ScheduleException
+from bot.content.schedule import WEEKDAYS, Schedule, ScheduleException
 
 # How far ahead the feed and the ICS export look.
 HORIZON = dt.timedelta(days=400)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import french
 from bot.club.agenda import Occurrence
-from bot.content.models import ClubTopic, Reminder
+from bot.content.schedule import ClubTopic, Reminder
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class PlannedReminder:
         return self.reminder.channel
 
 
-def when(reminder: Reminder, occurrence: Occurrence, zone: ZoneInfo) -> dt.datetime:
+def reminder_time(reminder: Reminder, occurrence: Occurrence, zone: ZoneInfo) -> dt.datetime:
     """When to post: whole days are counted on the calendar, in wall-clock time.
 
     « 7j à 9:30 » before a club on Thursday 2 April is Thursday 26 March at 9:30
@@ -54,7 +54,7 @@ def plan(club: ClubTopic, occurrences: list[Occurrence]) -> list[PlannedReminder
             f"{reminder.id}@{occurrence.key}",
             reminder,
             occurrence,
-            when(reminder, occurrence, zone),
+            reminder_time(reminder, occurrence, zone),
         )
         for occurrence in occurrences
         for reminder in club.reminders
@@ -63,18 +63,18 @@ def plan(club: ClubTopic, occurrences: list[Occurrence]) -> list[PlannedReminder
 
 
 @dataclass(frozen=True)
-class Decision:
+class DueReminders:
     post: list[PlannedReminder]
     skip: list[PlannedReminder]  # missed by more than the grace period
 
 
-def due(planned: list[PlannedReminder], now: dt.datetime, grace: dt.timedelta) -> Decision:
+def due(planned: list[PlannedReminder], now: dt.datetime, grace: dt.timedelta) -> DueReminders:
     """What to post now, and what was missed for too long to be posted at all."""
     post = [item for item in planned if now - grace <= item.at <= now]
     skip = [
         item for item in planned if item.at < now - grace and item.occurrence.start > now - grace
     ]
-    return Decision(post, skip)
+    return DueReminders(post, skip)
 
 
 def render(item: PlannedReminder, club: ClubTopic, *, subscribe_url: str = "") -> str:

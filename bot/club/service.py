@@ -21,7 +21,7 @@ from bot.chat import ChatPlatform, Message, Reply
 from bot.club import agenda, reminders
 from bot.club.agenda import FeedError, Occurrence
 from bot.content.loader import ContentSource
-from bot.content.models import ClubTopic
+from bot.content.schedule import ClubTopic
 
 if TYPE_CHECKING:  # SQLAlchemy costs 0.3 s to import: `intra-bot ask` has no store
     from bot.store import Store

@@ -39,6 +39,22 @@ class ContentError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def line_of(path: Path, where: Location) -> int | None:
+    """The line of the key at `where` in the YAML file `path`, if it can be read."""
+    try:
+        return key_lines(path.read_text(encoding="utf-8")).get(where)
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def shown(path: Path) -> Path:
+    """The path as an editor knows it: relative to the working directory when possible."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def key_lines(text: str) -> dict[Location, int]:
     """Map each key path of a YAML document to its 1-based line number."""
     lines: dict[Location, int] = {(): 1}

@@ -14,12 +14,13 @@ from bot.content.errors import (
     ContentError,
     Problem,
     key_lines,
+    line_of,
+    shown,
     syntax_problem,
     validation_problems,
 )
 from bot.content.models import (
     ChannelsTopic,
-    ClubTopic,
     Messages,
     ReferentsTopic,
     ResourcesTopic,
@@ -27,6 +28,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.content.retrieval import Retriever
+from bot.content.schedule import ClubTopic
 from bot.content.units import section_id, units_of
 from bot.text import fold
 
@@ -48,6 +50,7 @@ TOPIC_MODELS: dict[str, type[Topic]] = {
 SYNONYMS_FILE = "synonymes.yaml"
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T", bound=Topic)
 
 # libyaml's loader when PyYAML was built with it (the wheels are): several times faster.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -66,26 +69,24 @@ class Content:
 
     @property
     def referents(self) -> ReferentsTopic:
-        topic = self.topics["referents"]
-        assert isinstance(topic, ReferentsTopic)
-        return topic
+        return self._topic("referents", ReferentsTopic)
 
     @property
     def channels(self) -> ChannelsTopic:
-        topic = self.topics["canaux"]
-        assert isinstance(topic, ChannelsTopic)
-        return topic
+        return self._topic("canaux", ChannelsTopic)
 
     @property
     def resources(self) -> ResourcesTopic:
-        topic = self.topics["ressources"]
-        assert isinstance(topic, ResourcesTopic)
-        return topic
+        return self._topic("ressources", ResourcesTopic)
 
     @property
     def club(self) -> ClubTopic:
-        topic = self.topics["club"]
-        assert isinstance(topic, ClubTopic)
+        return self._topic("club", ClubTopic)
+
+    def _topic(self, topic_id: str, kind: type[T]) -> T:
+        """A topic with its own model; the loader guarantees its type (`TOPIC_MODELS`)."""
+        topic = self.topics[topic_id]
+        assert isinstance(topic, kind)
         return topic
 
 
@@ -123,7 +124,7 @@ def load_content(directory: Path | str = DEFAULT_CONTENT_DIR) -> Content:
         raise ContentError(
             [
                 Problem(
-                    _shown(directory),
+                    shown(directory),
                     None,
                     "dossier de contenu introuvable — indiquez le bon dossier avec --content "
                     "ou la variable INTRA_BOT_CONTENT__DIR.",
@@ -139,8 +140,8 @@ def load_content(directory: Path | str = DEFAULT_CONTENT_DIR) -> Content:
         if topic.id != topic_id:
             problems.append(
                 Problem(
-                    _shown(directory / f"{topic_id}.yaml"),
-                    _line(directory / f"{topic_id}.yaml", ("id",)),
+                    shown(directory / f"{topic_id}.yaml"),
+                    line_of(directory / f"{topic_id}.yaml", ("id",)),
                     f"« id: {topic.id} » ne correspond pas au nom du fichier — écrivez « id: {topic_id} ».",
                 )
             )
@@ -174,8 +175,8 @@ def _check_section_ids(directory: Path, topics: dict[str, Topic], problems: list
                 path = directory / f"{topic_id}.yaml"
                 problems.append(
                     Problem(
-                        _shown(path),
-                        _line(path, ("sections", index)),
+                        shown(path),
+                        line_of(path, ("sections", index)),
                         f"la section « {section.title} » a le même nom de sous-commande "
                         f"« {name} » que « {seen[name]} » — ajoutez-lui un « id: » différent.",
                     )
@@ -184,28 +185,28 @@ def _check_section_ids(directory: Path, topics: dict[str, Topic], problems: list
 
 
 def _load_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:
-    shown = _shown(path)
+    where = shown(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.append(
-            Problem(shown, None, "fichier manquant — recréez-le (voir content/README.md).")
+            Problem(where, None, "fichier manquant — recréez-le (voir content/README.md).")
         )
         return None
     except (OSError, UnicodeDecodeError) as error:
         problems.append(
-            Problem(shown, None, f"fichier illisible ({error}) — enregistrez-le en UTF-8.")
+            Problem(where, None, f"fichier illisible ({error}) — enregistrez-le en UTF-8.")
         )
         return None
     try:
         data: Any = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
-        problems.append(syntax_problem(shown, error))
+        problems.append(syntax_problem(where, error))
         return None
     if not isinstance(data, dict):
         problems.append(
             Problem(
-                shown, 1, "le fichier doit contenir des champs « clé: valeur » (il est vide ?)."
+                where, 1, "le fichier doit contenir des champs « clé: valeur » (il est vide ?)."
             )
         )
         return None
@@ -213,7 +214,7 @@ def _load_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:
         return model.model_validate(data)
     except ValidationError as error:
         # Line numbers cost a second, slower parse: only pay for it when there is a problem.
-        problems.extend(validation_problems(shown, error, key_lines(text), model))
+        problems.extend(validation_problems(where, error, key_lines(text), model))
         return None
 
 
@@ -230,24 +231,9 @@ def _alias_table(
                 path = directory / f"{topic_id}.yaml"
                 problems.append(
                     Problem(
-                        _shown(path),
-                        _line(path, ("aliases", index - 1)),
+                        shown(path),
+                        line_of(path, ("aliases", index - 1)),
                         f"l'alias « {name} » est déjà utilisé par « {owner} » — choisissez-en un autre.",
                     )
                 )
     return table
-
-
-def _line(path: Path, loc: tuple[str | int, ...]) -> int | None:
-    try:
-        return key_lines(path.read_text(encoding="utf-8")).get(loc)
-    except (OSError, yaml.YAMLError):
-        return None
-
-
-def _shown(path: Path) -> Path:
-    """The path as an editor knows it: relative to the working directory when possible."""
-    try:
-        return path.resolve().relative_to(Path.cwd())
-    except ValueError:
-        return path

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 from bot.content.analysis import content_words
 from bot.content.models import (
+    Channel,
     ChannelsTopic,
-    ClubTopic,
+    Referent,
     ReferentsTopic,
     ResourcesTopic,
     Section,
     Topic,
 )
+from bot.content.schedule import ClubTopic
 
 OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, AGENDA = (
     "sujet", "section", "élément", "personne", "canal", "ressource", "agenda",
@@ -83,10 +85,7 @@ def _units(topic: Topic) -> Iterator[Unit]:
                 kind=PERSON,
                 topic_id=topic.id,
                 title=person.name,
-                markdown=(
-                    f"**{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
-                    f" · sur Mattermost : `@{person.mattermost}`"
-                ),
+                markdown=person_line(person),
                 source=home,
                 command=base,
                 text=f"{person.role} {person.email.replace('.', ' ')}",
@@ -96,16 +95,13 @@ def _units(topic: Topic) -> Iterator[Unit]:
             )
     if isinstance(topic, ChannelsTopic):
         for channel in topic.channels:
-            visibility = "public" if channel.visibility == "public" else "privé"
+            visibility = _VISIBILITY[channel.visibility]
             yield Unit(
                 id=f"{topic.id}/{channel.name}",
                 kind=CHANNEL,
                 topic_id=topic.id,
                 title=f"{channel.name.replace('-', ' ')} {channel.display_name}",
-                markdown=(
-                    f"**~{channel.name}** ({visibility}) : {channel.description} "
-                    f"{channel.how_to_join}"
-                ),
+                markdown=channel_line(channel),
                 source=channel.url,
                 command=base,
                 text=f"{visibility} {channel.description} {channel.how_to_join}",
@@ -147,6 +143,25 @@ def _units(topic: Topic) -> Iterator[Unit]:
                 keywords=tuple(resource.keywords),
                 context=context,
             )
+
+
+def person_line(person: Referent) -> str:
+    """A referent as every reply shows them: name, role, e-mail, Mattermost username."""
+    return (
+        f"**{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
+        f" · sur Mattermost : `@{person.mattermost}`"
+    )
+
+
+def channel_line(channel: Channel) -> str:
+    """A channel as every reply shows it: name, public or private, what it is, how to join."""
+    return (
+        f"**~{channel.name}** ({_VISIBILITY[channel.visibility]}) : {channel.description} "
+        f"{channel.how_to_join}"
+    )
+
+
+_VISIBILITY = {"public": "public", "prive": "privé"}
 
 
 def _overview_extras(topic: Topic) -> list[str]:

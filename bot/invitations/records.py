@@ -14,7 +14,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from bot.outbox.store import Effect, OutboxStore
-from bot.store import Store, UtcDateTime, create_tables, metadata
+from bot.schema import UtcDateTime, create_tables, metadata
+from bot.store import Store
 
 PENDING, ACCEPTING, ACCEPTED, DECLINED = "pending", "accepting", "accepted", "declined"
 

@@ -25,8 +25,8 @@ from bot.invitations.effects import (
 from bot.invitations.records import ACCEPTED, ACCEPTING, DECLINED, Invitation, InvitationRecords
 from bot.invitations.texts import (
     ACCEPT,
+    LOCAL_ZONE,
     MESSAGE_LIMIT,
-    PARIS,
     REFERENTS_ONLY,
     SOMEONE,
     already_decided,
@@ -35,10 +35,10 @@ from bot.invitations.texts import (
     buttons,
     clean,
     decline_dialog,
+    french_date,
     in_progress,
     notice_text,
     outcome,
-    when,
 )
 from bot.outbox.store import Effect, OutboxStore
 from bot.outbox.worker import OutboxWorker, effects_keys
@@ -112,9 +112,9 @@ class InvitationService:
         declined = await asyncio.to_thread(self.records.last_declined, user.id)
         now = self.clock()
         if declined and declined.decided_at and declined.decided_at + self.settings.cooldown > now:
-            again = (declined.decided_at + self.settings.cooldown).astimezone(PARIS)
+            again = (declined.decided_at + self.settings.cooldown).astimezone(LOCAL_ZONE)
             return Reply(
-                f"Votre demande du {when(declined.created_at)} n'a pas été acceptée. "
+                f"Votre demande du {french_date(declined.created_at)} n'a pas été acceptée. "
                 f"Vous pourrez en faire une nouvelle à partir du {french.day(again.date(), year=True)}. "
                 "En attendant, vous pouvez écrire aux référentes (`/intra referents`)."
             )
@@ -312,7 +312,7 @@ class InvitationService:
         ]
         if not old:
             return 0
-        today = now.astimezone(PARIS).date().isoformat()
+        today = now.astimezone(LOCAL_ZONE).date().isoformat()
         text = (
             f"📬 {len(old)} demande{'s' if len(old) > 1 else ''} d'accès à ~{self._channel()} "
             f"attend{'ent' if len(old) > 1 else ''} depuis plus de {self.settings.recall_after.days} jours. "

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 from bot import french
 from bot.chat import Button, ButtonStyle, Dialog, User
+from bot.config import DEFAULT_TIMEZONE
 from bot.invitations.records import ACCEPTED, DECLINED, Invitation
 from bot.text import Form, defuse, inline
 
-PARIS = ZoneInfo("Europe/Paris")
+# The zone of the dates people read; the configured default (`bot.config.DEFAULT_TIMEZONE`).
+LOCAL_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 MESSAGE_LIMIT = 500
 # People edit these profile fields themselves: each is defused and capped like a message.
 NAME_LIMIT = 80
@@ -24,8 +26,9 @@ def clean(text: str) -> str:
     return text[: MESSAGE_LIMIT * 2]
 
 
-def when(moment: dt.datetime) -> str:
-    local = moment.astimezone(PARIS)
+def french_date(moment: dt.datetime, zone: ZoneInfo = LOCAL_ZONE) -> str:
+    """« jeudi 2 avril à 16 h » (the day and hour `moment` is in `zone`)."""
+    local = moment.astimezone(zone)
     return f"{french.day(local.date())} à {french.hour(local)}"
 
 
@@ -84,7 +87,7 @@ def add_refused(status: int, error_id: str) -> str:
 
 def already_pending(invitation: Invitation, channel: str) -> str:
     return (
-        f"Votre demande pour rejoindre {channel} est en attente depuis le {when(invitation.created_at)}. "
+        f"Votre demande pour rejoindre {channel} est en attente depuis le {french_date(invitation.created_at)}. "
         "Les référentes vont la traiter ; inutile d'en refaire une."
     )
 
@@ -105,7 +108,7 @@ def notice_text(
     if profile is not None and profile.position.strip():
         who += f", {inline(profile.position, limit=POSITION_LIMIT)}"
     lines = [] if short else [f"#### 📬 Demande d'accès à ~{channel}"]
-    lines.append(f"{who} demande à rejoindre ~{channel} — le {when(invitation.created_at)}.")
+    lines.append(f"{who} demande à rejoindre ~{channel} — le {french_date(invitation.created_at)}.")
     if invitation.message:
         lines.append(defuse(invitation.message, limit=MESSAGE_LIMIT))
     else:
@@ -114,7 +117,7 @@ def notice_text(
 
 
 def outcome(invitation: Invitation) -> str:
-    moment = when(invitation.decided_at) if invitation.decided_at else ""
+    moment = french_date(invitation.decided_at) if invitation.decided_at else ""
     if invitation.state == ACCEPTED:
         return f"✅ **Acceptée** par {at_username(invitation.decided_by)} le {moment} : la personne a été ajoutée au canal."
     if invitation.state == DECLINED:

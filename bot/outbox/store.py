@@ -33,7 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from bot.store import Store, UtcDateTime, create_tables, metadata
+from bot.schema import UtcDateTime, create_tables, metadata
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from bot.chat import PlatformUnavailable
+from bot.clock import utc_now
 from bot.outbox.store import Effect, Job, OutboxStore
-from bot.store import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class OutboxWorker:
         *,
         lease: timedelta = timedelta(seconds=60),
         poll: float = 5.0,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
         self.owner = owner

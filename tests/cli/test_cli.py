@@ -10,7 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -19,7 +21,18 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=60,
         check=False,
+        env=env,
     )
+
+
+def content_with_alias(directory: Path, alias: str) -> Path:
+    """A copy of the content whose career topic also answers to `alias`."""
+    for source in (ROOT / "content").glob("*.yaml"):
+        (directory / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    path = directory / "carriere.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("aliases: [", f"aliases: [{alias}, ", 1), encoding="utf-8")
+    return directory
 
 
 def test_ask_prints_the_reply() -> None:
@@ -69,6 +82,33 @@ def test_check_bad_content_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert 'champ inconnu "emial" — vouliez-vous dire "email" ?' in result.stderr
     assert "referents.yaml, ligne" in result.stderr
+
+
+def test_check_reports_a_topic_named_like_a_command(tmp_path: Path) -> None:
+    result = run("check", "--content", str(content_with_alias(tmp_path, "demandes")))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "carriere.yaml, ligne 6 : « demandes » est aussi une commande" in result.stderr
+
+
+def test_run_will_not_start_when_a_topic_takes_a_command_name(tmp_path: Path) -> None:
+    content = content_with_alias(tmp_path, "demandes")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INTRA_BOT_")}
+    (tmp_path / "config.toml").touch()  # everything else from the environment
+    env |= {
+        "INTRA_BOT_CONFIG": str(tmp_path / "config.toml"),
+        "INTRA_BOT_MATTERMOST__URL": "http://127.0.0.1:9",  # never reached: it stops before
+        "INTRA_BOT_MATTERMOST__TOKEN": "bot-token",
+        "INTRA_BOT_STORE__URL": f"sqlite:///{tmp_path}/store.db",
+        "INTRA_BOT_CONTENT__DIR": str(content),
+    }
+    result = run("run", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        "Cannot start: cannot register the command 'demandes': the content topic 'carriere'"
+        in result.stderr
+    )
 
 
 def test_bad_config_exits_2_in_english(tmp_path: Path) -> None:

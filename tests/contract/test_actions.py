@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
 from bot.adapters.mattermost.api import UserInfo
-from bot.adapters.mattermost.render import ButtonSigner, post_props
+from bot.adapters.mattermost.render import SignedButtons, post_props
 from bot.adapters.mattermost.signing import sign
 from bot.content.loader import ContentSource
 from bot.invitations.service import InvitationService, InvitationSettings
@@ -228,7 +228,7 @@ async def test_decline_opens_a_dialog_whose_state_is_signed(world) -> None:  # t
 def test_buttons_carry_alphanumeric_unique_ids_and_a_signature() -> None:
     from bot.chat import Button, Card, Reply
 
-    signer = ButtonSigner(SECRET, "http://bot/mattermost/action")
+    signer = SignedButtons(SECRET, "http://bot/mattermost/action")
     reply = Reply(
         "x",
         cards=(

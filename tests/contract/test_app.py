@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bot.app import BotApp, StartupError
+from bot.chat import Message, User
 from bot.config import load_settings
 from tests.contract.fake_rest import FakeRest, error, serving
 
@@ -116,3 +117,18 @@ async def test_a_broken_reload_keeps_the_previous_content(
         bot.store.close()
         assert bot.mattermost is not None
         await bot.mattermost.api.close()
+
+
+async def test_the_help_names_the_configured_private_channel(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    environ = settings_for("http://127.0.0.1:9", tmp_path, content_copy)
+    environ["INTRA_BOT_MATTERMOST__PRIVATE_CHANNEL"] = "intras-secret"
+    bot = BotApp(load_settings(environ=environ))
+    try:
+        reply = await bot.conversation.respond(Message("aide", User("u1", "alice"), "c1"))
+    finally:
+        bot.store.close()
+        assert bot.mattermost is not None
+        await bot.mattermost.api.close()
+    assert "~intras-secret" in reply.text and "domaine-intras-prive" not in reply.text

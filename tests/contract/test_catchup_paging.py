@@ -22,7 +22,7 @@ from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.pages import LIMIT, PAGE_SIZE
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.poster import MARKER_PROP
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.answers.conversation import Conversation
 from bot.answers.welcome import WelcomeSettings
 from bot.chat import Reply
@@ -36,7 +36,7 @@ NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
 NOW_MS = epoch_ms(NOW)
 MARK_MS = NOW_MS - 3_600_000  # the bot last handled an event an hour ago
 PUBLIC = "publicchannel0000000000000"
-SIGNER = ButtonSigner(b"k" * 32, "http://bot/mattermost/action")
+SIGNER = SignedButtons(b"k" * 32, "http://bot/mattermost/action")
 
 
 def channel_id(n: int) -> str:

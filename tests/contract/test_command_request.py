@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.mattermost.http import COMMAND_PATH, CommandEndpoint, build_app, parse_form
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.adapters.mattermost.signing import verify
 from bot.chat import Button, Message, Reply, User
 from tests.contract.payloads import ALICE_ID, slash_command_form
@@ -40,7 +40,7 @@ async def healthy() -> tuple[bool, dict[str, object]]:
 @pytest.fixture
 async def world() -> AsyncIterator[tuple[TestClient[Any, Any], Recorder]]:
     recorder = Recorder()
-    signer = ButtonSigner(SECRET, "http://bot/mattermost/action")
+    signer = SignedButtons(SECRET, "http://bot/mattermost/action")
     endpoint = CommandEndpoint(recorder, lambda: [TOKEN], signer)  # type: ignore[arg-type]
     async with TestClient(TestServer(build_app(endpoint, healthy))) as client:
         yield client, recorder

@@ -8,7 +8,7 @@ import pytest
 
 from bot.adapters.mattermost.api import MattermostApi
 from bot.adapters.mattermost.platform import MattermostPlatform
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.adapters.mattermost.signing import verify
 from bot.chat import AddFailed, Button, Reply, User
 from tests.contract.fake_rest import FakeRest, error, serving
@@ -23,7 +23,7 @@ async def world() -> AsyncIterator[tuple[FakeRest, MattermostPlatform]]:
     async with serving() as (fake, api):
         fake.on("GET", "/teams/team1/channels/name/domaine-intras-prive", (200, PRIVATE))
         platform = MattermostPlatform(
-            api, "domaine-intras-prive", ButtonSigner(SECRET, "http://bot/mattermost/action")
+            api, "domaine-intras-prive", SignedButtons(SECRET, "http://bot/mattermost/action")
         )
         platform.bind("team1", "bot-id", "intra-bot")
         yield fake, platform
@@ -128,7 +128,7 @@ async def test_a_refused_add_says_what_to_fix(
 
 async def test_an_unreachable_server_is_said_plainly() -> None:
     api = MattermostApi("http://127.0.0.1:9", "token", timeout=2, max_retries=0)  # discard port
-    platform = MattermostPlatform(api, "domaine-intras-prive", ButtonSigner(SECRET, "u"))
+    platform = MattermostPlatform(api, "domaine-intras-prive", SignedButtons(SECRET, "u"))
     platform.bind("team1", "bot-id", "intra-bot")
     try:
         with pytest.raises(AddFailed, match="Mattermost ne répond pas"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -73,6 +74,27 @@ async def test_forged_or_missing_token_gets_401_and_nothing_else(
     response = await client.post(COMMAND_PATH, data=form, headers=headers)
     assert response.status == 401
     assert await response.text() == "unauthorized"
+
+
+async def test_the_form_type_is_read_whatever_its_case_and_parameters(
+    client: TestClient[object, object],
+) -> None:
+    body = urlencode(slash_command_form(TOKENS[0], "referents"))
+    for content_type in (
+        "application/x-www-form-urlencoded",
+        "Application/X-WWW-Form-URLEncoded; charset=UTF-8",
+        " application/x-www-form-urlencoded ;charset=utf-8",
+    ):
+        response = await client.post(
+            COMMAND_PATH, data=body.encode(), headers={"Content-Type": content_type}
+        )
+        assert response.status == 200, content_type
+        assert "marine.purson@beta.gouv.fr" in (await response.json())["text"]
+    # Another type, even with the right fields, is not a slash command: 401 without a header token.
+    json_typed = await client.post(
+        COMMAND_PATH, data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert json_typed.status == 401
 
 
 async def test_garbage_body_gets_400_never_500(client: TestClient[object, object]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.adapters.mattermost.platform import MattermostPlatform
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.chat import Platforms
 from bot.content.loader import ContentSource
 from bot.greeter import Greeter
@@ -13,7 +13,7 @@ from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 
-SIGNER = ButtonSigner(b"s" * 32, "http://bot/mattermost/action")
+SIGNER = SignedButtons(b"s" * 32, "http://bot/mattermost/action")
 
 
 def bound_platform(api: Any, bot_id: str = "bot") -> MattermostPlatform:

@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from bot.answers.conversation import Conversation
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
-from bot.store import Store, values
+from bot.schema import values
+from bot.store import Store
 from tests.e2e_matrix.bot_runner import RunningBot
 from tests.e2e_matrix.conftest import SynapseServer, bot_settings
 from tests.e2e_matrix.nio_user import NioUser

@@ -50,7 +50,7 @@ def evaluate(content: Content, path: Path = EVAL_SET) -> list[Outcome]:
     within, entries = load_set(path)
     source = ContentSource.of(content)
     conversation = Conversation(source)
-    conversation.register("club", ClubService(source, store=None, owner="eval").reply)
+    conversation.serve_topic("club", ClubService(source, store=None, owner="eval").reply)
     user = User(id="eval", username="eval")
 
     async def reply_to(text: str) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from bot.store import Store, StoreError, reminder_posts
+from bot.schema import reminder_posts
+from bot.store import Store, StoreError
 from tests.integration.harness import unique_prefix
 
 

@@ -27,7 +27,8 @@ from bot.club.agenda import rule_date
 from bot.club.reminders import PlannedReminder
 from bot.club.service import ClubService
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
-from bot.store import Store, reminder_posts
+from bot.schema import reminder_posts
+from bot.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
 CHANNEL = "domaine-intrapreneurs"

@@ -1,7 +1,7 @@
 """Restarts: a reminder missed while the bot was down is posted once at start-up if it is
 late by less than the grace period; later than that, it is skipped and logged, never posted.
 
-The real `ReminderScheduler` and `ClubService` run on the real clock, in this process; each
+The real `JobScheduler` and `ClubService` run on the real clock, in this process; each
 "run" opens the store afresh, as a restarted bot does.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from bot.club.service import ClubService, utc_now
 from bot.config import load_settings
 from bot.content.loader import ContentSource
-from bot.jobs import ReminderScheduler
+from bot.jobs import JobScheduler
 from bot.store import Store
 from tests.integration.harness import (
     FilePoster,
@@ -55,7 +55,7 @@ async def start_and_sweep(
         swept.set()
 
     service.sweep = sweep_then_signal  # type: ignore[method-assign]
-    scheduler = ReminderScheduler(service)
+    scheduler = JobScheduler(service)
     try:
         scheduler.start()
         await asyncio.wait_for(swept.wait(), timeout=10)

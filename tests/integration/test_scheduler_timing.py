@@ -12,7 +12,7 @@ import pytest
 
 from bot.club.service import ClubService, utc_now
 from bot.content.loader import ContentSource
-from bot.jobs import ReminderScheduler
+from bot.jobs import JobScheduler
 from bot.store import Store
 from tests.integration.harness import FilePoster, club_at, read_posts, reminder, write_content
 from tests.waiting import eventually
@@ -40,7 +40,7 @@ async def test_the_date_job_posts_at_its_second(
         channel=FilePoster(posts, utc_now),
         grace=grace,
     )
-    scheduler = ReminderScheduler(service)
+    scheduler = JobScheduler(service)
     try:
         scheduler.start()  # APScheduler refuses a misfire grace of 0 s: this used to raise
         next_key, next_at = scheduler.next_reminder() or ("", "")

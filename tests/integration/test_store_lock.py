@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot import store as store_module
-from bot.store import Store
+from bot import schema
+from bot.store import Store, StoreError
 
 # Python's sqlite3 waits 5 s for a lock by default; the store must wait longer than that
 # even for its very first statement (the switch to WAL), so the lock is held past it.
@@ -51,7 +51,7 @@ def test_table_creation_retries_when_sqlite_refuses_a_lock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite answers « locked » at once, without waiting, when two writers would deadlock."""
-    real_create_all = store_module.metadata.create_all
+    real_create_all = schema.metadata.create_all
     calls: list[int] = []
 
     def create_all_locked_twice(*args: object, **kwargs: object) -> None:
@@ -62,7 +62,7 @@ def test_table_creation_retries_when_sqlite_refuses_a_lock(
             )
         real_create_all(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_module.metadata, "create_all", create_all_locked_twice)
+    monkeypatch.setattr(schema.metadata, "create_all", create_all_locked_twice)
     opened = Store.open(f"sqlite:///{tmp_path}/s.db")
     assert len(calls) == 3
     assert opened.claim_event("k")
@@ -78,7 +78,7 @@ def test_table_creation_does_not_retry_other_errors(
         calls.append(1)
         raise OperationalError("CREATE TABLE", {}, sqlite3.OperationalError("disk I/O error"))
 
-    monkeypatch.setattr(store_module.metadata, "create_all", create_all_broken)
-    with pytest.raises(store_module.StoreError, match="disk I/O error"):
+    monkeypatch.setattr(schema.metadata, "create_all", create_all_broken)
+    with pytest.raises(StoreError, match="disk I/O error"):
         Store.open(f"sqlite:///{tmp_path}/s.db")
     assert len(calls) == 1

@@ -76,7 +76,7 @@ async def test_the_conversation_records_questions_not_commands(
     async def club_service(_message: Message, _rest: str) -> Reply:
         return Reply("le prochain club")
 
-    conversation.register("club", club_service)
+    conversation.serve_topic("club", club_service)
     user = User(id="u1", username="alice")
     for text in ("aide", "certification", "recette de la tarte aux pommes", "club"):
         await conversation.respond(Message(text=text, user=user, channel_id="c"))

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.store import Claim, Store, reminder_posts
+from bot.club.claims import Claim
+from bot.schema import reminder_posts
+from bot.store import Store
 
 T0 = dt.datetime(2027, 1, 7, 8, 30, tzinfo=dt.UTC)
 LEASE = dt.timedelta(minutes=2)

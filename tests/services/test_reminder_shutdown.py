@@ -11,24 +11,21 @@ from bot.club import agenda, reminders
 from bot.club.service import ClubService
 from bot.content.loader import ContentSource
 from bot.store import Store
+from tests.fakes import FakeChatPlatform
 
 
-class SlowChannel:
-    ready = True
+class SlowChannel(FakeChatPlatform):
+    """Posts only once the test releases it, so that the job can be stopped mid-post."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.posting = asyncio.Event()
         self.release = asyncio.Event()
-        self.posts: list[str] = []
 
     async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
         self.posting.set()
         await self.release.wait()
-        self.posts.append(marker)
-        return "post1"
-
-    async def find_marked(self, channel_name: str, marker: str, since: dt.datetime) -> str | None:
-        return None
+        return await super().post_marked(channel_name, text, marker)
 
 
 async def test_cancelled_fire_still_records_its_post(tmp_path: Path) -> None:
@@ -44,5 +41,5 @@ async def test_cancelled_fire_still_records_its_post(tmp_path: Path) -> None:
     job.cancel()  # what the scheduler's shutdown does to a running job
     channel.release.set()
     await club.drain()
-    assert channel.posts == [f"reminder:{item.key}"]
+    assert [marker for _, _, marker in channel.posts] == [f"reminder:{item.key}"]
     assert store.reminder_states([item.key]) == {item.key: "posted"}

@@ -11,7 +11,7 @@ import pytest
 from bot.club import agenda, reminders
 from bot.club.agenda import FeedError
 from bot.content.loader import Content
-from bot.content.models import ClubTopic, Schedule
+from bot.content.schedule import ClubTopic, Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -120,7 +120,7 @@ def test_reminder_a_week_before_keeps_its_wall_time(
         dt.datetime.combine(day, dt.time(17), tzinfo=PARIS),
         "au forum",
     )
-    at = reminders.when(j7, occurrence, PARIS)
+    at = reminders.reminder_time(j7, occurrence, PARIS)
     assert at.astimezone(PARIS).replace(tzinfo=None) == dt.datetime.fromisoformat(expected_post)
 
 
@@ -128,7 +128,7 @@ def test_one_hour_before_is_an_hour_of_real_time(content: Content) -> None:
     h1 = next(r for r in content.club.reminders if r.id == "h-1")
     start = dt.datetime(2026, 10, 25, 3, 30, tzinfo=PARIS)  # the night the clocks go back
     occurrence = agenda.Occurrence(start, start + dt.timedelta(hours=1), "x")
-    assert start - reminders.when(h1, occurrence, PARIS) == dt.timedelta(hours=1)
+    assert start - reminders.reminder_time(h1, occurrence, PARIS) == dt.timedelta(hours=1)
 
 
 FEED = """BEGIN:VCALENDAR

@@ -9,23 +9,23 @@ import pytest
 
 from bot.club.service import ClubService, utc_now
 from bot.content.loader import ContentSource
-from bot.jobs import JOB_HORIZON, REMINDER_PREFIX, ReminderScheduler
+from bot.jobs import JOB_HORIZON, REMINDER_PREFIX, JobScheduler
 
 
 @pytest.fixture
-async def running() -> AsyncIterator[ReminderScheduler]:
+async def running() -> AsyncIterator[JobScheduler]:
     # No store: the sweep that runs at start has nothing to post.
-    scheduler = ReminderScheduler(ClubService(ContentSource(), None, owner="test"))
+    scheduler = JobScheduler(ClubService(ContentSource(), None, owner="test"))
     scheduler.start()
     yield scheduler
     scheduler.shutdown()
 
 
-def job_ids(scheduler: ReminderScheduler) -> set[str]:
+def job_ids(scheduler: JobScheduler) -> set[str]:
     return {job.id for job in scheduler._scheduler.get_jobs()}
 
 
-async def test_one_date_job_per_reminder_of_the_next_weeks(running: ReminderScheduler) -> None:
+async def test_one_date_job_per_reminder_of_the_next_weeks(running: JobScheduler) -> None:
     now = utc_now()
     wanted = {i.key for i in running.service.planned(now) if now < i.at <= now + JOB_HORIZON}
     assert wanted  # the rule gives a club every month: some reminder is always ahead
@@ -38,7 +38,7 @@ async def test_one_date_job_per_reminder_of_the_next_weeks(running: ReminderSche
 
 
 async def test_replanning_drops_the_jobs_no_longer_planned(
-    running: ReminderScheduler, monkeypatch: pytest.MonkeyPatch
+    running: JobScheduler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kept = running.service.planned(utc_now())
     monkeypatch.setattr(running.service, "planned", lambda now: [])
@@ -51,7 +51,7 @@ async def test_replanning_drops_the_jobs_no_longer_planned(
 
 
 async def test_without_reminders_no_job_is_planned() -> None:
-    scheduler = ReminderScheduler(ClubService(ContentSource(), None, owner="t"), reminders=False)
+    scheduler = JobScheduler(ClubService(ContentSource(), None, owner="t"), reminders=False)
     scheduler.start()
     try:
         assert job_ids(scheduler) == set()
@@ -60,7 +60,7 @@ async def test_without_reminders_no_job_is_planned() -> None:
         scheduler.shutdown()
 
 
-async def test_a_periodic_job_first_runs_a_minute_after_start(running: ReminderScheduler) -> None:
+async def test_a_periodic_job_first_runs_a_minute_after_start(running: JobScheduler) -> None:
     async def recall() -> None:
         raise AssertionError("not run in this test")
 
@@ -73,7 +73,7 @@ async def test_a_periodic_job_first_runs_a_minute_after_start(running: ReminderS
 
 def test_the_misfire_grace_follows_the_service_and_is_never_zero() -> None:
     def grace_of(service: ClubService) -> int:
-        value = ReminderScheduler(service)._scheduler._job_defaults["misfire_grace_time"]
+        value = JobScheduler(service)._scheduler._job_defaults["misfire_grace_time"]
         return int(value)
 
     content = ContentSource()
@@ -84,4 +84,4 @@ def test_the_misfire_grace_follows_the_service_and_is_never_zero() -> None:
 
 
 def test_shutting_down_a_scheduler_never_started_is_harmless() -> None:
-    ReminderScheduler(ClubService(ContentSource(), None, owner="t")).shutdown()
+    JobScheduler(ClubService(ContentSource(), None, owner="t")).shutdown()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.club import agenda, reminders
 from bot.club.agenda import Occurrence
 from bot.content.loader import Content
-from bot.content.models import Schedule
+from bot.content.schedule import Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 TICK = dt.timedelta(microseconds=1)

@@ -22,7 +22,7 @@ from bot.adapters.mattermost.connect import TokenRejected, connect
 from bot.adapters.mattermost.events import BotIdentity, EventRouter
 from bot.adapters.mattermost.http import CommandEndpoint
 from bot.adapters.mattermost.platform import MattermostPlatform
-from bot.adapters.mattermost.render import ButtonSigner
+from bot.adapters.mattermost.render import SignedButtons
 from bot.adapters.mattermost.signing import derive_secret
 from bot.adapters.mattermost.websocket import EventStream, sleep_unless
 from bot.answers.conversation import Conversation
@@ -58,7 +58,7 @@ class MattermostAdapter:
         token = mattermost.token.get_secret_value()
         public_url = http.public_url.rstrip("/")
         self.secret = derive_secret(http.signing_secret.get_secret_value(), token)
-        self.signer = ButtonSigner(self.secret, public_url + ACTION_PATH)
+        self.signer = SignedButtons(self.secret, public_url + ACTION_PATH)
         self.api = MattermostApi(mattermost.url, token, timeout=mattermost.request_timeout)
         self.platform = MattermostPlatform(self.api, mattermost.private_channel, self.signer)
         self.actions = InvitationActions(

@@ -23,7 +23,8 @@ from typing import Any
 
 from bot.adapters.mattermost.api import ChannelInfo, MattermostApi, MattermostApiError
 from bot.adapters.mattermost.events import EventRouter
-from bot.store import Store, utcnow
+from bot.clock import utc_now
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class CatchUp:
         router: EventRouter,
         public_channel_id: str,
         window: timedelta,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._api = api
         self._store = store

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.adapters.mattermost.poster import MARKER_PROP
-from bot.adapters.mattermost.render import ButtonSigner, post_props
+from bot.adapters.mattermost.render import SignedButtons, post_props
 from bot.answers.conversation import Conversation
 from bot.answers.welcome import WelcomeSettings, should_welcome
 from bot.chat import Message, Reply, User, Visibility
@@ -50,7 +50,7 @@ class EventRouter:
         identity: BotIdentity,
         welcome: WelcomeSettings,
         greeter: Greeter,
-        signer: ButtonSigner | None = None,
+        signer: SignedButtons | None = None,
         outbox: OutboxWorker | None = None,
     ) -> None:
         self._signer = signer

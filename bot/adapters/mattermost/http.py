@@ -14,15 +14,16 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
-from bot.adapters.mattermost.render import ButtonSigner, command_response
+from bot.adapters.mattermost.render import SignedButtons, command_response
 from bot.answers.conversation import Conversation
 from bot.chat import Message, Reply, User
 
 log = logging.getLogger(__name__)
 
 COMMAND_PATH = "/mattermost/command"
+FORM_TYPE = "application/x-www-form-urlencoded"
 HEALTH_PATH = "/healthz"
 # The longest text a Mattermost user can type is one post (MaxPostSize, 16,383
 # characters); url-encoded, a character takes at most 12 bytes (%F0%9F%98%80), and the
@@ -50,7 +51,7 @@ class CommandEndpoint:
         self,
         conversation: Conversation,
         tokens: Callable[[], Sequence[str]],
-        signer: ButtonSigner | None = None,
+        signer: SignedButtons | None = None,
     ) -> None:
         self._conversation = conversation
         self._tokens = tokens
@@ -83,7 +84,9 @@ class CommandEndpoint:
 
 async def _read_form(request: web.Request) -> dict[str, str] | None:
     """The url-encoded form Mattermost sends, or None for anything else."""
-    if request.content_type != "application/x-www-form-urlencoded":
+    # The raw header, not `request.content_type`, which parses it again for each request.
+    media_type = request.headers.get(hdrs.CONTENT_TYPE, "").partition(";")[0]
+    if media_type.strip().lower() != FORM_TYPE:
         return None
     stream = request.content
     # A slash-command body is small and has usually fully arrived with the headers:
@@ -117,7 +120,7 @@ def parse_form(body: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=512)
-def _encoded(reply: Reply, signer: ButtonSigner | None) -> bytes:
+def _encoded(reply: Reply, signer: SignedButtons | None) -> bytes:
     # Topic replies are cached objects: encoding each once saves most of the JSON cost.
     return json.dumps(command_response(reply, signer), ensure_ascii=False).encode()
 

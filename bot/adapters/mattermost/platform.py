@@ -13,7 +13,7 @@ from bot.adapters.mattermost.api import (
     MattermostUnavailable,
 )
 from bot.adapters.mattermost.poster import MARKER_PROP, MattermostChannelPoster
-from bot.adapters.mattermost.render import ButtonSigner, post_props
+from bot.adapters.mattermost.render import SignedButtons, post_props
 from bot.chat import AddFailed, NoSuchUser, PlatformUnavailable, Reply, User
 from bot.invitations.texts import NOT_IN_TEAM, PLATFORM_UNAVAILABLE, add_refused, cannot_add
 
@@ -32,7 +32,7 @@ class MattermostPlatform:
 
     name = "mattermost"
 
-    def __init__(self, api: MattermostApi, channel_name: str, signer: ButtonSigner) -> None:
+    def __init__(self, api: MattermostApi, channel_name: str, signer: SignedButtons) -> None:
         self._api = api
         self.channel_name = channel_name
         self._signer = signer

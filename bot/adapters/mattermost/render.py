@@ -18,7 +18,7 @@ _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
-class ButtonSigner:
+class SignedButtons:
     secret: bytes
     action_url: str
 
@@ -42,7 +42,7 @@ class ButtonSigner:
         }
 
 
-def attachments(reply: Reply, signer: ButtonSigner | None) -> list[dict[str, Any]]:
+def attachments(reply: Reply, signer: SignedButtons | None) -> list[dict[str, Any]]:
     if signer is None:
         return [{"text": card.text} for card in reply.cards]
     blocks = []
@@ -53,7 +53,7 @@ def attachments(reply: Reply, signer: ButtonSigner | None) -> list[dict[str, Any
     return blocks
 
 
-def command_response(reply: Reply, signer: ButtonSigner | None = None) -> dict[str, Any]:
+def command_response(reply: Reply, signer: SignedButtons | None = None) -> dict[str, Any]:
     # Every slash-command answer is ephemeral: only the asker typed the command, so both
     # EVERYONE and ASKER replies are kept between them and the bot.
     body: dict[str, Any] = {"response_type": "ephemeral", "text": reply.text}
@@ -63,7 +63,7 @@ def command_response(reply: Reply, signer: ButtonSigner | None = None) -> dict[s
     return body
 
 
-def post_props(reply: Reply, signer: ButtonSigner | None = None) -> dict[str, Any]:
+def post_props(reply: Reply, signer: SignedButtons | None = None) -> dict[str, Any]:
     """Props for a post created or updated by the bot; {} clears earlier buttons."""
     blocks = attachments(reply, signer)
     return {"attachments": blocks} if blocks else {}

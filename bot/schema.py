@@ -1,0 +1,96 @@
+"""The store's tables: the column type for aware datetimes, the shared metadata, the core tables.
+
+Other packages add their own tables to `metadata` (invitations, the outbox, the question
+log) and create them with `create_tables`; `Store.open` creates the ones defined here.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which has no time zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+# One row per event already handled: a post answered, a welcome sent...
+handled_events = Table(
+    "handled_events",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("handled_at", UtcDateTime(), nullable=False),
+)
+
+# Small named values that must survive restarts (e.g. the last good copy of a feed).
+values = Table(
+    "kv_values",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
+# One row per reminder occurrence: claimed (with a lease), then posted or skipped.
+reminder_posts = Table(
+    "reminder_posts",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("owner", String(100), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=False),
+    Column("lease_until", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("post_id", String(64), nullable=False, default=""),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
+def create_tables(engine: Engine, tables: list[Table] | None = None) -> None:
+    """CREATE TABLE IF NOT EXISTS, safe when several replicas start on a fresh store at once."""
+    attempts = 20  # each lost race means one table fewer to create next time
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine, tables=tables)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError) as error:
+            message = str(error).lower()
+            if attempt == attempts - 1 or ("exist" not in message and "locked" not in message):
+                raise
+            if "locked" in message:
+                # SQLite refuses some lock upgrades at once, without its busy timeout, to avoid
+                # a deadlock between two writers: let the other one finish, then look again.
+                time.sleep(0.05 * (attempt + 1))
+            # Otherwise another replica created a table between our check and our CREATE.
