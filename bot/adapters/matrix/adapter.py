@@ -20,6 +20,7 @@ from mautrix.errors import MatrixConnectionError, MatrixError, MatrixRequestErro
 from mautrix.types import RoomAlias, RoomID, TrustState, UserID
 
 from bot.adapters.matrix.addressing import server_of
+from bot.adapters.matrix.client import BotClient
 from bot.adapters.matrix.cross_signing import ensure_cross_signing, recovery_key_path
 from bot.adapters.matrix.events import MatrixEventRouter
 from bot.adapters.matrix.http import PacedHTTPAPI
@@ -114,7 +115,7 @@ class MatrixAdapter:
         api = PacedHTTPAPI(
             settings.homeserver, limiter=self.limiter, default_retry_count=self._send_retries
         )
-        client = Client(mxid=user_id, api=api, state_store=self._stores.state)
+        client = BotClient(mxid=user_id, api=api, state_store=self._stores.state)
         self.client = client
         session = await establish(client, settings, self._store)
         await self._load_crypto(client, session.device_id)
