@@ -58,6 +58,7 @@ class SendClock:
     """When the bot's reply sends start and end (same process, same clock as the user's)."""
 
     def __init__(self, bot: RunningBot) -> None:
+        self.limiter = bot.adapter.limiter
         self.sends: list[tuple[float, float]] = []
         self.sync_ends: list[float] = []
         api = bot.adapter.client.api  # type: ignore[union-attr]
@@ -83,12 +84,14 @@ class Trip:
     handling: float  # that sync returns -> the bot starts sending its reply
     bot_send: float  # the bot's send request
     to_user: float  # the send done -> the user's sync has it
+    throttled: float  # of all that, the bot's requests waiting for the limiter
 
 
 async def one_trip(
     user: NioUser, clock: SendClock, bot_id: str, room: str, text: str, *, direct: bool
 ) -> Trip:
     mark = user.mark()
+    waited = clock.limiter.waited_seconds
     start = time.perf_counter()
     question = await user.send_text(room, text)
     reply = await user.wait_for(
@@ -107,7 +110,7 @@ async def one_trip(
     if not sends:  # seen once under load: a reply this process did not send; legs unknown
         print(f"no send recorded for the reply {reply.event_id}", file=sys.stderr)
         nan = float("nan")
-        return Trip((reply.seen_at - start) * 1000, nan, nan, nan, nan)
+        return Trip((reply.seen_at - start) * 1000, nan, nan, nan, nan, nan)
     send_start, send_end = sends[-1]
     synced = max((t for t in clock.sync_ends if start < t < send_start), default=start)
     ms = 1000
@@ -117,6 +120,7 @@ async def one_trip(
         (send_start - synced) * ms,
         (send_end - send_start) * ms,
         (reply.seen_at - send_end) * ms,
+        (clock.limiter.waited_seconds - waited) * ms,
     )
 
 
@@ -124,11 +128,13 @@ def line(label: str, trips: list[Trip]) -> str:
     total = [t.total for t in trips]
     phases = "  ".join(
         f"{name} {statistics.median(v for t in trips if (v := getattr(t, name)) == v):.0f}"
-        for name in ("to_bot", "handling", "bot_send", "to_user")
+        for name in ("to_bot", "handling", "bot_send", "to_user", "throttled")
     )
+    throttled = sum(t.throttled for t in trips if t.throttled == t.throttled)
     return (
         f"{label:<40} median {statistics.median(total):5.0f} ms  min {min(total):5.0f}  "
-        f"worst {max(total):5.0f}  (n={len(trips)}; medians: {phases})"
+        f"worst {max(total):5.0f}  (n={len(trips)}; medians: {phases}; "
+        f"throttled in all: {throttled:.0f} ms)"
     )
 
 
