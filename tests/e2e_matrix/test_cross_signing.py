@@ -139,7 +139,7 @@ async def test_first_start_cross_signs_the_bot_once_and_keeps_the_recovery_key_s
     bot = running_bot(synapse, fresh_bot_id, tmp_path / "first", key_file)
     await bot.start()
     try:
-        assert bot.adapter.cross_signing == "bootstrapped"
+        assert bot.adapter.status()["cross_signing"] == "bootstrapped"  # in /healthz
         device = str(bot.adapter.client.device_id)  # type: ignore[union-attr]
         master, signed = bot_device_state(
             await query_keys(observer, fresh_bot_id), fresh_bot_id, device
@@ -171,6 +171,16 @@ async def test_first_start_cross_signs_the_bot_once_and_keeps_the_recovery_key_s
         assert bot_device_state(keys, fresh_bot_id, new_device) == (master, True)
     finally:
         await second.stop()
+
+    # A key file that is not this account's: the bot still starts, unsigned, and says so.
+    wrong = tmp_path / "wrong-key.txt"
+    wrong.write_text("EsTc not a recovery key\n")
+    third = running_bot(synapse, fresh_bot_id, tmp_path / "third", wrong)
+    await third.start()
+    try:
+        assert third.adapter.cross_signing == "device_unsigned"
+    finally:
+        await third.stop()
 
 
 async def test_replacing_cross_signing_keys_answers_the_password_challenge(

@@ -69,7 +69,16 @@ async def ensure_cross_signing(
         return "present"
     if key_file.is_file():
         recovery_key = (await asyncio.to_thread(key_file.read_text, encoding="utf-8")).strip()
-        await machine.verify_with_recovery_key(recovery_key)
+        try:
+            await machine.verify_with_recovery_key(recovery_key)
+        except ValueError as error:  # not a recovery key, or not this account's
+            log.error(
+                "event=matrix_cross_signing state=device_unsigned key_file=%s error=%r "
+                "hint='that file does not hold this account's recovery key'",
+                key_file,
+                str(error),
+            )
+            return "device_unsigned"
         log.info("event=matrix_cross_signing state=device_signed key_file=%s", key_file)
         return "device_signed"
     log.warning(
