@@ -10,7 +10,10 @@ FROM ${BASE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/intra-bot
 COPY requirements/runtime.txt /tmp/requirements/runtime.txt
-RUN /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/runtime.txt
+# runtime.txt holds the postgres and matrix extras (psycopg; mautrix, python-olm with its libolm
+# in the wheel, asyncpg, aiosqlite). pycryptodome's self-tests (4.5 MB) are never run here.
+RUN /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/runtime.txt \
+    && rm -rf /opt/intra-bot/lib/python3*/site-packages/Crypto/SelfTest
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot

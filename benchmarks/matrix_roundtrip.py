@@ -1,14 +1,19 @@
 """The Matrix adapter through a real Synapse (scripts/synapse.sh), users on matrix-nio.
 
-    python benchmarks/matrix_roundtrip.py [--runs 20] [--interval 3] [--skip-start]
+    python benchmarks/matrix_roundtrip.py [--runs 20] [--interval 3] [--pace tchap|lifted|both]
+                                          [--mautrix-client]
 
 Prints:
-- the round trip user message -> the bot's reply seen in the user's sync, median and
+- the round trip user message -> the bot's reply seen in the user's sync, median, min and
   worst of `--runs`, in the public room (`!intra aide`, plain) and in an encrypted DM,
+  alternated question by question, with the medians of its legs (user sends -> the bot's
+  sync brings it; the bot handles it until its reply's send starts; that send; send done
+  -> the user's sync has it),
   first at Tchap's pace (1 request/s, burst 10; questions `--interval` s apart so the
-  bucket refills, as real users are) then with the limiter lifted (50/s);
-- Synapse's cold start (fresh run dir, venv already installed: configure, keys, start,
-  bootstrap) and warm start (same data, stop then `up`), on a separate port and run dir.
+  bucket refills, as real users are) then with the limiter lifted (50/s).
+`--mautrix-client` runs the bot on mautrix's own Client, which looks the room's encryption
+up before every reply in a plain room (what BotClient saves), to compare.
+Synapse's start times: benchmarks/synapse_start.py.
 Target (issue 13): median <= 150 ms on a quiet machine.
 """
 
@@ -17,19 +22,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mautrix.client import Client  # noqa: E402
+
+from bot.adapters.matrix import adapter as matrix_adapter  # noqa: E402
 from bot.answers.conversation import Conversation  # noqa: E402
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -46,35 +54,97 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def round_trips(
-    user: NioUser, bot_id: str, room: str, text: str, runs: int, interval: float
-) -> list[float]:
-    times = []
-    for _ in range(runs):
-        mark = user.mark()
-        start = time.perf_counter()
-        question = await user.send_text(room, text)
-        reply = await user.wait_for(
-            "the bot's reply",
-            lambda e, q=question: (
-                e.sender == bot_id
-                and e.is_message
-                and e.room_id == room
-                and (e.reply_to == q or not e.reply_to)
-            ),
-            after=mark,
-        )
-        assert not reply.undecryptable, "the bot's reply did not decrypt"
-        times.append((reply.seen_at - start) * 1000)
-        await asyncio.sleep(interval)  # pacing of a benchmark, not a synchronisation
-    return times
+class SendClock:
+    """When the bot's reply sends start and end (same process, same clock as the user's)."""
+
+    def __init__(self, bot: RunningBot) -> None:
+        self.limiter = bot.adapter.limiter
+        self.sends: list[tuple[float, float]] = []
+        self.sync_ends: list[float] = []
+        api = bot.adapter.client.api  # type: ignore[union-attr]
+        request = api.request
+
+        async def timed(method: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await request(method, path, *args, **kwargs)
+            finally:
+                if "/send/" in str(path):
+                    self.sends.append((start, time.perf_counter()))
+                elif str(path).endswith("/sync"):
+                    self.sync_ends.append(time.perf_counter())
+
+        api.request = timed  # type: ignore[method-assign]
 
 
-def line(label: str, times: list[float]) -> str:
-    return f"{label:<44} median {statistics.median(times):6.0f} ms   worst {max(times):6.0f} ms   (n={len(times)})"
+@dataclass
+class Trip:
+    total: float  # user sends -> reply seen in the user's sync (ms)
+    to_bot: float  # user sends -> the bot's sync that brings the question returns
+    handling: float  # that sync returns -> the bot starts sending its reply
+    bot_send: float  # the bot's send request
+    to_user: float  # the send done -> the user's sync has it
+    throttled: float  # of all that, the bot's requests waiting for the limiter
 
 
-async def measure(server: SynapseServer, runs: int, interval: float) -> None:
+async def one_trip(
+    user: NioUser, clock: SendClock, bot_id: str, room: str, text: str, *, direct: bool
+) -> Trip:
+    mark = user.mark()
+    waited = clock.limiter.waited_seconds
+    start = time.perf_counter()
+    question = await user.send_text(room, text)
+    reply = await user.wait_for(
+        "the bot's reply",
+        lambda e: (
+            e.sender == bot_id
+            and e.is_message
+            and e.room_id == room
+            # in a room: in the question's thread; in a DM: beside it (no relation)
+            and (question in (e.reply_to, e.thread_root) or (direct and not e.reply_to))
+        ),
+        after=mark,
+    )
+    assert not reply.undecryptable, "the bot's reply did not decrypt"
+    sends = [t for t in clock.sends if t[0] > start]
+    if not sends:  # seen once under load: a reply this process did not send; legs unknown
+        print(f"no send recorded for the reply {reply.event_id}", file=sys.stderr)
+        nan = float("nan")
+        return Trip((reply.seen_at - start) * 1000, nan, nan, nan, nan, nan)
+    send_start, send_end = sends[-1]
+    synced = max((t for t in clock.sync_ends if start < t < send_start), default=start)
+    ms = 1000
+    return Trip(
+        (reply.seen_at - start) * ms,
+        (synced - start) * ms,
+        (send_start - synced) * ms,
+        (send_end - send_start) * ms,
+        (reply.seen_at - send_end) * ms,
+        (clock.limiter.waited_seconds - waited) * ms,
+    )
+
+
+def line(label: str, trips: list[Trip]) -> str:
+    total = [t.total for t in trips]
+    phases = "  ".join(
+        f"{name} {statistics.median(v for t in trips if (v := getattr(t, name)) == v):.0f}"
+        for name in ("to_bot", "handling", "bot_send", "to_user", "throttled")
+    )
+    throttled = sum(t.throttled for t in trips if t.throttled == t.throttled)
+    return (
+        f"{label:<40} median {statistics.median(total):5.0f} ms  min {min(total):5.0f}  "
+        f"worst {max(total):5.0f}  (n={len(trips)}; medians: {phases}; "
+        f"throttled in all: {throttled:.0f} ms)"
+    )
+
+
+PACES = {
+    "tchap": ("Tchap's pace (1/s, burst 10)", {"requests_per_second": 1.0, "burst": 10}),
+    "lifted": ("limiter lifted (50/s)", {"requests_per_second": 50.0, "burst": 50}),
+}
+
+
+async def measure(server: SynapseServer, runs: int, interval: float, paces: list[str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="intra-bot-matrix-bench-"))
     store_url = f"sqlite:///{work}/store.sqlite3"
     store = Store.open(store_url)
@@ -82,25 +152,36 @@ async def measure(server: SynapseServer, runs: int, interval: float) -> None:
     alice = await NioUser.login(
         server.url, server.user_ids["alice.intra"], server.user_password, work / "alice"
     )
+    bot_id = server.bot_user_id
     try:
-        for label, pace in (
-            ("Tchap's pace (1/s, burst 10)", {"requests_per_second": 1.0, "burst": 10}),
-            ("limiter lifted (50/s)", {"requests_per_second": 50.0, "burst": 50}),
-        ):
+        for label, pace in (PACES[name] for name in paces):
             bot = RunningBot(bot_settings(server, **pace), store, store_url, conversation)
             await bot.start()
             try:
-                dm = await alice.create_dm(server.bot_user_id, encrypted=True)
-                await alice.wait_joined(dm, server.bot_user_id)
-                await round_trips(alice, server.bot_user_id, dm, "aide", 1, interval)  # keys
-                plain = await round_trips(
-                    alice, server.bot_user_id, server.public_room_id, "!intra aide", runs, interval
-                )
-                print(line(f"plain room, {label}", plain), flush=True)
-                encrypted = await round_trips(alice, server.bot_user_id, dm, "aide", runs, interval)
-                print(line(f"encrypted DM, {label}", encrypted), flush=True)
+                clock = SendClock(bot)
+                dm = await alice.create_dm(bot_id, encrypted=True)
+                await alice.wait_joined(dm, bot_id)
+                kinds = {
+                    "plain room": (server.public_room_id, "!intra aide", False),
+                    "encrypted DM": (dm, "aide", True),
+                }
+                trips: dict[str, list[Trip]] = {kind: [] for kind in kinds}
+                for room, text, direct in kinds.values():  # warm-up: keys, first look-ups
+                    await one_trip(alice, clock, bot_id, room, text, direct=direct)
+                for i in range(runs):
+                    # Alternated, the order swapped each round: noise falls on both alike.
+                    order = list(kinds) if i % 2 == 0 else list(reversed(kinds))
+                    for kind in order:
+                        room, text, direct = kinds[kind]
+                        trip = await one_trip(alice, clock, bot_id, room, text, direct=direct)
+                        trips[kind].append(trip)
+                        await asyncio.sleep(
+                            interval
+                        )  # pacing of a benchmark, not a synchronisation
+                for kind, values in trips.items():
+                    print(line(f"{kind}, {label}", values), flush=True)
                 print(
-                    f"{'':<44} bot requests {bot.adapter.limiter.requests}, "
+                    f"{'':<40} bot requests {bot.adapter.limiter.requests}, "
                     f"throttled {bot.adapter.limiter.waited_seconds:.1f} s",
                     flush=True,
                 )
@@ -112,53 +193,24 @@ async def measure(server: SynapseServer, runs: int, interval: float) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def synapse_starts() -> None:
-    run = Path(tempfile.mkdtemp(prefix="intra-bot-synapse-bench-"))
-    env = {
-        **os.environ,
-        "INTRA_BOT_SYNAPSE_RUN": str(run / "run"),
-        "INTRA_BOT_SYNAPSE_PORT": str(free_port()),
-    }
-
-    def script(*args: str) -> tuple[float, str]:
-        start = time.perf_counter()
-        done = subprocess.run(
-            ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, check=True
-        )
-        return time.perf_counter() - start, done.stderr
-
-    try:
-        cold, log = script("up")
-        ready = re.search(r"answers after (\d+) s", log)
-        print(
-            f"synapse cold start (fresh run dir, up)         {cold:5.1f} s total; "
-            f"server ready after {ready.group(1) if ready else '?'} s",
-            flush=True,
-        )
-        script("down")
-        warm, log = script("up")
-        ready = re.search(r"answers after (\d+) s", log)
-        print(
-            f"synapse warm start (same data, up)             {warm:5.1f} s total; "
-            f"server ready after {ready.group(1) if ready else '?'} s",
-            flush=True,
-        )
-    finally:
-        subprocess.run(["bash", str(SCRIPT), "reset"], env=env, capture_output=True, check=False)
-        shutil.rmtree(run, ignore_errors=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--interval", type=float, default=3.0)
-    parser.add_argument("--skip-start", action="store_true", help="skip Synapse's start times")
+    parser.add_argument("--pace", choices=["tchap", "lifted", "both"], default="both")
+    parser.add_argument(
+        "--mautrix-client",
+        action="store_true",
+        help="the bot on mautrix's Client instead of BotClient (one encryption look-up per "
+        "reply in a plain room, as before): to compare",
+    )
     args = parser.parse_args()
+    if args.mautrix_client:
+        matrix_adapter.BotClient = Client  # type: ignore[misc]
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
-    if not args.skip_start:
-        synapse_starts()
     server = start_synapse()
-    asyncio.run(measure(server, args.runs, args.interval))
+    paces = ["tchap", "lifted"] if args.pace == "both" else [args.pace]
+    asyncio.run(measure(server, args.runs, args.interval, paces))
     print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
 
 

@@ -108,9 +108,17 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     setup = commands.add_parser(
-        "setup", help="register the /intra command and check the Mattermost side"
+        "setup",
+        help="check a platform's side and print each fix (Mattermost: also register /intra)",
     )
     setup.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    setup.add_argument(
+        "--platform",
+        choices=("mattermost", "matrix"),
+        default="mattermost",
+        help="mattermost (default): register /intra, check team, channels, referents; "
+        "matrix: log in once, join the [matrix] rooms when invited, check power levels",
+    )
     setup.set_defaults(handler=_setup)
     return parser
 
@@ -247,6 +255,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
+    if args.platform == "matrix":
+        return _setup_matrix(args)
     from bot.adapters.mattermost.api import MattermostApi
     from bot.adapters.mattermost.setup import run_setup
 
@@ -265,6 +275,16 @@ def _setup(args: argparse.Namespace) -> int:
                 await command_api.close()
 
     return EXIT_OK if asyncio.run(go()) else 1
+
+
+def _setup_matrix(args: argparse.Namespace) -> int:
+    try:
+        from bot.adapters.matrix.setup import setup_matrix
+    except ImportError as error:  # mautrix is the optional `matrix` extra
+        print(f"Matrix support is not installed ({error}): pip install 'intra-bot[matrix]'")
+        return EXIT_BAD_INPUT
+    settings = load_settings(args.config)
+    return EXIT_OK if asyncio.run(setup_matrix(settings, print)) else 1
 
 
 def _print_content_error(error: ContentError) -> None:

@@ -99,6 +99,11 @@ class MatrixSettings(SettingsTable):
     crypto_store_url: str = Field(
         "", description="crypto and room state; empty: derived from [store] url"
     )
+    recovery_key_file: str = Field(
+        "",
+        description="where the first start writes the cross-signing recovery key (mode 0600); "
+        "empty: beside a SQLite store, else ./matrix-recovery-key.txt",
+    )
     public_room: str = Field("", description="room id or alias of « Domaine-intras »")
     private_room: str = Field("", description="room id or alias of the private intras room")
     allowed_homeservers: list[str] = Field(

@@ -8,7 +8,7 @@ INSERT that a primary key lets only one writer win.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, select, text
@@ -78,6 +78,37 @@ class Store(ReminderClaims):
                 )
             )
         return int(result.rowcount or 0)
+
+    def claim_value(self, name: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Hold `name` for `owner` until now + lease: the first caller, or one after it ran out.
+
+        For one-time jobs that several replicas may start at once (e.g. Matrix cross-signing):
+        one INSERT wins; a holder that died is replaced by a compare-and-set on its value.
+        """
+        value = f"{owner} {(now + lease).isoformat()}"
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(values).values(name=name, value=value, updated_at=now))
+            return True
+        except IntegrityError:
+            pass
+        current = self.get_value(name)
+        if current is None:
+            return False
+        _, _, until = current.rpartition(" ")
+        try:
+            expired = datetime.fromisoformat(until) < now
+        except ValueError:
+            expired = True  # not a claim this method wrote: take it
+        if not expired:
+            return False
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                values.update()
+                .where(values.c.name == name, values.c.value == current)
+                .values(value=value, updated_at=now)
+            )
+        return taken.rowcount == 1
 
     def get_value(self, name: str) -> str | None:
         with self.engine.connect() as connection:

@@ -170,6 +170,8 @@ def _standalone_checks(docker: Docker, name: str, port: int, content: Path) -> N
     docker.must("exec", name, "python", "-c", "import psycopg; psycopg.pq.version()")
     say("the PostgreSQL driver (psycopg) imports, with its libpq")
 
+    _matrix_checks(docker, name)
+
     _sighup_reloads(docker, name, port, content)
 
     started = time.monotonic()
@@ -181,6 +183,41 @@ def _standalone_checks(docker: Docker, name: str, port: int, content: Path) -> N
             f"docker stop: exit code {exit_code} after {elapsed:.1f} s (want 0 within 10 s)"
         )
     say(f"docker stop: exit 0 in {elapsed:.1f} s")
+
+
+# The adapter, its stores' drivers, and libolm (bundled in python-olm's wheel) really working.
+MATRIX_IMPORTS = (
+    "import asyncpg, aiosqlite, olm, bot.adapters.matrix.adapter, bot.adapters.matrix.setup; "
+    "olm.Account()"
+)
+
+
+def _matrix_checks(docker: Docker, name: str) -> None:
+    docker.must("exec", name, "python", "-c", MATRIX_IMPORTS)
+    say("the Matrix adapter imports, with E2EE (an Olm account made by the bundled libolm)")
+    dead = free_port()
+    result = docker(
+        "exec",
+        "-e",
+        f"INTRA_BOT_MATRIX__HOMESERVER=http://127.0.0.1:{dead}",
+        "-e",
+        "INTRA_BOT_MATRIX__USER_ID=@intra-bot:example.org",
+        "-e",
+        "INTRA_BOT_MATRIX__PASSWORD=smoke",
+        "-e",
+        "INTRA_BOT_STORE__URL=sqlite:////tmp/setup-smoke.sqlite3",
+        name,
+        "intra-bot",
+        "setup",
+        "--platform",
+        "matrix",
+    )
+    if result.returncode != 1 or "FAIL  the homeserver answers" not in result.stdout:
+        raise CheckFailed(
+            "intra-bot setup --platform matrix, homeserver down: want exit 1 and the fix, got "
+            f"{result.returncode}: {result.stdout[-300:]!r} {result.stderr[-300:]!r}"
+        )
+    say("intra-bot setup --platform matrix runs inside (homeserver down: exit 1 and the fix)")
 
 
 def _sighup_reloads(docker: Docker, name: str, port: int, content: Path) -> None:

@@ -20,6 +20,8 @@ from mautrix.errors import MatrixConnectionError, MatrixError, MatrixRequestErro
 from mautrix.types import RoomAlias, RoomID, TrustState, UserID
 
 from bot.adapters.matrix.addressing import server_of
+from bot.adapters.matrix.client import BotClient
+from bot.adapters.matrix.cross_signing import ensure_cross_signing, recovery_key_path
 from bot.adapters.matrix.events import MatrixEventRouter
 from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
@@ -68,6 +70,7 @@ class MatrixAdapter:
         self._timeline_limit = timeline_limit
         self.start_attempts = 0
         self.start_error = ""
+        self.cross_signing = ""  # what the start did about cross-signing (for /healthz)
 
     async def start_when_reachable(self, stop: asyncio.Event) -> bool:
         """`start()`, retried while the homeserver is unreachable; False if stopped first.
@@ -112,7 +115,7 @@ class MatrixAdapter:
         api = PacedHTTPAPI(
             settings.homeserver, limiter=self.limiter, default_retry_count=self._send_retries
         )
-        client = Client(mxid=user_id, api=api, state_store=self._stores.state)
+        client = BotClient(mxid=user_id, api=api, state_store=self._stores.state)
         self.client = client
         session = await establish(client, settings, self._store)
         await self._load_crypto(client, session.device_id)
@@ -157,6 +160,17 @@ class MatrixAdapter:
         if machine.account is not None and not machine.account.shared:
             await machine.share_keys()
             log.info("event=matrix_device_keys_uploaded device_id=%s", device_id)
+        key_file = recovery_key_path(self.settings, self._store_url)
+        try:
+            self.cross_signing = await ensure_cross_signing(
+                machine, self._store, self.settings, key_file
+            )
+        except MatrixRequestError as error:
+            if error.http_status >= 500:
+                raise  # the homeserver is down: start_when_reachable retries
+            # A refusal must not keep the bot from answering: it stays unverified until fixed.
+            self.cross_signing = f"failed: HTTP {error.http_status}"
+            log.error("event=matrix_cross_signing_failed error=%r", str(error))
 
     async def _room_ids(self) -> list[str]:
         assert self.client is not None
@@ -211,6 +225,7 @@ class MatrixAdapter:
             "last_error": sync.last_error if sync else (self.start_error or "not started"),
             "answered": self.router.answered if self.router else 0,
             "undecryptable": self.router.undecryptable if self.router else 0,
+            "cross_signing": self.cross_signing,
             "requests": self.limiter.requests,
             "requests_waiting": self.limiter.waiting,
             "throttled_s": round(self.limiter.waited_seconds, 1),

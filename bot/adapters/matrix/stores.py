@@ -17,11 +17,29 @@ from pathlib import Path
 from mautrix.client.state_store.asyncpg import PgStateStore
 from mautrix.crypto import PgCryptoStore
 from mautrix.crypto import StateStore as CryptoStateStore
+from mautrix.types import RoomID
 from mautrix.util.async_db import Database
 
 
-class RoomStateStore(PgStateStore, CryptoStateStore):  # type: ignore[misc]  # bool|None vs bool
+class RoomStateStore(PgStateStore, CryptoStateStore):
     """mautrix's SQL room state cache, also declared as the crypto machine's state store."""
+
+    # mautrix's two StateStore bases disagree (bool | None vs bool): the client's is right.
+    async def is_encrypted(self, room_id: RoomID) -> bool | None:  # type: ignore[override]
+        value = await super().is_encrypted(room_id)
+        return None if value is None else bool(value)  # SQLite gives 0/1
+
+    async def set_unencrypted(self, room_id: RoomID) -> None:
+        """Record that `room_id` has no `m.room.encryption` (mautrix records only the opposite).
+
+        Only over "unknown": an encryption event already recorded is never undone.
+        """
+        await self.db.execute(
+            "INSERT INTO mx_room_state (room_id, is_encrypted) VALUES ($1, false) "
+            "ON CONFLICT (room_id) DO UPDATE SET is_encrypted=false "
+            "WHERE mx_room_state.is_encrypted IS NULL",
+            room_id,
+        )
 
 
 class MatrixStoreError(Exception):

@@ -111,7 +111,10 @@ class SyncLoop:
                 data = await self._client.sync(
                     since=token,
                     filter_id=filter_id,
-                    timeout=self._long_poll_ms if token else 0,
+                    # Long-poll only once connected: the first sync of a start (or after an
+                    # error) returns at once, so /healthz is ready without waiting up to
+                    # 30 s for something to happen, and missed events are handled first.
+                    timeout=self._long_poll_ms if token and self.status.connected else 0,
                     set_presence=PresenceState.OFFLINE,
                 )
             except MUnknownToken:
