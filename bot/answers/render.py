@@ -18,7 +18,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.content.typography import french
-from bot.content.units import section_id
+from bot.content.units import accounts_line, section_id
 
 # A reply to a short question stays about one screen long: what people read.
 SHORT_REPLY_CHARS = 1200
@@ -132,7 +132,7 @@ def extras(topic: Topic, *, detail: int = FULL) -> list[str]:
     if isinstance(topic, ReferentsTopic):
         lines = [
             f"- **{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
-            f" · sur Mattermost : `@{person.mattermost}`"
+            f"{accounts_line(person)}"
             for person in topic.referents
         ]
         return ["\n".join(lines)]

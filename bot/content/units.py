@@ -10,6 +10,7 @@ from bot.content.analysis import content_words
 from bot.content.models import (
     ChannelsTopic,
     ClubTopic,
+    Referent,
     ReferentsTopic,
     ResourcesTopic,
     Section,
@@ -19,6 +20,14 @@ from bot.content.models import (
 OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, AGENDA = (
     "sujet", "section", "élément", "personne", "canal", "ressource", "agenda",
 )  # fmt: skip
+
+
+def accounts_line(person: Referent) -> str:
+    """« · sur Mattermost : `@x` · sur Tchap : `@x:serveur` », for each account known."""
+    return "".join(
+        f" · sur {label} : `{account if account.startswith('@') else '@' + account}`"
+        for label, account in person.comptes.shown()
+    )
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ def _units(topic: Topic) -> Iterator[Unit]:
                 title=person.name,
                 markdown=(
                     f"**{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
-                    f" · sur Mattermost : `@{person.mattermost}`"
+                    f"{accounts_line(person)}"
                 ),
                 source=home,
                 command=base,

@@ -9,14 +9,20 @@ kind) and remembered in the store, so a restart or another replica reuses it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mautrix.client import Client
+from mautrix.errors import MatrixConnectionError, MatrixRequestError, MForbidden, MNotFound
 from mautrix.types import (
     EncryptionAlgorithm,
     EventType,
     Membership,
+    PaginationDirection,
+    PowerLevelStateEventContent,
+    RoomAlias,
     RoomCreatePreset,
     RoomEncryptionStateEventContent,
     RoomID,
@@ -24,10 +30,16 @@ from mautrix.types import (
 )
 
 from bot.adapters.matrix.render import in_thread, reply_content
-from bot.chat import Reply
+from bot.chat import AddFailed, NoSuchUser, PlatformUnavailable, Reply, User
+from bot.invitations.texts import MATRIX_UNAVAILABLE, cannot_invite
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+# Where a post that must be found again after a crash carries its outbox key or marker.
+KEY_FIELD = "fr.beta.intra_bot.key"
+# Store key prefix: event id -> the choices its reactions stand for.
+CHOICES = "matrix.choices:"
 
 _ENCRYPTION = {
     "type": "m.room.encryption",
@@ -37,10 +49,83 @@ _ENCRYPTION = {
 
 
 class MatrixPlatform:
-    def __init__(self, client: Client, store: Store) -> None:
-        self._client = client
+    name = "matrix"
+
+    def __init__(self, client: Client | None, store: Store, channel_name: str = "") -> None:
+        self._client = client  # None until `bind`, at start
         self._store = store
         self._lock = asyncio.Lock()  # one DM room per person, even for two calls at once
+        # The private room invitations add people to (id or alias, from [matrix]).
+        self.channel_name = channel_name
+
+    # -- F2 bridge: the minimum of F2's part (created at start-up, bound at start,
+    # send_direct/post_in with the outbox key, profile, marked posts) that the invitations
+    # need to run end to end in this branch. F2's versions of these replace them. ------
+
+    def bind(self, client: Client | None) -> None:
+        self._client = client
+
+    def _live(self) -> Client:
+        if self._client is None:
+            raise PlatformUnavailable("Matrix is not connected yet")
+        return self._client
+
+    async def profile(self, user_id: str) -> User:
+        try:
+            name = await self._live().get_displayname(UserID(user_id))
+        except MNotFound:
+            raise NoSuchUser(user_id) from None
+        return User(user_id, user_id, str(name or ""))
+
+    async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
+        _, event_id = await self.post_in(channel_name, Reply(text), key=marker)
+        return event_id
+
+    async def find_marked(self, channel_name: str, marker: str, since: datetime) -> str | None:
+        return await self._find_keyed(await self._room(channel_name), marker, since)
+
+    async def post_in(
+        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        room = await self._room(channel_name)
+        return str(room), await self._keyed_send(room, reply, key, retry)
+
+    async def _keyed_send(self, room: RoomID, reply: Reply, key: str, retry: bool) -> str:
+        if retry and key:
+            since = datetime.now(UTC) - timedelta(days=1)
+            found = await self._find_keyed(room, key, since)
+            if found:
+                return found
+        content = reply_content(reply)
+        if key:
+            content[KEY_FIELD] = key
+        return await self._send(room, content)
+
+    async def _find_keyed(self, room: RoomID, key: str, since: datetime) -> str | None:
+        client = self._live()
+        start = None
+        for _page in range(20):
+            page: Any = await client.get_messages(
+                room, PaginationDirection.BACKWARD, from_token=start
+            )
+            end, events = page.end, page.events  # a NamedTuple mypy does not see through
+            for event in events:
+                if event.timestamp / 1000 < since.timestamp():
+                    return None
+                raw = event.content.serialize() if hasattr(event.content, "serialize") else {}
+                if event.sender == client.mxid and raw.get(KEY_FIELD) == key:
+                    return str(event.event_id)
+            if not events or not end:
+                return None
+            start = end
+        return None
+
+    async def _room(self, name: str) -> RoomID:
+        if name.startswith("#"):
+            return (await self._live().resolve_room_alias(RoomAlias(name))).room_id
+        return RoomID(name)
+
+    # -- end of the F2 bridge ------------------------------------------------------------
 
     async def post(self, channel_id: str, reply: Reply, *, thread_id: str = "") -> str:
         content = reply_content(reply)
@@ -48,18 +133,20 @@ class MatrixPlatform:
             content = in_thread(content, thread_id, thread_id)
         return await self._send(RoomID(channel_id), content)
 
-    async def send_direct(self, user_id: str, reply: Reply) -> str:
+    async def send_direct(
+        self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
         room = await self.direct_room(user_id)
-        return await self._send(room, reply_content(reply))
+        return str(room), await self._keyed_send(room, reply, key, retry)
 
     async def direct_room(self, user_id: str) -> RoomID:
         """The bot's DM room with `user_id`: the remembered one while both are in it, else a new one."""
-        key = f"matrix.dm:{self._client.mxid}:{user_id}"
+        key = f"matrix.dm:{self._live().mxid}:{user_id}"
         async with self._lock:
             known = await asyncio.to_thread(self._store.get_value, key)
             if known and await self._usable(RoomID(known), UserID(user_id)):
                 return RoomID(known)
-            room = await self._client.create_room(
+            room = await self._live().create_room(
                 preset=RoomCreatePreset.TRUSTED_PRIVATE,
                 is_direct=True,
                 invitees=[UserID(user_id)],
@@ -67,22 +154,22 @@ class MatrixPlatform:
             )
             # Room keys must reach the invited person too, before they join: tell the state
             # cache the room is encrypted and load its full member list (invites included).
-            state = self._client.state_store
+            state = self._live().state_store
             if state is not None:
                 await state.set_encryption_info(
                     room, RoomEncryptionStateEventContent(algorithm=EncryptionAlgorithm.MEGOLM_V1)
                 )
-            await self._client.get_members(room)
+            await self._live().get_members(room)
             await asyncio.to_thread(self._store.set_value, key, str(room))
             log.info("event=matrix_dm_created room_id=%s user_id=%s", room, user_id)
             return room
 
     async def _usable(self, room: RoomID, user_id: UserID) -> bool:
-        state = self._client.state_store
+        state = self._live().state_store
         if state is None:
             return False
         # Unknown (None) is not a reason to make another room: only a known departure is.
-        mine = await state.get_membership(room, self._client.mxid)
+        mine = await state.get_membership(room, self._live().mxid)
         theirs = await state.get_membership(room, user_id)
         return mine in (None, Membership.JOIN) and theirs in (
             None,
@@ -91,9 +178,106 @@ class MatrixPlatform:
         )
 
     async def _send(self, room: RoomID, content: dict[str, Any]) -> str:
-        event_id = await self._client.send_message_event(
+        event_id = await self._live().send_message_event(
             room,
             EventType.ROOM_MESSAGE,
             content,  # type: ignore[arg-type]  # mautrix serializes plain dicts as they are
         )
         return str(event_id)
+
+    # -- invitations -----------------------------------------------------------------------
+    # The private room's membership, the invite, the choices offered as the bot's own
+    # reactions (Matrix has no buttons) and the edit of a notice to its final state.
+
+    async def is_member(self, user_id: str) -> bool:
+        """In the private room, or invited to it (an invite is the add, on Matrix)."""
+        client = self._live()
+        room = await self._room(self.channel_name)
+        try:
+            member = await client.get_state_event(room, EventType.ROOM_MEMBER, user_id)
+        except MNotFound:
+            return False
+        membership = getattr(member, "membership", None)
+        return membership in (Membership.JOIN, Membership.INVITE)
+
+    async def user_ids(self, usernames: list[str]) -> dict[str, str]:
+        """On Matrix a referent's account is already their user id."""
+        return {name: name for name in usernames if name.startswith("@") and ":" in name}
+
+    async def add_member(self, user_id: str) -> None:
+        """Invite into the private room; AddFailed with the fix when the bot may not."""
+        try:
+            client = self._live()
+            room = await self._room(self.channel_name)
+            if await self.is_member(user_id):
+                return
+            levels = await client.get_state_event(room, EventType.ROOM_POWER_LEVELS)
+            assert isinstance(levels, PowerLevelStateEventContent)
+            if levels.get_user_level(client.mxid) < levels.invite:
+                raise AddFailed(cannot_invite(str(client.mxid), self.channel_name))
+            await client.invite_user(room, UserID(user_id))
+        except PlatformUnavailable:
+            raise AddFailed(MATRIX_UNAVAILABLE) from None
+        except MForbidden as error:
+            log.error("event=matrix_invite_refused room=%s error=%r", self.channel_name, str(error))
+            raise AddFailed(cannot_invite(str(self._live().mxid), self.channel_name)) from None
+        except (MatrixRequestError, MatrixConnectionError, OSError, TimeoutError) as error:
+            log.error("event=matrix_invite_failed room=%s error=%r", self.channel_name, str(error))
+            raise AddFailed(MATRIX_UNAVAILABLE) from None
+        log.info("event=matrix_invited room=%s user_id=%s", self.channel_name, user_id)
+
+    async def offer_choices(self, channel_id: str, post_id: str, reply: Reply) -> None:
+        """The reply's buttons as the bot's own reactions under the post, remembered so a
+        person's reaction there comes back as the button's action (`choice`)."""
+        offered = {_emoji(b.emoji): [b.action, b.value] for b in reply.buttons if b.emoji}
+        if not offered:
+            return
+        await asyncio.to_thread(
+            self._store.set_value, CHOICES + post_id, json.dumps(offered, ensure_ascii=False)
+        )
+        client = self._live()
+        for button in reply.buttons:
+            if not button.emoji:
+                continue
+            content = {
+                "m.relates_to": {
+                    "rel_type": "m.annotation",
+                    "event_id": post_id,
+                    "key": button.emoji,
+                }
+            }
+            try:
+                await client.send_message_event(
+                    RoomID(channel_id),
+                    EventType.REACTION,
+                    content,  # type: ignore[arg-type]  # serialized as it is
+                )
+            except MatrixRequestError as error:
+                # A retry after a crash finds its reaction already there: that is fine.
+                if "duplicate" not in str(error).lower() and error.http_status != 400:
+                    raise
+
+    async def choice(self, post_id: str, emoji: str) -> tuple[str, str] | None:
+        """(action, value) of the button a reaction `emoji` on `post_id` stands for."""
+        raw = await asyncio.to_thread(self._store.get_value, CHOICES + post_id)
+        if not raw:
+            return None
+        action_value = json.loads(raw).get(_emoji(emoji))
+        return (str(action_value[0]), str(action_value[1])) if action_value else None
+
+    async def update_post(self, post_id: str, reply: Reply, *, channel_id: str = "") -> None:
+        """Edit the post (`m.replace`): clients show `m.new_content` in its place."""
+        new = reply_content(reply)
+        content = {
+            **new,
+            "body": "* " + new["body"],
+            "formatted_body": new["formatted_body"],
+            "m.new_content": new,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": post_id},
+        }
+        await self._send(RoomID(channel_id), content)
+
+
+def _emoji(text: str) -> str:
+    """Reactions arrive with or without the emoji variation selector: compare without it."""
+    return text.replace("\ufe0f", "")
