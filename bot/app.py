@@ -114,6 +114,7 @@ class BotApp:
                 recall_after=dt.timedelta(days=config.recall_after_days),
                 retention=dt.timedelta(days=config.retention_days),
                 referents_channel=config.referents_channel,
+                referents_rooms={"matrix": self.settings.matrix.referents_room},
                 decision_lease=dt.timedelta(seconds=config.decision_lease_seconds),
             ),
             clock=utc_now,

@@ -45,8 +45,7 @@ async def request(service: InvitationService, name: str, user: User, text: str) 
         again = (declined.decided_at + service.settings.cooldown).astimezone(PARIS)
         return Reply(texts.declined_recently(declined, again, command_word(name)))
     profile = await platform.profile(user.id)
-    # Only Mattermost has a referents' channel setting; other platforms use DMs.
-    room = service.settings.referents_channel if name == LEGACY_PLATFORM else ""
+    room = service.referents_room(name)
 
     def notices(new_id: str) -> list[Effect]:
         return notice_effects(new_id, profile, room, service.referent_usernames(name), name)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from bot.answers.conversation import asker_only
 from bot.chat import (
@@ -67,6 +67,8 @@ class InvitationSettings:
     retention: dt.timedelta = dt.timedelta(days=365)
     # Where the Mattermost notices go instead of DMs ("": to each referent by DM).
     referents_channel: str = ""
+    # The same for the other platforms, by platform name (Matrix: a room id or alias).
+    referents_rooms: Mapping[str, str] = field(default_factory=dict)
     # An "accepting" decision older than this is presumed abandoned by a dead process.
     decision_lease: dt.timedelta = dt.timedelta(minutes=2)
 
@@ -104,6 +106,12 @@ class InvitationService:
         A Mattermost username may come with its « @ »; a Matrix id always has it."""
         accounts = self.referent_usernames(platform)
         return user.username in accounts or user.username.lstrip("@") in accounts
+
+    def referents_room(self, platform: str) -> str:
+        """Where `platform`'s notices go instead of DMs ("": to each referent by DM)."""
+        if platform == LEGACY_PLATFORM:
+            return self.settings.referents_channel
+        return self.settings.referents_rooms.get(platform, "")
 
     def channel(self, platform: str) -> str:
         """The private channel of `platform` as people read it (« ~domaine-intras-prive »)."""

@@ -1,0 +1,114 @@
+"""`MatrixPlatform`'s invitation side on a fake client: the invite and its power check,
+membership, the edit of a notice (`m.replace`), and a not-yet-connected platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mautrix.errors import MForbidden, MNotFound
+from mautrix.types import (
+    EventType,
+    Membership,
+    MemberStateEventContent,
+    PowerLevelStateEventContent,
+)
+
+from bot.adapters.matrix.platform import MatrixPlatform
+from bot.chat import AddFailed, PlatformUnavailable, Reply
+from bot.store import Store
+
+BOT = "@intra-bot:agent.dinum.tchap.gouv.fr"
+PRIVATE = "!private:agent.dinum.tchap.gouv.fr"
+CAMILLE = "@camille-x.gouv.fr:agent.dinum.tchap.gouv.fr"
+
+
+class FakeClient:
+    mxid = BOT
+
+    def __init__(self, bot_level: int = 50, invite_level: int = 50) -> None:
+        self.members: dict[str, Membership] = {}
+        self.levels = PowerLevelStateEventContent(users={BOT: bot_level}, invite=invite_level)
+        self.invited: list[tuple[str, str]] = []
+        self.sent: list[tuple[str, Any]] = []
+        self.refuse_invite = False
+
+    async def get_state_event(self, room: str, type_: EventType, state_key: str = "") -> Any:
+        if type_ == EventType.ROOM_POWER_LEVELS:
+            return self.levels
+        if state_key not in self.members:
+            raise MNotFound(404, "not found")
+        return MemberStateEventContent(membership=self.members[state_key])
+
+    async def invite_user(self, room: str, user_id: str) -> None:
+        if self.refuse_invite:
+            raise MForbidden(403, "You don't have permission to invite users")
+        self.invited.append((room, user_id))
+        self.members[user_id] = Membership.INVITE
+
+    async def send_message_event(self, room: str, type_: object, content: Any) -> str:
+        self.sent.append((room, content))
+        return f"$sent{len(self.sent)}"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+def platform(client: FakeClient | None, store: Store) -> MatrixPlatform:
+    return MatrixPlatform(client, store, PRIVATE)  # type: ignore[arg-type]
+
+
+async def test_an_allowed_bot_invites_once(store: Store) -> None:
+    client = FakeClient()
+    matrix = platform(client, store)
+    assert not await matrix.is_member(CAMILLE)
+    await matrix.add_member(CAMILLE)
+    await matrix.add_member(CAMILLE)  # a retry after a crash: already invited, nothing sent
+    assert client.invited == [(PRIVATE, CAMILLE)]
+    assert await matrix.is_member(CAMILLE)
+
+
+async def test_a_bot_below_the_invite_level_gets_advice_not_an_error(store: Store) -> None:
+    client = FakeClient(bot_level=0, invite_level=50)
+    with pytest.raises(AddFailed) as failed:
+        await platform(client, store).add_member(CAMILLE)
+    assert "modérateur (niveau 50)" in failed.value.advice and BOT in failed.value.advice
+    assert client.invited == []
+
+
+async def test_a_refused_invite_gets_the_same_advice(store: Store) -> None:
+    client = FakeClient()
+    client.refuse_invite = True
+    with pytest.raises(AddFailed) as failed:
+        await platform(client, store).add_member(CAMILLE)
+    assert "Rôles et permissions" in failed.value.advice
+
+
+async def test_not_connected_yet(store: Store) -> None:
+    matrix = platform(None, store)
+    with pytest.raises(AddFailed) as failed:
+        await matrix.add_member(CAMILLE)
+    assert "Tchap ne répond pas" in failed.value.advice
+    with pytest.raises(PlatformUnavailable):
+        await matrix.is_member(CAMILLE)
+
+
+async def test_an_update_is_an_edit_of_the_notice(store: Store) -> None:
+    client = FakeClient()
+    await platform(client, store).update_post(
+        "$notice", Reply("✅ **Acceptée**"), channel_id="!dm:x"
+    )
+    [(room, content)] = client.sent
+    assert room == "!dm:x"
+    assert content["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$notice"}
+    assert content["m.new_content"]["body"] == "✅ **Acceptée**"
+    assert content["body"] == "* ✅ **Acceptée**"
+    assert "m.relates_to" not in content["m.new_content"]
+
+
+async def test_referents_accounts_are_their_matrix_ids(store: Store) -> None:
+    ids = await platform(FakeClient(), store).user_ids([CAMILLE, "marine.purson"])
+    assert ids == {CAMILLE: CAMILLE}
