@@ -8,8 +8,9 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -109,38 +110,31 @@ class InvitationRecords:
             if effects is not None:
                 OutboxStore.add_in(connection, effects(new_id), now)
 
-    def get(self, invitation_id: str) -> Invitation | None:
+    def _first(self, query: Select[Any]) -> Invitation | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(invitations).where(invitations.c.id == invitation_id)
-            ).first()
+            row = connection.execute(query).first()
         return None if row is None else _invitation(row)
+
+    def get(self, invitation_id: str) -> Invitation | None:
+        return self._first(select(invitations).where(invitations.c.id == invitation_id))
 
     def by_number(self, number: int) -> Invitation | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(invitations).where(invitations.c.number == number)
-            ).first()
-        return None if row is None else _invitation(row)
+        return self._first(select(invitations).where(invitations.c.number == number))
 
     def open_for(self, requester_id: str) -> Invitation | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(invitations).where(
-                    invitations.c.requester_id == requester_id,
-                    invitations.c.state.in_([PENDING, ACCEPTING]),
-                )
-            ).first()
-        return None if row is None else _invitation(row)
+        return self._first(
+            select(invitations).where(
+                invitations.c.requester_id == requester_id,
+                invitations.c.state.in_([PENDING, ACCEPTING]),
+            )
+        )
 
     def last_declined(self, requester_id: str) -> Invitation | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(invitations)
-                .where(invitations.c.requester_id == requester_id, invitations.c.state == DECLINED)
-                .order_by(invitations.c.decided_at.desc())
-            ).first()
-        return None if row is None else _invitation(row)
+        return self._first(
+            select(invitations)
+            .where(invitations.c.requester_id == requester_id, invitations.c.state == DECLINED)
+            .order_by(invitations.c.decided_at.desc())
+        )
 
     def open_requests(self, platform: str | None = None) -> list[Invitation]:
         """Open requests, oldest first; only those made on `platform` when given."""
