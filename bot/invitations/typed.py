@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 _NUMBER = re.compile(r"^(?:n°\s*|no\s+|#)?(\d{1,9})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
+def parse_number(rest: str) -> tuple[int, str] | None:
+    """« 12 motif », « #12 », « n° 12 » -> (12, "motif"); None without a number first."""
+    parsed = _NUMBER.match(rest.strip())
+    if parsed is None:
+        return None
+    return int(parsed.group(1)), parsed.group(2).strip()
+
+
 class TypedDecisions:
     """The two commands, registered on the conversation by `app.py`."""
 
@@ -52,10 +60,10 @@ class TypedDecisions:
         command = command_word(platform)
         if not service.is_referent(message.user, platform):
             return Reply(REFERENTS_ONLY)
-        parsed = _NUMBER.match(rest.strip())
+        parsed = parse_number(rest)
         if parsed is None:
             return Reply(NO_NUMBER.format(command=command, verb=verb))
-        number, reason = int(parsed.group(1)), parsed.group(2).strip()
+        number, reason = parsed
         invitation = await asyncio.to_thread(service.records.by_number, number)
         if invitation is None:
             return Reply(NO_SUCH_NUMBER.format(number=number, command=command))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mautrix.errors import MForbidden, MNotFound
+from mautrix.errors import MForbidden, MNotFound, make_request_error
 from mautrix.types import (
     EventType,
     Membership,
@@ -16,7 +16,7 @@ from mautrix.types import (
 )
 
 from bot.adapters.matrix.platform import MatrixPlatform
-from bot.chat import AddFailed, PlatformUnavailable, Reply
+from bot.chat import AddFailed, Button, PlatformUnavailable, Reply
 from bot.store import Store
 
 BOT = "@intra-bot:agent.dinum.tchap.gouv.fr"
@@ -112,3 +112,44 @@ async def test_an_update_is_an_edit_of_the_notice(store: Store) -> None:
 async def test_referents_accounts_are_their_matrix_ids(store: Store) -> None:
     ids = await platform(FakeClient(), store).user_ids([CAMILLE, "marine.purson"])
     assert ids == {CAMILLE: CAMILLE}
+
+
+class ReactingClient(FakeClient):
+    """Synapse refuses the same reaction twice from the same sender (M_DUPLICATE_ANNOTATION)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reactions: set[tuple[str, str]] = set()
+
+    async def send_message_event(self, room: str, type_: object, content: Any) -> str:
+        relation = content.get("m.relates_to", {})
+        if relation.get("rel_type") == "m.annotation":
+            mine = (relation["event_id"], relation["key"])
+            if mine in self.reactions:
+                # As mautrix builds it from Synapse's answer.
+                raise make_request_error(
+                    400,
+                    '{"errcode": "M_DUPLICATE_ANNOTATION"}',
+                    "M_DUPLICATE_ANNOTATION",
+                    "Can't send same reaction twice",
+                )
+            self.reactions.add(mine)
+        return await super().send_message_event(room, type_, content)
+
+
+async def test_choices_offered_again_after_a_crash_are_not_an_error(store: Store) -> None:
+    client = ReactingClient()
+    matrix = platform(client, store)
+    notice = Reply(
+        "Demande",
+        buttons=(
+            Button("Accepter", "accept", "inv1", emoji="✅"),
+            Button("Refuser", "decline", "inv1", emoji="❌"),
+        ),
+    )
+    await matrix.offer_choices("!dm:x", "$notice", notice)
+    await matrix.offer_choices("!dm:x", "$notice", notice)  # the outbox's retry
+    assert client.reactions == {("$notice", "✅"), ("$notice", "❌")}
+    assert await matrix.choice("$notice", "✅\ufe0f") == ("accept", "inv1")
+    assert await matrix.choice("$notice", "👍") is None
+    assert await matrix.choice("$other", "✅") is None

@@ -212,3 +212,20 @@ def test_a_stuck_tchap_decision_is_checked_on_tchap(both) -> None:  # type: igno
     mattermost.members.clear()
     ask_on(service, "matrix", User("@other:agent.dinum.tchap.gouv.fr", "@other:agent"))
     assert service.records.open_requests()[0].state == PENDING
+
+
+def test_the_daily_recall_reaches_each_platforms_referents_there(both) -> None:  # type: ignore[no-untyped-def]
+    service, mattermost, matrix, clock = both
+    ask_on(service, "matrix", CAMILLE_MX)
+    ask_on(service, "mattermost", CAMILLE)
+    matrix.sent.clear()
+    mattermost.sent.clear()
+    clock.now += service.settings.recall_after * 2
+    assert asyncio.run(service.recall()) == 2
+    recalled = {
+        name: [r.text for _, r in p.sent] for name, p in (("mm", mattermost), ("mx", matrix))
+    }
+    assert len(recalled["mx"]) == 2 and all("`!intra demandes`" in t for t in recalled["mx"])
+    assert len(recalled["mm"]) == 2 and all("`/intra demandes`" in t for t in recalled["mm"])
+    assert all("1 demande d'accès" in t for t in recalled["mx"] + recalled["mm"])
+    assert asyncio.run(service.recall()) == 0  # once a day
