@@ -275,7 +275,7 @@ class BotApp:
         from bot.adapters.mattermost.adapter import TokenRejected
 
         waiting = asyncio.create_task(adapter.connected.wait())
-        waiting.add_done_callback(lambda _t: self.ready_event.set())
+        waiting.add_done_callback(self._platform_connected)
         try:
             await adapter.run(self.stop_event)
         except TokenRejected as error:
@@ -283,6 +283,12 @@ class BotApp:
             raise StartupError(str(error)) from None
         finally:
             waiting.cancel()
+
+    def _platform_connected(self, waited: asyncio.Task[Any]) -> None:
+        if waited.cancelled():
+            return
+        self.scheduler.sweep_now()  # reminders due while it was away
+        self.ready_event.set()
 
     async def _serve_matrix(self, adapter: MatrixAdapter) -> None:
         """Tchap beside Mattermost, sharing the store and the core."""

@@ -141,6 +141,12 @@ class ChatPlatform(Protocol):
     # The private channel that invitations add people to.
     channel_name: str
 
+    @property
+    def ready(self) -> bool:
+        """Whether the platform has answered (connected); before, calls raise
+        PlatformUnavailable, so work that claims something first waits for this."""
+        ...
+
     # The club's reminders.
     async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
         """Post `text` in the channel with an invisible `marker`; return the post's id."""

@@ -68,6 +68,11 @@ class ReminderScheduler:
         self._scheduler.start()
         self.replan()
 
+    def sweep_now(self) -> None:
+        """Run the sweep at once (a platform just connected: post what waited for it)."""
+        if self.reminders and self._scheduler.running:
+            self._scheduler.modify_job("sweep", next_run_time=self.service.clock())
+
     def every(
         self,
         seconds: float,

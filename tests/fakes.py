@@ -38,7 +38,9 @@ class FakeChatPlatform:
     channel_name = "domaine-intras-prive"
 
     def __init__(self, marked: dict[str, str] | None = None, name: str = "mattermost") -> None:
+        # Invitations and effects without a platform are Mattermost's: the default name.
         self.name = name
+        self.ready = True  # False: not connected yet
         self.choices: list[tuple[str, str, Reply]] = []
         self.marked: dict[str, str] = dict(marked or {})
         self.posts: list[tuple[str, str, str]] = []

@@ -193,6 +193,10 @@ class ClubService:
         store, channel = self.store, self.channel
         if channel is None or store is None:
             return False
+        if not channel.ready:
+            # Not claimed: the sweep that runs when the platform connects posts it.
+            log.info("event=reminder_waiting_platform key=%s", item.key)
+            return False
         now = self.clock()
         claim = await asyncio.to_thread(store.claim_reminder, item.key, self.owner, now, self.lease)
         if claim is None:

@@ -165,6 +165,19 @@ class OutboxStore:
         """Free the row again at `at` (a wait before the next attempt)."""
         return self._finish(job, owner, owner="", due_at=at, updated_at=at, last_error=error[:500])
 
+    def release(self, job: Job, owner: str, now: datetime, reason: str) -> bool:
+        """Free the row, due now, as if this claim had not happened: nothing was attempted
+        (its platform is not connected yet), so it is neither a try nor a possible copy."""
+        return self._finish(
+            job,
+            owner,
+            owner="",
+            due_at=now,
+            attempts=outbox.c.attempts - 1,
+            updated_at=now,
+            last_error=reason[:500],
+        )
+
     def fail(self, job: Job, owner: str, now: datetime, error: str) -> bool:
         """Give up: the effect cannot be performed (logged by the caller)."""
         return self._finish(job, owner, state=FAILED, updated_at=now, last_error=error[:500])

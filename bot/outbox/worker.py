@@ -3,7 +3,8 @@
 Each kind of effect has one handler, registered by the service that queues it. A handler
 that raises is retried later with a growing wait (a network error, Mattermost restarting);
 one that raises `Permanent` is given up and logged. A row claimed by a process that died
-is performed again once its lease has run out, by any replica, at start-up too.
+is performed again once its lease has run out, by any replica, at start-up too. A handler
+whose platform is not connected yet (PlatformUnavailable) has not tried: the row waits.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
+from bot.chat import PlatformUnavailable
 from bot.outbox.store import Effect, Job, OutboxStore
 from bot.store import utcnow
 
@@ -98,14 +100,17 @@ class OutboxWorker:
 
     async def _perform(self, job: Job) -> bool:
         handler = self._handlers.get(job.kind)
-        if handler is None:
-            # A kind this process cannot perform yet (its platform is not connected).
-            await asyncio.to_thread(
-                self.store.retry, job, self.owner, self.clock() + timedelta(seconds=5), "no handler"
-            )
+        if handler is None:  # a kind another process (another version) performs
+            await asyncio.to_thread(self.store.release, job, self.owner, self.clock(), "no handler")
             return False
         try:
             await handler(job)
+        except PlatformUnavailable as error:
+            # Not an attempt: it waits, due, for the next pass (a poll, or a kick when the
+            # platform connects), with no growing wait and no give-up.
+            await asyncio.to_thread(self.store.release, job, self.owner, self.clock(), str(error))
+            log.info("event=outbox_waiting_platform key=%s error=%r", job.key, str(error))
+            return False
         except Permanent as error:
             await asyncio.to_thread(self.store.fail, job, self.owner, self.clock(), str(error))
             log.error(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat import PlatformUnavailable
 from bot.outbox.store import DONE, FAILED, PENDING, Effect, Job, OutboxStore
 from bot.outbox.worker import OutboxWorker, Permanent
 from bot.store import Store
@@ -114,6 +115,30 @@ def test_a_kind_without_handler_waits_for_one(outbox: OutboxStore) -> None:
 
     ready.register("later", handler)
     assert run(ready.run_due()) == 1 and done == ["k"]
+
+
+def test_a_platform_not_connected_yet_is_waited_for_without_counting_attempts(
+    outbox: OutboxStore,
+) -> None:
+    clock = FakeClock()
+    outbox.add(Effect("k", "dm", {}), NOW)
+    worker = OutboxWorker(outbox, "w", clock=clock)
+    connected = False
+    seen: list[int] = []
+
+    async def handler(job: Job) -> None:
+        if not connected:
+            raise PlatformUnavailable("Mattermost has not answered yet")
+        seen.append(job.attempts)
+
+    worker.register("dm", handler)
+    for _ in range(150):  # more passes than MAX_ATTEMPTS: waiting never gives up
+        assert run(worker.run_due()) == 0
+    assert outbox.states() == {"k": PENDING}
+    connected = True  # due at once, no growing wait: the very next pass sends it
+    assert run(worker.run_due()) == 1
+    # As a first attempt: nothing could have been sent before, so no look for a copy.
+    assert seen == [1] and outbox.states() == {"k": DONE}
 
 
 def test_the_worker_loop_performs_what_is_queued_and_stops(outbox: OutboxStore) -> None:

@@ -14,6 +14,8 @@ from bot.store import Store
 
 
 class SlowChannel:
+    ready = True
+
     def __init__(self) -> None:
         self.posting = asyncio.Event()
         self.release = asyncio.Event()

@@ -102,6 +102,18 @@ async def test_no_takeover_while_the_first_lease_holds(
     assert (channel.posts, channel.searches) == ([], [])
 
 
+async def test_a_platform_not_connected_yet_leaves_the_reminder_unclaimed(
+    store: Store, item: reminders.PlannedReminder
+) -> None:
+    channel = FakeChatPlatform()
+    channel.ready = False
+    assert await service(store, channel, item.at).fire(item) is False
+    assert (channel.posts, store.reminder_states([item.key])) == ([], {})
+    channel.ready = True  # connected: the sweep it triggers posts it at once
+    assert await service(store, channel, item.at).fire(item) is True
+    assert len(channel.posts) == 1
+
+
 async def test_a_first_claim_posts_without_searching(
     store: Store, item: reminders.PlannedReminder
 ) -> None:

@@ -65,6 +65,10 @@ class MatrixPlatform:
     def bind(self, client: Client | None) -> None:
         self._client = client
 
+    @property
+    def ready(self) -> bool:
+        return self._client is not None
+
     def _live(self) -> Client:
         if self._client is None:
             raise PlatformUnavailable("Matrix is not connected yet")

@@ -51,7 +51,7 @@ class MattermostPlatform:
         self._poster = MattermostChannelPoster(self._api, team_id)
 
     @property
-    def bound(self) -> bool:
+    def ready(self) -> bool:
         return self._poster is not None
 
     def _posts(self) -> MattermostChannelPoster:
