@@ -79,10 +79,15 @@ def ensure_schema(engine: Engine) -> None:
             _add_column(engine, name, definition)
     if engine.dialect.name == "postgresql":
         _widen_ids(engine, columns)
-    with engine.begin() as connection:
-        connection.execute(
-            text("CREATE UNIQUE INDEX IF NOT EXISTS invitation_number ON invitations (number)")
-        )
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("CREATE UNIQUE INDEX IF NOT EXISTS invitation_number ON invitations (number)")
+            )
+    except (IntegrityError, OperationalError, ProgrammingError) as error:
+        # PostgreSQL: two replicas creating it at the same instant; the other one did.
+        if "duplicate" not in str(error).lower() and "exists" not in str(error).lower():
+            raise
     _number_old_rows(engine)
 
 

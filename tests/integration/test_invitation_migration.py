@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +101,31 @@ def test_an_old_store_gains_platform_and_numbers_once(old_store_url: str) -> Non
         assert records.by_number(3) == new
     finally:
         store.close()
+
+
+def test_two_replicas_migrating_at_once_both_start(old_store_url: str) -> None:
+    stores = [Store.open(old_store_url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def start(store: Store) -> None:
+        barrier.wait()
+        try:
+            InvitationRecords(store)
+        except BaseException as error:  # reported below, with the other replica's outcome
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert errors == []
+        numbers = sorted(
+            InvitationRecords(stores[0]).get(i).number for i in ("old-declined", "old-pending")
+        )  # type: ignore[union-attr]
+        assert numbers == [1, 2]
+    finally:
+        for store in stores:
+            store.close()
