@@ -52,7 +52,6 @@ class MatrixDecisions:
         self._store = store
         self._platform = platform
         self._invitations = invitations
-        self.decided = 0
 
     async def on_reaction(self, sender: str, event_id: str, room_id: str, content: Any) -> None:
         if sender == str(self._client.mxid):
@@ -85,7 +84,6 @@ class MatrixDecisions:
             invitation_id,
         )
         decision = await self._invitations.decide(invitation_id, action, decider)
-        self.decided += int(decision.applied)
         # The notice itself is edited to its final state through the outbox; this tells the
         # referent what happened (or why nothing did), under the notice.
         reply = in_thread(reply_content(decision.reply), notice_id, notice_id)
