@@ -24,17 +24,30 @@ PRIVATE = "!private:agent.dinum.tchap.gouv.fr"
 CAMILLE = "@camille-x.gouv.fr:agent.dinum.tchap.gouv.fr"
 
 
+class FakeStateStore:
+    """What the sync keeps of the room's state: the power levels, once seen."""
+
+    def __init__(self) -> None:
+        self.levels: PowerLevelStateEventContent | None = None
+
+    async def get_power_levels(self, room: str) -> PowerLevelStateEventContent | None:
+        return self.levels
+
+
 class FakeClient:
     mxid = BOT
 
     def __init__(self, bot_level: int = 50, invite_level: int = 50) -> None:
         self.members: dict[str, Membership] = {}
         self.levels = PowerLevelStateEventContent(users={BOT: bot_level}, invite=invite_level)
+        self.state_store = FakeStateStore()
         self.invited: list[tuple[str, str]] = []
         self.sent: list[tuple[str, Any]] = []
+        self.requests: list[str] = []
         self.refuse_invite = False
 
     async def get_state_event(self, room: str, type_: EventType, state_key: str = "") -> Any:
+        self.requests.append(f"GET {type_}")
         if type_ == EventType.ROOM_POWER_LEVELS:
             return self.levels
         if state_key not in self.members:
@@ -42,8 +55,12 @@ class FakeClient:
         return MemberStateEventContent(membership=self.members[state_key])
 
     async def invite_user(self, room: str, user_id: str) -> None:
+        self.requests.append("POST invite")
+        # As Synapse: no right to invite, or the person is already in the room: 403.
         if self.refuse_invite:
             raise MForbidden(403, "You don't have permission to invite users")
+        if self.members.get(user_id) == Membership.JOIN:
+            raise MForbidden(403, f"{user_id} is already in the room.")
         self.invited.append((room, user_id))
         self.members[user_id] = Membership.INVITE
 
@@ -61,14 +78,30 @@ def platform(client: FakeClient | None, store: Store) -> MatrixPlatform:
     return MatrixPlatform(client, store, PRIVATE)  # type: ignore[arg-type]
 
 
-async def test_an_allowed_bot_invites_once(store: Store) -> None:
+async def test_an_allowed_bot_invites_in_one_request_with_synced_levels(store: Store) -> None:
     client = FakeClient()
+    client.state_store.levels = client.levels
     matrix = platform(client, store)
     assert not await matrix.is_member(CAMILLE)
+    client.requests.clear()
     await matrix.add_member(CAMILLE)
-    await matrix.add_member(CAMILLE)  # a retry after a crash: already invited, nothing sent
+    assert client.requests == ["POST invite"]  # one request: Tchap's pace is 1/s
     assert client.invited == [(PRIVATE, CAMILLE)]
     assert await matrix.is_member(CAMILLE)
+
+
+async def test_levels_not_synced_yet_are_asked_for(store: Store) -> None:
+    client = FakeClient(bot_level=0)
+    with pytest.raises(AddFailed):
+        await platform(client, store).add_member(CAMILLE)
+    assert client.requests == ["GET m.room.power_levels"]
+
+
+async def test_someone_already_in_the_room_is_added_already(store: Store) -> None:
+    client = FakeClient()
+    client.members[CAMILLE] = Membership.JOIN  # a retry after a crash; she even joined
+    await platform(client, store).add_member(CAMILLE)
+    assert client.invited == []
 
 
 async def test_a_bot_below_the_invite_level_gets_advice_not_an_error(store: Store) -> None:

@@ -57,6 +57,7 @@ class MatrixPlatform:
         self._lock = asyncio.Lock()  # one DM room per person, even for two calls at once
         # The private room invitations add people to (id or alias, from [matrix]).
         self.channel_name = channel_name
+        self._private_id: RoomID | None = None  # invitations: its id, once resolved
 
     # -- F2 bridge: the minimum of F2's part (created at start-up, bound at start,
     # send_direct/post_in with the outbox key, profile, marked posts) that the invitations
@@ -196,7 +197,7 @@ class MatrixPlatform:
     async def is_member(self, user_id: str) -> bool:
         """In the private room, or invited to it (an invite is the add, on Matrix)."""
         client = self._live()
-        room = await self._room(self.channel_name)
+        room = await self._private_room()
         try:
             member = await client.get_state_event(room, EventType.ROOM_MEMBER, user_id)
         except MNotFound:
@@ -209,29 +210,46 @@ class MatrixPlatform:
         return {name: name for name in usernames if name.startswith("@") and ":" in name}
 
     async def add_member(self, user_id: str) -> None:
-        """Invite into the private room; AddFailed with the fix when the bot may not."""
+        """Invite into the private room; AddFailed with the fix when the bot may not.
+
+        One request when all is well: at Tchap's pace (about one a second, the burst
+        spent on the notices just before) each request is a second a referent waits.
+        The power levels come from the synced room state; a refusal is looked into."""
         try:
             client = self._live()
-            room = await self._room(self.channel_name)
-            if await self.is_member(user_id):
-                return
-            levels = await client.get_state_event(room, EventType.ROOM_POWER_LEVELS)
+            room = await self._private_room()
+            levels = await self._power_levels(client, room)
             # The setup checks it too (Tchap's rule): a clear advice beats a bare 403.
-            if (
-                isinstance(levels, PowerLevelStateEventContent)
-                and levels.get_user_level(client.mxid) < levels.invite
-            ):
+            if levels is not None and levels.get_user_level(client.mxid) < levels.invite:
                 raise AddFailed(cannot_invite(str(client.mxid), self.channel_name))
             await client.invite_user(room, UserID(user_id))
         except PlatformUnavailable:
             raise AddFailed(MATRIX_UNAVAILABLE) from None
         except MForbidden as error:
+            # Already in the room (a retry after a crash, an earlier invite): done.
+            if await self.is_member(user_id):
+                return
             log.error("event=matrix_invite_refused room=%s error=%r", self.channel_name, str(error))
             raise AddFailed(cannot_invite(str(self._live().mxid), self.channel_name)) from None
         except (MatrixRequestError, MatrixConnectionError, OSError, TimeoutError) as error:
             log.error("event=matrix_invite_failed room=%s error=%r", self.channel_name, str(error))
             raise AddFailed(MATRIX_UNAVAILABLE) from None
         log.info("event=matrix_invited room=%s user_id=%s", self.channel_name, user_id)
+
+    async def _private_room(self) -> RoomID:
+        """The private room's id, its alias resolved once per process."""
+        if self._private_id is None:
+            self._private_id = await self._room(self.channel_name)
+        return self._private_id
+
+    @staticmethod
+    async def _power_levels(client: Client, room: RoomID) -> PowerLevelStateEventContent | None:
+        state = client.state_store
+        cached = await state.get_power_levels(room) if state is not None else None
+        if cached is not None:
+            return cached
+        levels = await client.get_state_event(room, EventType.ROOM_POWER_LEVELS)
+        return levels if isinstance(levels, PowerLevelStateEventContent) else None
 
     async def offer_choices(self, channel_id: str, post_id: str, reply: Reply) -> None:
         """The reply's buttons as the bot's own reactions under the post, remembered so a
