@@ -9,7 +9,6 @@ kind) and remembered in the store, so a restart or another replica reuses it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from mautrix.types import (
     UserID,
 )
 
+from bot.adapters.matrix import notices
 from bot.adapters.matrix.render import in_thread, reply_content
 from bot.chat import AddFailed, NoSuchUser, PlatformUnavailable, Reply, User
 from bot.invitations.texts import MATRIX_UNAVAILABLE, cannot_invite
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 
 # Where a post that must be found again after a crash carries its outbox key or marker.
 KEY_FIELD = "fr.beta.intra_bot.key"
-# Store key prefix: event id -> the choices its reactions stand for.
-CHOICES = "matrix.choices:"
 
 _ENCRYPTION = {
     "type": "m.room.encryption",
@@ -254,55 +252,26 @@ class MatrixPlatform:
     async def offer_choices(self, channel_id: str, post_id: str, reply: Reply) -> None:
         """The reply's buttons as the bot's own reactions under the post, remembered so a
         person's reaction there comes back as the button's action (`choice`)."""
-        offered = {_emoji(b.emoji): [b.action, b.value] for b in reply.buttons if b.emoji}
-        if not offered:
+        keys = await asyncio.to_thread(notices.remember_choices, self._store, post_id, reply)
+        if not keys:
             return
-        await asyncio.to_thread(
-            self._store.set_value, CHOICES + post_id, json.dumps(offered, ensure_ascii=False)
-        )
         client = self._live()
-        for button in reply.buttons:
-            if not button.emoji:
-                continue
-            content = {
-                "m.relates_to": {
-                    "rel_type": "m.annotation",
-                    "event_id": post_id,
-                    "key": button.emoji,
-                }
-            }
+        for key in keys:
             try:
                 await client.send_message_event(
                     RoomID(channel_id),
                     EventType.REACTION,
-                    content,  # type: ignore[arg-type]  # serialized as it is
+                    notices.reaction(post_id, key),  # type: ignore[arg-type]  # sent as is
                 )
             except MatrixRequestError as error:
                 # A retry after a crash finds its reaction already there: that is fine.
                 if error.errcode != "M_DUPLICATE_ANNOTATION":
                     raise
 
-    async def choice(self, post_id: str, emoji: str) -> tuple[str, str] | None:
-        """(action, value) of the button a reaction `emoji` on `post_id` stands for."""
-        raw = await asyncio.to_thread(self._store.get_value, CHOICES + post_id)
-        if not raw:
-            return None
-        action_value = json.loads(raw).get(_emoji(emoji))
-        return (str(action_value[0]), str(action_value[1])) if action_value else None
+    async def choice(self, post_id: str, key: str) -> tuple[str, str] | None:
+        """(action, value) of the button a reaction `key` on `post_id` stands for."""
+        return await asyncio.to_thread(notices.chosen, self._store, post_id, key)
 
     async def update_post(self, post_id: str, reply: Reply, *, channel_id: str = "") -> None:
-        """Edit the post (`m.replace`): clients show `m.new_content` in its place."""
-        new = reply_content(reply)
-        content = {
-            **new,
-            "body": "* " + new["body"],
-            "formatted_body": new["formatted_body"],
-            "m.new_content": new,
-            "m.relates_to": {"rel_type": "m.replace", "event_id": post_id},
-        }
-        await self._send(RoomID(channel_id), content)
-
-
-def _emoji(text: str) -> str:
-    """Reactions arrive with or without the emoji variation selector: compare without it."""
-    return text.replace("\ufe0f", "")
+        """Edit the post (`m.replace`) to the reply."""
+        await self._send(RoomID(channel_id), notices.edit(post_id, reply))
