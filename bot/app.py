@@ -32,6 +32,7 @@ from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.greeter import Greeter
 from bot.invitations.recovery import finish_stuck
 from bot.invitations.service import InvitationService, InvitationSettings
+from bot.invitations.typed import TypedDecisions
 from bot.jobs import JobScheduler
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker
@@ -85,11 +86,16 @@ class BotApp:
         self.invitations = self._invitations()
         self.greeter = Greeter(self.content, self.platforms, self.outbox)
         self.stats = StatsService(
-            self.questions, lambda m: self.invitations.is_referent(m.user), utc_now
+            self.questions,
+            lambda m: self.invitations.is_referent(m.user, m.platform or "mattermost"),
+            utc_now,
         )
         self.conversation.serve_topic("club", self.club.reply)
         self.conversation.register("rejoindre", self.invitations.request)
         self.conversation.register("demandes", self.invitations.pending)
+        typed = TypedDecisions(self.invitations)
+        self.conversation.register("accepter", typed.accept)
+        self.conversation.register("refuser", typed.decline)
         self.conversation.register("stats", self.stats.reply)  # referents only, like demandes
         self.mattermost = self._mattermost()
         self.matrix = self._matrix()
@@ -103,12 +109,13 @@ class BotApp:
         return InvitationService(
             self.content,
             self.store,
-            None,
+            self.platforms,
             InvitationSettings(
                 cooldown=dt.timedelta(days=config.cooldown_days),
                 recall_after=dt.timedelta(days=config.recall_after_days),
                 retention=dt.timedelta(days=config.retention_days),
                 referents_channel=config.referents_channel,
+                referents_rooms={"matrix": self.settings.matrix.referents_room},
                 decision_lease=dt.timedelta(seconds=config.decision_lease_seconds),
             ),
             clock=utc_now,
@@ -129,7 +136,6 @@ class BotApp:
             self.outbox,
         )
         self.platforms.add(adapter.platform)
-        self.invitations.platform = adapter.platform
         self.club.channel = adapter.platform
         return adapter
 
@@ -141,11 +147,17 @@ class BotApp:
         from bot.adapters.matrix.session import MatrixStartupError
 
         try:
-            return MatrixAdapter(
-                self.settings.matrix, self.store, self.settings.store.url, self.conversation
+            adapter = MatrixAdapter(
+                self.settings.matrix,
+                self.store,
+                self.settings.store.url,
+                self.conversation,
+                invitations=self.invitations,
             )
         except MatrixStartupError as error:
             raise StartupError(f"Matrix: {error}") from None
+        self.platforms.add(adapter.platform)
+        return adapter
 
     def _scheduler(self) -> JobScheduler:
         scheduler = JobScheduler(self.club, reminders=self.settings.reminders.enabled)

@@ -38,12 +38,15 @@ class ButtonStyle(Enum):
 
 @dataclass(frozen=True)
 class Button:
-    """A button under a reply. `action` and `value` are opaque to the platform."""
+    """A button under a reply. `action` and `value` are opaque to the platform.
+
+    `emoji` is how a platform without buttons offers the choice (Matrix: a reaction)."""
 
     label: str
     action: str
     value: str
     style: ButtonStyle = ButtonStyle.DEFAULT
+    emoji: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,16 @@ class ChatPlatform(Protocol):
         """Post in a team channel; return (channel id, post id). `key`: as send_direct."""
         ...
 
-    async def update_post(self, post_id: str, reply: Reply) -> None: ...
+    async def offer_choices(self, channel_id: str, post_id: str, reply: Reply) -> None:
+        """Called once a reply with buttons is posted: a platform that cannot show buttons
+        offers them another way (Matrix: the bot's own reactions, one per `Button.emoji`).
+        Safe to call again for the same post."""
+        ...
+
+    async def update_post(self, post_id: str, reply: Reply, *, channel_id: str = "") -> None:
+        """Replace a post's text and buttons (`channel_id`: where it is, for platforms
+        whose post ids are not global)."""
+        ...
 
     async def add_member(self, user_id: str) -> None:
         """Add to the private channel; raise AddFailed with advice when it cannot."""

@@ -106,6 +106,9 @@ class MatrixSettings(SettingsTable):
     )
     public_room: str = Field("", description="room id or alias of « Domaine-intras »")
     private_room: str = Field("", description="room id or alias of the private intras room")
+    referents_room: str = Field(
+        "", description="room id or alias where referents get join requests; empty: by DM"
+    )
     allowed_homeservers: list[str] = Field(
         [], description="servers whose users may invite the bot; empty: the bot's own server"
     )

@@ -35,11 +35,13 @@ class FakeChatPlatform:
     `search_error` to make a search fail. Invitations: `members`, `sent` (DMs and channel
     posts), `updated` posts, `adds`, and `fail_add` to make the channel add fail."""
 
-    name = "fake"
     channel_name = "domaine-intras-prive"
 
-    def __init__(self, marked: dict[str, str] | None = None) -> None:
+    def __init__(self, marked: dict[str, str] | None = None, name: str = "mattermost") -> None:
+        # Invitations and effects without a platform are Mattermost's: the default name.
+        self.name = name
         self.ready = True  # False: not connected yet
+        self.choices: list[tuple[str, str, Reply]] = []
         self.marked: dict[str, str] = dict(marked or {})
         self.posts: list[tuple[str, str, str]] = []
         self.searches: list[tuple[str, str, dt.datetime]] = []
@@ -82,7 +84,10 @@ class FakeChatPlatform:
     ) -> tuple[str, str]:
         return await self.send_direct(channel_name, reply)
 
-    async def update_post(self, post_id: str, reply: Reply) -> None:
+    async def offer_choices(self, channel_id: str, post_id: str, reply: Reply) -> None:
+        self.choices.append((channel_id, post_id, reply))
+
+    async def update_post(self, post_id: str, reply: Reply, *, channel_id: str = "") -> None:
         self.updated[post_id] = reply
 
     async def add_member(self, user_id: str) -> None:
@@ -104,6 +109,7 @@ class TestBot:
     def __init__(self, store_url: str) -> None:
         # Imported here: the fakes above are used by tests that need no store.
         from bot.answers.conversation import Conversation
+        from bot.chat import Platforms
         from bot.club.service import ClubService
         from bot.content.loader import ContentSource
         from bot.invitations.service import InvitationService, InvitationSettings
@@ -118,7 +124,7 @@ class TestBot:
             content, self.store, owner="testbot", channel=self.platform, clock=self.clock
         )
         self.invitations = InvitationService(
-            content, self.store, self.platform, InvitationSettings(), self.clock
+            content, self.store, Platforms(self.platform), InvitationSettings(), self.clock
         )
         self.conversation.serve_topic("club", self.club.reply)
         self.conversation.register("rejoindre", self.invitations.request)

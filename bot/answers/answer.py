@@ -231,6 +231,8 @@ _COMMANDS: dict[str, Handler] = {
     "chercher": search_reply,
     "rejoindre": _needs_the_platform,
     "demandes": _needs_the_platform,
+    "accepter": _needs_the_platform,
+    "refuser": _needs_the_platform,
     "stats": _stats_elsewhere,
 }
 

@@ -41,6 +41,20 @@ COMMANDS: tuple[Command, ...] = (
         "(référents) les demandes d'accès en attente",
     ),
     Command(
+        "accepter",
+        ("accepter", "accepte"),
+        "accepter <n°>",
+        "(référents) accepter la demande d'accès n°",
+        in_hint=False,
+    ),
+    Command(
+        "refuser",
+        ("refuser", "refuse"),
+        "refuser <n°> [motif]",
+        "(référents) refuser la demande d'accès n°, avec un motif transmis à la personne",
+        in_hint=False,
+    ),
+    Command(
         "stats",
         ("stats", "statistiques"),
         "stats [jours]",

@@ -17,6 +17,8 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# A Matrix user id: @localpart:server (Tchap's: @prenom.nom-domaine.gouv.fr:agent.dinum.tchap.gouv.fr).
+_MATRIX_ID = re.compile(r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 def _check(pattern: re.Pattern[str], advice: str) -> AfterValidator:
@@ -36,6 +38,14 @@ Username = Annotated[
     str,
     _check(
         _USERNAME, "identifiant Mattermost invalide (minuscules, chiffres, « . », « - », « _ »)"
+    ),
+]
+MatrixId = Annotated[
+    str,
+    _check(
+        _MATRIX_ID,
+        "identifiant Tchap invalide : il a la forme @prenom.nom-domaine.gouv.fr:serveur "
+        "(copiez-le depuis le profil Tchap de la personne)",
     ),
 ]
 Slug = Annotated[str, _check(_SLUG, "nom invalide (minuscules, chiffres et tirets, sans espace)")]
@@ -101,13 +111,45 @@ class Topic(Strict):
     sources: list[Url] = Field(min_length=1)
 
 
+class Accounts(Strict):
+    """A person's account on each chat platform (empty: none known on this deployment)."""
+
+    mattermost: Username | None = None
+    tchap: MatrixId | None = None
+
+    def on(self, platform: str) -> str | None:
+        """The account on a platform, by the name the code gives it ("matrix" is Tchap)."""
+        return {"mattermost": self.mattermost, "matrix": self.tchap}.get(platform)
+
+    def shown(self) -> list[tuple[str, str]]:
+        """(platform as people call it, account) for each known account."""
+        known = [("Mattermost", self.mattermost), ("Tchap", self.tchap)]
+        return [(label, account) for label, account in known if account]
+
+
 class Referent(Strict):
     name: Text
     role: Text
     email: Email
-    mattermost: Username
+    comptes: Accounts = Accounts()
     handles_invitations: bool = False
     questions: Questions = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_mattermost(cls, value: object) -> object:
+        # Before `comptes`, the Mattermost username was a top-level `mattermost:`: still read.
+        if isinstance(value, dict) and "mattermost" in value:
+            value = dict(value)
+            legacy = value.pop("mattermost")
+            accounts = dict(value.get("comptes") or {})
+            if accounts.get("mattermost") not in (None, legacy):
+                raise ValueError(
+                    "« mattermost » est donné deux fois (en haut et dans « comptes ») : "
+                    "gardez seulement celui de « comptes »"
+                )
+            value["comptes"] = {**accounts, "mattermost": legacy}
+        return value
 
 
 class ReferentsTopic(Topic):

@@ -23,6 +23,14 @@ OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, AGENDA = (
 )  # fmt: skip
 
 
+def accounts_line(person: Referent) -> str:
+    """« · sur Mattermost : `@x` · sur Tchap : `@x:serveur` », for each account known."""
+    return "".join(
+        f" · sur {label} : `{account if account.startswith('@') else '@' + account}`"
+        for label, account in person.comptes.shown()
+    )
+
+
 @dataclass(frozen=True)
 class Unit:
     """One answerable piece of content.
@@ -146,10 +154,10 @@ def _units(topic: Topic) -> Iterator[Unit]:
 
 
 def person_line(person: Referent) -> str:
-    """A referent as every reply shows them: name, role, e-mail, Mattermost username."""
+    """A referent as every reply shows them: name, role, e-mail, each known account."""
     return (
         f"**{person.name}**, {person.role} — [{person.email}](mailto:{person.email})"
-        f" · sur Mattermost : `@{person.mattermost}`"
+        f"{accounts_line(person)}"
     )
 
 

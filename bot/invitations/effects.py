@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.chat import ChatPlatform, Reply, User
 from bot.invitations.records import Invitation
+from bot.invitations.schema import LEGACY_PLATFORM
 from bot.outbox.store import Effect, Job
 from bot.outbox.worker import Permanent
 
@@ -29,10 +30,21 @@ UPDATE = "invitation.update_notices"
 
 
 def notice_effects(
-    invitation_id: str, profile: User, referents_channel: str, referents: list[str]
+    invitation_id: str,
+    profile: User,
+    referents_channel: str,
+    referents: list[str],
+    platform: str = LEGACY_PLATFORM,
 ) -> list[Effect]:
-    """One notice per deciding referent, or one in the referents' channel."""
-    about = {"id": invitation_id, "full_name": profile.full_name, "position": profile.position}
+    """One notice per deciding referent, or one in the referents' channel, on `platform`.
+
+    The keys are those of the Mattermost-only days, so rows queued then still match."""
+    about = {
+        "id": invitation_id,
+        "full_name": profile.full_name,
+        "position": profile.position,
+        "platform": platform,
+    }
     if referents_channel:
         return [
             Effect(
@@ -50,16 +62,24 @@ def notice_effects(
 def outcome_effects(invitation: Invitation, state: str, text: str) -> list[Effect]:
     """After a decision: tell the requester (`text`), and update every notice."""
     prefix = f"invitation:{invitation.id}"
+    where = {"platform": invitation.platform}
+    tell = {"user_id": invitation.requester_id, "text": text, **where}
     return [
-        Effect(f"{prefix}:tell:{state}", TELL, {"user_id": invitation.requester_id, "text": text}),
-        Effect(f"{prefix}:update:{state}", UPDATE, {"id": invitation.id}),
+        Effect(f"{prefix}:tell:{state}", TELL, tell),
+        Effect(f"{prefix}:update:{state}", UPDATE, {"id": invitation.id, **where}),
     ]
 
 
-def recall_effects(day: str, referents: dict[str, str], text: str) -> list[Effect]:
+def recall_effects(
+    day: str, referents: dict[str, str], text: str, platform: str = LEGACY_PLATFORM
+) -> list[Effect]:
     """The day's reminder of old open requests, one DM per referent (username -> id)."""
     return [
-        Effect(f"invitation-recall:{day}:@{name}", TELL, {"user_id": user_id, "text": text})
+        Effect(
+            f"invitation-recall:{day}:@{name}",
+            TELL,
+            {"user_id": user_id, "text": text, "platform": platform},
+        )
         for name, user_id in referents.items()
     ]
 
@@ -76,14 +96,13 @@ class InvitationEffects:
         outbox.register(TELL, self.tell)
         outbox.register(UPDATE, self.update_notices)
 
-    def _platform(self) -> ChatPlatform:
-        platform = self._service.platform
-        if platform is None:
-            raise RuntimeError("the chat platform is not connected yet")
-        return platform
+    def _platform(self, job: Job) -> ChatPlatform:
+        """The platform the effect belongs to; rows queued before there were several
+        have no `platform` and were Mattermost's. Not connected yet: the outbox retries."""
+        return self._service.platforms.get(str(job.payload.get("platform") or LEGACY_PLATFORM))
 
     async def send_notice(self, job: Job) -> None:
-        platform = self._platform()
+        platform = self._platform(job)
         records = self._service.records
         invitation = await asyncio.to_thread(records.get, str(job.payload["id"]))
         if invitation is None:  # deleted (retention) before it could be announced
@@ -113,10 +132,13 @@ class InvitationEffects:
                 ids[username], reply, key=job.key, retry=job.attempts > 1
             )
         await asyncio.to_thread(records.add_notice, invitation.id, channel_id, post_id)
+        # After recording it, so that an update after the decision reaches it whatever
+        # happens here; a retry finds the same post and offers the choices again, harmlessly.
+        await platform.offer_choices(channel_id, post_id, reply)
         log.info("event=invitation_notice_sent id=%s post_id=%s", invitation.id, post_id)
 
     async def tell(self, job: Job) -> None:
-        await self._platform().send_direct(
+        await self._platform(job).send_direct(
             str(job.payload["user_id"]),
             Reply(str(job.payload["text"])),
             key=job.key,
@@ -124,15 +146,15 @@ class InvitationEffects:
         )
 
     async def update_notices(self, job: Job) -> None:
-        platform = self._platform()
+        platform = self._platform(job)
         invitation = await asyncio.to_thread(self._service.records.get, str(job.payload["id"]))
         if invitation is None:
             return
         updated = self._service.outcome_reply(invitation)
         failed = 0
-        for _, post_id in invitation.notices:
+        for channel_id, post_id in invitation.notices:
             try:  # every notice gets its chance; an update is harmless to repeat
-                await platform.update_post(post_id, updated)
+                await platform.update_post(post_id, updated, channel_id=channel_id)
             except Exception as error:
                 failed += 1
                 log.error(

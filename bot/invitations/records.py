@@ -8,41 +8,21 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, Index, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+# The states and the table are re-exported: callers knew them from here first.
+from bot.invitations.schema import ACCEPTED as ACCEPTED
+from bot.invitations.schema import ACCEPTING as ACCEPTING
+from bot.invitations.schema import DECLINED as DECLINED
+from bot.invitations.schema import LEGACY_PLATFORM, ensure_schema
+from bot.invitations.schema import PENDING as PENDING
+from bot.invitations.schema import invitations as invitations
 from bot.outbox.store import Effect, OutboxStore
-from bot.schema import UtcDateTime, create_tables, metadata
 from bot.store import Store
-
-PENDING, ACCEPTING, ACCEPTED, DECLINED = "pending", "accepting", "accepted", "declined"
-
-invitations = Table(
-    "invitations",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("requester_id", String(64), nullable=False),
-    Column("requester_username", String(64), nullable=False),
-    Column("message", Text, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
-    Column("decided_at", UtcDateTime(), nullable=True),
-    Column("decided_by", String(64), nullable=False, default=""),
-    Column("decided_by_id", String(64), nullable=False, default=""),
-    Column("reason", Text, nullable=False, default=""),
-    Column("notices", Text, nullable=False, default="[]"),  # [[channel_id, post_id], ...]
-    Column("recalled_at", UtcDateTime(), nullable=True),
-)
-# At most one open request per person, whatever the race between two commands.
-Index(
-    "one_open_request_per_person",
-    invitations.c.requester_id,
-    unique=True,
-    sqlite_where=invitations.c.state.in_([PENDING, ACCEPTING]),
-    postgresql_where=invitations.c.state.in_([PENDING, ACCEPTING]),
-)
 
 
 @dataclass(frozen=True)
@@ -58,6 +38,8 @@ class Invitation:
     decided_by_id: str
     reason: str
     notices: tuple[tuple[str, str], ...]
+    platform: str = LEGACY_PLATFORM
+    number: int = 0
 
     @property
     def open(self) -> bool:
@@ -67,7 +49,7 @@ class Invitation:
 class InvitationRecords:
     def __init__(self, store: Store) -> None:
         self.engine = store.engine
-        create_tables(self.engine, [invitations])
+        ensure_schema(self.engine)
         OutboxStore(store)  # the effects below are queued in its table
 
     def create(
@@ -77,66 +59,90 @@ class InvitationRecords:
         message: str,
         now: datetime,
         effects: Callable[[str], Sequence[Effect]] | None = None,
+        platform: str = LEGACY_PLATFORM,
     ) -> Invitation | None:
         """A new pending request, or None if this person already has an open one.
 
         `effects(new_id)` (the referents' notices) are queued in the same transaction."""
-        new_id = secrets.token_hex(8)
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(invitations).values(
-                        id=new_id,
-                        requester_id=requester_id,
-                        requester_username=username,
-                        message=message,
-                        state=PENDING,
-                        created_at=now,
-                        decided_by="",
-                        decided_by_id="",
-                        reason="",
-                        notices="[]",
-                    )
+        for _attempt in range(5):
+            new_id = secrets.token_hex(8)
+            try:
+                self._insert(new_id, requester_id, username, message, now, effects, platform)
+            except (IntegrityError, OperationalError) as error:
+                if isinstance(error, OperationalError) and "locked" not in str(error).lower():
+                    raise
+                if self.open_for(requester_id) is not None:
+                    return None
+                # Another request took the same number at the same instant (SQLite may say
+                # "locked" when a concurrent writer overtook our read): take the next one.
+                continue
+            return self.get(new_id)
+        return None
+
+    def _insert(
+        self,
+        new_id: str,
+        requester_id: str,
+        username: str,
+        message: str,
+        now: datetime,
+        effects: Callable[[str], Sequence[Effect]] | None,
+        platform: str,
+    ) -> None:
+        with self.engine.begin() as connection:
+            number = (connection.execute(select(func.max(invitations.c.number))).scalar() or 0) + 1
+            connection.execute(
+                insert(invitations).values(
+                    id=new_id,
+                    platform=platform,
+                    number=number,
+                    requester_id=requester_id,
+                    requester_username=username,
+                    message=message,
+                    state=PENDING,
+                    created_at=now,
+                    decided_by="",
+                    decided_by_id="",
+                    reason="",
+                    notices="[]",
                 )
-                if effects is not None:
-                    OutboxStore.add_in(connection, effects(new_id), now)
-        except IntegrityError:
-            return None
-        return self.get(new_id)
+            )
+            if effects is not None:
+                OutboxStore.add_in(connection, effects(new_id), now)
+
+    def _first(self, query: Select[Any]) -> Invitation | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _invitation(row)
 
     def get(self, invitation_id: str) -> Invitation | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(invitations).where(invitations.c.id == invitation_id)
-            ).first()
-        return None if row is None else _invitation(row)
+        return self._first(select(invitations).where(invitations.c.id == invitation_id))
+
+    def by_number(self, number: int) -> Invitation | None:
+        return self._first(select(invitations).where(invitations.c.number == number))
 
     def open_for(self, requester_id: str) -> Invitation | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(invitations).where(
-                    invitations.c.requester_id == requester_id,
-                    invitations.c.state.in_([PENDING, ACCEPTING]),
-                )
-            ).first()
-        return None if row is None else _invitation(row)
+        return self._first(
+            select(invitations).where(
+                invitations.c.requester_id == requester_id,
+                invitations.c.state.in_([PENDING, ACCEPTING]),
+            )
+        )
 
     def last_declined(self, requester_id: str) -> Invitation | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(invitations)
-                .where(invitations.c.requester_id == requester_id, invitations.c.state == DECLINED)
-                .order_by(invitations.c.decided_at.desc())
-            ).first()
-        return None if row is None else _invitation(row)
+        return self._first(
+            select(invitations)
+            .where(invitations.c.requester_id == requester_id, invitations.c.state == DECLINED)
+            .order_by(invitations.c.decided_at.desc())
+        )
 
-    def open_requests(self) -> list[Invitation]:
+    def open_requests(self, platform: str | None = None) -> list[Invitation]:
+        """Open requests, oldest first; only those made on `platform` when given."""
+        query = select(invitations).where(invitations.c.state.in_([PENDING, ACCEPTING]))
+        if platform is not None:
+            query = query.where(invitations.c.platform == platform)
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(invitations)
-                .where(invitations.c.state.in_([PENDING, ACCEPTING]))
-                .order_by(invitations.c.created_at)
-            ).all()
+            rows = connection.execute(query.order_by(invitations.c.created_at)).all()
         return [_invitation(row) for row in rows]
 
     def add_notice(self, invitation_id: str, channel_id: str, post_id: str) -> None:
@@ -144,7 +150,10 @@ class InvitationRecords:
             current = connection.execute(
                 select(invitations.c.notices).where(invitations.c.id == invitation_id)
             ).scalar_one()
-            notices = [*json.loads(current), [channel_id, post_id]]
+            notices = json.loads(current)
+            if [channel_id, post_id] in notices:  # a retried notice found its first copy
+                return
+            notices.append([channel_id, post_id])
             connection.execute(
                 update(invitations)
                 .where(invitations.c.id == invitation_id)
@@ -285,4 +294,6 @@ def _invitation(row: Row[tuple[object, ...]]) -> Invitation:
         decided_by_id=str(data["decided_by_id"] or ""),
         reason=str(data["reason"] or ""),
         notices=tuple((str(c), str(p)) for c, p in json.loads(str(data["notices"] or "[]"))),
+        platform=str(data["platform"] or LEGACY_PLATFORM),
+        number=int(data["number"] or 0),
     )

@@ -22,23 +22,23 @@ log = logging.getLogger(__name__)
 
 async def finish_stuck(service: InvitationService) -> int:
     """Complete or release each stuck decision; the number looked at."""
-    platform = service.platform
-    if platform is None:
-        return 0
     now = service.clock()
     records = service.records
     stuck = await asyncio.to_thread(records.stuck_accepting, now - service.settings.decision_lease)
     for invitation in stuck:
         try:
+            platform = service.platforms.get(invitation.platform)
             member = await platform.is_member(invitation.requester_id)
-        except Exception as error:  # Mattermost away: the next pass will see
+        except Exception as error:  # its platform away or not connected: the next pass will see
             log.warning(
                 "event=invitation_stuck_check_failed id=%s error=%r", invitation.id, str(error)
             )
             continue
         if member:
             effects = outcome_effects(
-                invitation, ACCEPTED, service.accepted_text(invitation.decided_by)
+                invitation,
+                ACCEPTED,
+                service.accepted_text(invitation.decided_by, invitation.platform),
             )
             # Conditional on the same holder: two replicas doing this finish it once.
             if await asyncio.to_thread(

@@ -1,7 +1,9 @@
 """Requests to join the private channel: request -> accepted / declined, one state machine.
 
-`/intra rejoindre` records the request before anything else, then tells the referents;
-a button click and `/intra demandes` end in the same `decide`. Messages are in French.
+`/intra rejoindre` (`!intra rejoindre` on Tchap) records the request before anything else,
+with the platform it was made on, then tells that platform's referents; a button, a
+reaction, a typed `accepter 12` and `/intra demandes` end in the same `decide`, which
+acts on the request's own platform. Messages are in French.
 """
 
 from __future__ import annotations
@@ -9,41 +11,43 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
-from bot import french
 from bot.answers.conversation import asker_only
-from bot.chat import AddFailed, Card, ChatPlatform, Dialog, Message, Reply, User, Visibility
-from bot.content.loader import ContentSource
-from bot.invitations.effects import (
-    InvitationEffects,
-    notice_effects,
-    outcome_effects,
-    recall_effects,
+from bot.chat import (
+    AddFailed,
+    Dialog,
+    Message,
+    Platforms,
+    PlatformUnavailable,
+    Reply,
+    User,
+    Visibility,
 )
+from bot.content.loader import ContentSource
+from bot.invitations import asking, texts, upkeep
+from bot.invitations.effects import InvitationEffects, outcome_effects
 from bot.invitations.records import ACCEPTED, ACCEPTING, DECLINED, Invitation, InvitationRecords
+from bot.invitations.schema import LEGACY_PLATFORM
 from bot.invitations.texts import (
     ACCEPT,
-    LOCAL_ZONE,
-    MESSAGE_LIMIT,
     REFERENTS_ONLY,
+    RETRY_SOON,
     SOMEONE,
     already_decided,
-    already_pending,
-    at_username,
     buttons,
     clean,
+    command_word,
     decline_dialog,
-    french_date,
     in_progress,
     notice_text,
     outcome,
+    place,
 )
-from bot.outbox.store import Effect, OutboxStore
+from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker, effects_keys
 from bot.store import Store
-from bot.text import defuse
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,10 @@ class InvitationSettings:
     cooldown: dt.timedelta = dt.timedelta(days=30)
     recall_after: dt.timedelta = dt.timedelta(days=3)
     retention: dt.timedelta = dt.timedelta(days=365)
+    # Where the Mattermost notices go instead of DMs ("": to each referent by DM).
     referents_channel: str = ""
+    # The same for the other platforms, by platform name (Matrix: a room id or alias).
+    referents_rooms: Mapping[str, str] = field(default_factory=dict)
     # An "accepting" decision older than this is presumed abandoned by a dead process.
     decision_lease: dt.timedelta = dt.timedelta(minutes=2)
 
@@ -71,7 +78,7 @@ class InvitationService:
         self,
         content: ContentSource,
         store: Store,
-        platform: ChatPlatform | None,
+        platforms: Platforms,
         settings: InvitationSettings,
         clock: Callable[[], dt.datetime],
         outbox: OutboxWorker | None = None,
@@ -79,7 +86,7 @@ class InvitationService:
         self.content = content
         self.store = store
         self.records = InvitationRecords(store)
-        self.platform = platform
+        self.platforms = platforms
         self.settings = settings
         self.clock = clock
         self.outbox = outbox or OutboxWorker(OutboxStore(store), "invitations", clock=clock)
@@ -87,79 +94,46 @@ class InvitationService:
 
     # -- who decides ----------------------------------------------------------------
 
-    def referent_usernames(self) -> list[str]:
-        return [
-            p.mattermost for p in self.content.current.referents.referents if p.handles_invitations
-        ]
+    def referent_usernames(self, platform: str = LEGACY_PLATFORM) -> list[str]:
+        """The deciding referents' accounts on `platform` (content/referents.yaml)."""
+        people = self.content.current.referents.referents
+        accounts = (p.comptes.on(platform) for p in people if p.handles_invitations)
+        return [account for account in accounts if account]
 
-    def is_referent(self, user: User) -> bool:
-        return user.username.lstrip("@") in self.referent_usernames()
+    def is_referent(self, user: User, platform: str = LEGACY_PLATFORM) -> bool:
+        """Whether `user`, as `platform` knows them, is a deciding referent there.
+
+        A Mattermost username may come with its « @ »; a Matrix id always has it."""
+        accounts = self.referent_usernames(platform)
+        return user.username in accounts or user.username.lstrip("@") in accounts
+
+    def referents_room(self, platform: str) -> str:
+        """Where `platform`'s notices go instead of DMs ("": to each referent by DM)."""
+        if platform == LEGACY_PLATFORM:
+            return self.settings.referents_channel
+        return self.settings.referents_rooms.get(platform, "")
+
+    def channel(self, platform: str) -> str:
+        """The private channel of `platform` as people read it (« ~domaine-intras-prive »)."""
+        return place(self.platforms.get(platform).channel_name)
 
     # -- /intra rejoindre -----------------------------------------------------------------
 
     @asker_only  # about one person's own request: their cool-down, their pending date
     async def request(self, message: Message, text: str) -> Reply:
-        platform = self.platform
-        channel = f"~{platform.channel_name}" if platform else "~domaine-intras-prive"
-        if platform is None:
-            return Reply(f"Les demandes d'accès à {channel} ne sont possibles que sur Mattermost.")
-        user = message.user
-        if await platform.is_member(user.id):
-            return Reply(f"Vous êtes déjà membre de {channel} : rien à demander ! 🙂")
-        open_request = await asyncio.to_thread(self.records.open_for, user.id)
-        if open_request is not None:
-            return Reply(already_pending(open_request, channel))
-        declined = await asyncio.to_thread(self.records.last_declined, user.id)
-        now = self.clock()
-        if declined and declined.decided_at and declined.decided_at + self.settings.cooldown > now:
-            again = (declined.decided_at + self.settings.cooldown).astimezone(LOCAL_ZONE)
-            return Reply(
-                f"Votre demande du {french_date(declined.created_at)} n'a pas été acceptée. "
-                f"Vous pourrez en faire une nouvelle à partir du {french.day(again.date(), year=True)}. "
-                "En attendant, vous pouvez écrire aux référentes (`/intra referents`)."
-            )
-        profile = await platform.profile(user.id)
-
-        def notices(new_id: str) -> list[Effect]:
-            return notice_effects(
-                new_id, profile, self.settings.referents_channel, self.referent_usernames()
-            )
-
-        invitation = await asyncio.to_thread(
-            self.records.create, user.id, profile.username, clean(text), now, notices
-        )
-        if invitation is None:  # a concurrent command created it first
-            current = await asyncio.to_thread(self.records.open_for, user.id)
-            return Reply(
-                already_pending(current, channel) if current else "Votre demande est déjà en cours."
-            )
-        log.info(
-            "event=invitation_requested id=%s user=%s at=%s",
-            invitation.id,
-            profile.username,
-            now.isoformat(),
-        )
-        # The notices are in the outbox with the request: send them now; what fails is
-        # retried by the outbox worker, on this replica or another, after a crash too.
-        delivered = await self.outbox.deliver(effects_keys(notices(invitation.id)))
-        if not any(delivered.values()):
-            log.error(
-                "event=invitation_not_delivered id=%s hint='check the referents usernames'",
-                invitation.id,
-            )
-            return Reply(
-                "Votre demande est enregistrée, mais je n'ai pas pu prévenir les référentes pour "
-                "l'instant : je réessaierai. Elles la verront aussi avec `/intra demandes` ; vous "
-                "pouvez aussi leur écrire (`/intra referents`)."
-            )
-        return Reply(
-            f"C'est noté ! Votre demande pour rejoindre {channel} a été transmise aux référentes "
-            "des intras. Vous recevrez un message dès qu'elle sera traitée."
-        )
+        name = message.platform or LEGACY_PLATFORM
+        try:
+            return await asking.request(self, name, message.user, text)
+        except PlatformUnavailable as error:
+            log.warning("event=invitation_request_deferred platform=%s error=%r", name, str(error))
+            return Reply(RETRY_SOON)
 
     def notice(self, invitation: Invitation, profile: User | None = None) -> Reply:
-        """The referents' message: who asks, their message quoted and defused, two buttons."""
-        return Reply(notice_text(invitation, profile, self._channel()), buttons=buttons(invitation))
+        """The referents' message: who asks, their message quoted and defused, the choices."""
+        text = notice_text(
+            invitation, profile, self.platforms.get(invitation.platform).channel_name
+        )
+        return Reply(f"{text}\n\n{texts.how_to_decide(invitation)}", buttons=buttons(invitation))
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -168,9 +142,9 @@ class InvitationService:
 
         The same checks as `decide`, before the window opens; `decide` checks again
         when the reason comes back (another referent may have been faster)."""
-        if not self.is_referent(decider):
-            return Reply(REFERENTS_ONLY, visibility=Visibility.ASKER)
         invitation = await asyncio.to_thread(self.records.get, invitation_id)
+        if not self.is_referent(decider, invitation.platform if invitation else LEGACY_PLATFORM):
+            return Reply(REFERENTS_ONLY, visibility=Visibility.ASKER)
         if invitation is None or not invitation.open:
             return Reply(already_decided(invitation.decided_by if invitation else SOMEONE))
         return decline_dialog(invitation)
@@ -178,15 +152,18 @@ class InvitationService:
     async def decide(
         self, invitation_id: str, action: str, decider: User, reason: str = ""
     ) -> Decision:
-        """Accept or decline; the first decision wins, any later one changes nothing."""
-        if not self.is_referent(decider):
+        """Accept or decline; the first decision wins, any later one changes nothing.
+
+        The decider must be a referent on the request's platform: that is where the
+        person is added and where the messages go."""
+        invitation = await asyncio.to_thread(self.records.get, invitation_id)
+        if not self.is_referent(decider, invitation.platform if invitation else LEGACY_PLATFORM):
             log.warning(
                 "event=invitation_decision_refused id=%s user=%s reason=not_referent",
                 invitation_id,
                 decider.username,
             )
             return Decision(Reply(REFERENTS_ONLY, visibility=Visibility.ASKER), False)
-        invitation = await asyncio.to_thread(self.records.get, invitation_id)
         if invitation is None:
             return Decision(
                 Reply("Cette demande n'existe plus (elle a peut-être été archivée)."), False
@@ -194,9 +171,12 @@ class InvitationService:
         now = self.clock()
         accept = action == ACCEPT
         reason = clean(reason)
-        declined = outcome_effects(
-            invitation, DECLINED, self._declined_text(decider.username, reason)
-        )
+        try:
+            declined = outcome_effects(
+                invitation, DECLINED, self.declined_text(invitation, decider.username, reason)
+            )
+        except PlatformUnavailable:
+            return Decision(Reply(RETRY_SOON), False)
         won = await asyncio.to_thread(
             self.records.begin,
             invitation_id,
@@ -225,30 +205,34 @@ class InvitationService:
         await self.outbox.deliver(effects_keys(declined))
         return Decision(
             Reply(
-                f"La demande de @{invitation.requester_username} a été refusée ; la personne est prévenue."
+                f"La demande de {texts.at_username(invitation.requester_username)} a été refusée ; "
+                "la personne est prévenue."
             ),
             True,
         )
 
     async def _accept(self, invitation: Invitation, decider: User) -> Decision:
-        assert self.platform is not None
         try:
-            await self.platform.add_member(invitation.requester_id)
-        except AddFailed as failure:
+            await self.platforms.get(invitation.platform).add_member(invitation.requester_id)
+        except (AddFailed, PlatformUnavailable) as failure:
             await asyncio.to_thread(self.records.abort_accept, invitation.id, decider.id)
+            advice = failure.advice if isinstance(failure, AddFailed) else RETRY_SOON
             log.error(
                 "event=invitation_add_failed id=%s by=%s advice=%r",
                 invitation.id,
                 decider.username,
-                failure.advice,
+                advice,
             )
             return Decision(
                 Reply(
-                    f"⚠️ Je n'ai pas pu ajouter @{invitation.requester_username} : {failure.advice} La demande reste ouverte."
+                    f"⚠️ Je n'ai pas pu ajouter {texts.at_username(invitation.requester_username)} : "
+                    f"{advice} La demande reste ouverte."
                 ),
                 False,
             )
-        effects = outcome_effects(invitation, ACCEPTED, self.accepted_text(decider.username))
+        effects = outcome_effects(
+            invitation, ACCEPTED, self.accepted_text(decider.username, invitation.platform)
+        )
         finished = await asyncio.to_thread(
             self.records.finish_accept, invitation.id, decider.id, self.clock(), effects
         )
@@ -261,87 +245,35 @@ class InvitationService:
         )
         await self.outbox.deliver(effects_keys(effects))
         return Decision(
-            Reply(f"✅ @{invitation.requester_username} a été ajouté·e à ~{self._channel()}."), True
+            Reply(
+                f"✅ {texts.at_username(invitation.requester_username)} a été ajouté·e à "
+                f"{self.channel(invitation.platform)}."
+            ),
+            True,
         )
 
-    def accepted_text(self, decider: str) -> str:
-        return (
-            f"🎉 Bonne nouvelle : votre demande a été acceptée par `@{decider}`. "
-            f"Bienvenue dans ~{self._channel()} !"
-        )
+    def accepted_text(self, decider: str, platform: str = LEGACY_PLATFORM) -> str:
+        return texts.accepted_text(decider, self.channel(platform))
 
-    def _declined_text(self, decider: str, reason: str) -> str:
-        text = (
-            f"Votre demande pour rejoindre ~{self._channel()} n'a pas été acceptée cette fois-ci."
-        )
-        if reason:
-            text += f"\n\nLe mot de {at_username(decider)} :\n{defuse(reason, limit=MESSAGE_LIMIT)}"
-        return text + "\n\nPour toute question, écrivez aux référentes (`/intra referents`)."
+    def declined_text(self, invitation: Invitation, decider: str, reason: str) -> str:
+        name = invitation.platform
+        return texts.declined_text(decider, reason, self.channel(name), command_word(name))
 
     def outcome_reply(self, invitation: Invitation) -> Reply:
-        return Reply(notice_text(invitation, None, self._channel()) + "\n\n" + outcome(invitation))
+        channel = self.platforms.get(invitation.platform).channel_name
+        return Reply(notice_text(invitation, None, channel) + "\n\n" + outcome(invitation))
 
-    # -- /intra demandes, recalls, retention ---------------------------------------------
+    # -- /intra demandes ------------------------------------------------------------------
 
     @asker_only  # names, positions and messages of the people asking
     async def pending(self, message: Message, _rest: str) -> Reply:
-        if not self.is_referent(message.user):
-            return Reply("La liste des demandes est réservée aux référentes des intras.")
-        requests = await asyncio.to_thread(self.records.open_requests)
-        if not requests:
-            return Reply("Aucune demande d'accès en attente. 🎈")
-        cards = tuple(
-            Card(notice_text(item, None, self._channel(), short=True), buttons(item))
-            for item in requests
-        )
-        count = len(requests)
-        return Reply(
-            f"**{count} demande{'s' if count > 1 else ''} en attente**, de la plus ancienne à la plus récente :",
-            cards=cards,
-        )
+        return await asking.pending(self, message)
+
+    # -- recalls and retention: bot/invitations/upkeep.py -------------------------------
 
     async def recall(self) -> int:
-        """Remind the referents of requests open for too long, at most once a day."""
-        if self.platform is None:
-            return 0
-        now = self.clock()
-        old = [
-            r
-            for r in await asyncio.to_thread(self.records.open_requests)
-            if r.created_at < now - self.settings.recall_after
-        ]
-        if not old:
-            return 0
-        today = now.astimezone(LOCAL_ZONE).date().isoformat()
-        text = (
-            f"📬 {len(old)} demande{'s' if len(old) > 1 else ''} d'accès à ~{self._channel()} "
-            f"attend{'ent' if len(old) > 1 else ''} depuis plus de {self.settings.recall_after.days} jours. "
-            "Tapez `/intra demandes` pour les traiter."
-        )
-        ids = await self.platform.user_ids(self.referent_usernames())
-        # The day's keys in the outbox are the "once a day": queued once, sent until done.
-        queued = await asyncio.to_thread(
-            self.outbox.store.add_all, recall_effects(today, ids, text), now
-        )
-        if not queued:
-            return 0
-        await self.outbox.deliver(queued)
-        await asyncio.to_thread(self.records.mark_recalled, [r.id for r in old], now)
-        log.info(
-            "event=invitations_recalled count=%d ids=%s", len(old), ",".join(r.id for r in old)
-        )
-        return len(old)
+        """Remind each platform's referents of requests open for too long, once a day."""
+        return await upkeep.recall(self)
 
     async def purge(self) -> int:
-        cutoff = self.clock() - self.settings.retention
-        ids = await asyncio.to_thread(self.records.purge_decided_before, cutoff)
-        for invitation_id in ids:
-            log.info(
-                "event=invitation_deleted id=%s reason=retention cutoff=%s",
-                invitation_id,
-                cutoff.isoformat(),
-            )
-        return len(ids)
-
-    def _channel(self) -> str:
-        return self.platform.channel_name if self.platform else "domaine-intras-prive"
+        return await upkeep.purge(self)

@@ -19,6 +19,18 @@ NAME_LIMIT = 80
 POSITION_LIMIT = 120
 USERNAME_LIMIT = 64
 ACCEPT, DECLINE = "accept", "decline"
+ACCEPT_EMOJI, DECLINE_EMOJI = "✅", "❌"
+# How people type the bot's commands on each platform (in a room; a DM needs no prefix).
+_COMMAND_WORD = {"matrix": "!intra"}
+
+
+def command_word(platform: str) -> str:
+    return _COMMAND_WORD.get(platform, "/intra")
+
+
+def place(channel: str) -> str:
+    """A channel as people read it: « ~name » on Mattermost, a Matrix room alias or id as is."""
+    return channel if channel.startswith(("#", "!")) else f"~{channel}"
 
 
 def clean(text: str) -> str:
@@ -43,6 +55,25 @@ UNKNOWN_ACTION = "Action inconnue."
 DIALOG_FAILED = "Je n'ai pas pu ouvrir la fenêtre de refus ; réessayez, ou tapez `/intra demandes`."
 SOMEONE = "quelqu'un"
 PLATFORM_UNAVAILABLE = "Mattermost ne répond pas ; réessayez dans quelques minutes."
+RETRY_SOON = "Je ne peux pas joindre la messagerie pour l'instant : réessayez dans un instant."
+NOT_DELIVERED = (
+    "Votre demande est enregistrée, mais je n'ai pas pu prévenir les référentes pour "
+    "l'instant : je réessaierai. Elles la verront aussi avec `{command} demandes` ; vous "
+    "pouvez aussi leur écrire (`{command} referents`)."
+)
+NO_NUMBER = (
+    "Indiquez le numéro de la demande, par exemple `{command} {verb} 12` "
+    "(il figure dans le message de la demande, et dans `{command} demandes`)."
+)
+NO_SUCH_NUMBER = (
+    "Je ne trouve pas de demande n° {number}. Tapez `{command} demandes` pour la liste."
+)
+OTHER_PLATFORM = (
+    "Cette demande a été faite sur {platform} : elle se traite depuis {platform}, "
+    "où la personne sera ajoutée."
+)
+PLATFORM_LABELS = {"mattermost": "Mattermost", "matrix": "Tchap"}
+
 NOT_IN_TEAM = (
     "la personne ne fait plus partie de l'équipe : ajoutez-la d'abord à l'équipe, "
     "puis acceptez à nouveau."
@@ -81,6 +112,19 @@ def cannot_add(bot: str, channel: str) -> str:
     )
 
 
+MATRIX_UNAVAILABLE = "Tchap ne répond pas ; réessayez dans quelques minutes."
+
+
+def cannot_invite(bot: str, room: str) -> str:
+    """The bot may not invite into the private room: how a room admin fixes it on Tchap."""
+    return (
+        f"{bot} n'est pas (ou plus) membre du salon {room}, ou son niveau ne lui permet pas "
+        "d'inviter. Dans les paramètres du salon › Rôles et permissions, nommez-le "
+        "modérateur (niveau 50) et vérifiez que « Inviter des personnes » demande au plus "
+        "ce niveau ; invitez-le d'abord s'il n'y est plus."
+    )
+
+
 def add_refused(status: int, error_id: str) -> str:
     return f"Mattermost a refusé l'ajout (erreur {status} {error_id})."
 
@@ -94,8 +138,61 @@ def already_pending(invitation: Invitation, channel: str) -> str:
 
 def buttons(invitation: Invitation) -> tuple[Button, ...]:
     return (
-        Button("Accepter", ACCEPT, invitation.id, ButtonStyle.PRIMARY),
-        Button("Refuser", DECLINE, invitation.id, ButtonStyle.DANGER),
+        Button("Accepter", ACCEPT, invitation.id, ButtonStyle.PRIMARY, ACCEPT_EMOJI),
+        Button("Refuser", DECLINE, invitation.id, ButtonStyle.DANGER, DECLINE_EMOJI),
+    )
+
+
+def how_to_decide(invitation: Invitation) -> str:
+    """The typed fallback, and on a platform without buttons the reactions to use."""
+    command = command_word(invitation.platform)
+    typed = (
+        f"`{command} accepter {invitation.number}` ou `{command} refuser {invitation.number} "
+        "[motif]`"
+    )
+    if invitation.platform == "mattermost":
+        return f"_Demande n° {invitation.number} — les boutons ci-dessous, ou {typed}._"
+    return (
+        f"_Demande n° {invitation.number} — réagissez avec {ACCEPT_EMOJI} pour accepter ou "
+        f"{DECLINE_EMOJI} pour refuser, ou tapez {typed}._"
+    )
+
+
+def request_sent(channel: str) -> str:
+    return (
+        f"C'est noté ! Votre demande pour rejoindre {channel} a été transmise aux référentes "
+        "des intras. Vous recevrez un message dès qu'elle sera traitée."
+    )
+
+
+def declined_recently(invitation: Invitation, again: dt.datetime, command: str) -> str:
+    return (
+        f"Votre demande du {french_date(invitation.created_at)} n'a pas été acceptée. "
+        f"Vous pourrez en faire une nouvelle à partir du {french.day(again.date(), year=True)}. "
+        f"En attendant, vous pouvez écrire aux référentes (`{command} referents`)."
+    )
+
+
+def accepted_text(decider: str, channel: str) -> str:
+    return (
+        f"🎉 Bonne nouvelle : votre demande a été acceptée par {at_username(decider)}. "
+        f"Bienvenue dans {channel} !"
+    )
+
+
+def declined_text(decider: str, reason: str, channel: str, command: str) -> str:
+    text = f"Votre demande pour rejoindre {channel} n'a pas été acceptée cette fois-ci."
+    if reason:
+        text += f"\n\nLe mot de {at_username(decider)} :\n{defuse(reason, limit=MESSAGE_LIMIT)}"
+    return text + f"\n\nPour toute question, écrivez aux référentes (`{command} referents`)."
+
+
+def recall_text(count: int, channel: str, days: int, command: str) -> str:
+    plural = count > 1
+    return (
+        f"📬 {count} demande{'s' if plural else ''} d'accès à {channel} "
+        f"attend{'ent' if plural else ''} depuis plus de {days} jours. "
+        f"Tapez `{command} demandes` pour les traiter."
     )
 
 
@@ -107,8 +204,10 @@ def notice_text(
         who = f"**{inline(profile.full_name, limit=NAME_LIMIT)}** ({who})"
     if profile is not None and profile.position.strip():
         who += f", {inline(profile.position, limit=POSITION_LIMIT)}"
-    lines = [] if short else [f"#### 📬 Demande d'accès à ~{channel}"]
-    lines.append(f"{who} demande à rejoindre ~{channel} — le {french_date(invitation.created_at)}.")
+    lines = [] if short else [f"#### 📬 Demande d'accès à {place(channel)}"]
+    lines.append(
+        f"{who} demande à rejoindre {place(channel)} — le {french_date(invitation.created_at)}."
+    )
     if invitation.message:
         lines.append(defuse(invitation.message, limit=MESSAGE_LIMIT))
     else:

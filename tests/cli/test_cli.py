@@ -111,6 +111,24 @@ def test_run_will_not_start_when_a_topic_takes_a_command_name(tmp_path: Path) ->
     )
 
 
+def test_check_names_a_malformed_tchap_id_with_its_line(tmp_path: Path) -> None:
+    for source in (ROOT / "content").glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "referents.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("      tchap:")
+    path.write_text(
+        text[:start] + "      tchap: marine.purson" + text[text.index("\n", start) :],
+        encoding="utf-8",
+    )
+    line = 1 + path.read_text(encoding="utf-8")[:start].count("\n")
+    result = run("check", "--content", str(tmp_path))
+    assert result.returncode == 2
+    assert f"referents.yaml, ligne {line}" in result.stderr
+    assert "identifiant Tchap invalide" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_bad_config_exits_2_in_english(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[http]\nport = 'abc'\n", encoding="utf-8")

@@ -14,6 +14,7 @@ from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, Invitation
 from bot.adapters.mattermost.api import UserInfo
 from bot.adapters.mattermost.render import SignedButtons, post_props
 from bot.adapters.mattermost.signing import sign
+from bot.chat import Platforms
 from bot.content.loader import ContentSource
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.store import Store
@@ -40,7 +41,7 @@ async def world(
     service = InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
-        FakeChatPlatform(),
+        Platforms(FakeChatPlatform()),
         InvitationSettings(),
         lambda: NOW,
     )

@@ -34,7 +34,7 @@ async def world(content: Content) -> AsyncIterator[tuple[FakeRest, MattermostApi
         fake.on("GET", "/teams/team1/channels/name/domaine-intras-prive", (200, channel("priv", "domaine-intras-prive")))  # fmt: skip
         fake.on("GET", "/channels/pub/members/bot-id", (200, {"roles": "channel_user"}))
         fake.on("GET", "/channels/priv/members/bot-id", (200, {"roles": "channel_user channel_admin"}))  # fmt: skip
-        users = [{"id": f"u-{p.mattermost}", "username": p.mattermost} for p in content.referents.referents]  # fmt: skip
+        users = [{"id": f"u-{p.comptes.mattermost}", "username": p.comptes.mattermost} for p in content.referents.referents]  # fmt: skip
         fake.on("POST", "/users/usernames", (200, users))
         yield fake, api
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat import Platforms
 from bot.content.loader import ContentSource
 from bot.invitations.records import ACCEPTED, ACCEPTING, DECLINED, PENDING, InvitationRecords
 from bot.invitations.service import InvitationService, InvitationSettings
@@ -161,7 +162,7 @@ async def test_a_second_referent_clicking_during_the_add_is_told_who_decides(
     service = InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
-        platform,
+        Platforms(platform),
         InvitationSettings(),
         clock,
     )

@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from bot.chat import Message, Reply
+from bot.chat import Message, Platforms, Reply
 from bot.content.loader import ContentSource
 from bot.invitations.effects import notice_effects
 from bot.invitations.records import ACCEPTED, ACCEPTING, PENDING
@@ -41,7 +41,7 @@ def service_on(path: Path, platform: FakeChatPlatform, clock: FakeClock) -> Invi
     return InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{path}/shared.db"),
-        platform,
+        Platforms(platform),
         InvitationSettings(decision_lease=LEASE),
         clock,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chat import Message, User
+from bot.chat import Message, Platforms, User
 from bot.content.loader import ContentSource
 from bot.invitations.records import ACCEPTED, DECLINED, PENDING
 from bot.invitations.service import InvitationService, InvitationSettings
@@ -43,7 +43,7 @@ def setup(
     service = InvitationService(
         ContentSource(with_observer(content_copy)),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
-        platform,
+        Platforms(platform),
         InvitationSettings(),
         clock,
     )
@@ -129,7 +129,7 @@ def test_failed_add_keeps_the_request_open_and_says_what_to_fix(setup) -> None: 
     assert not decision.applied
     assert (
         decision.reply.text
-        == "⚠️ Je n'ai pas pu ajouter @camille : ajoutez @intra-bot au canal. La demande reste ouverte."
+        == "⚠️ Je n'ai pas pu ajouter `@camille` : ajoutez @intra-bot au canal. La demande reste ouverte."
     )
     assert service.records.get(invitation.id).state == PENDING  # type: ignore[union-attr]
     assert not platform.updated

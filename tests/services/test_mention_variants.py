@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answers.answer import answer
+from bot.chat import Platforms
 from bot.content.loader import Content, ContentSource, load_content
 from bot.invitations.records import DECLINED, PENDING, Invitation
 from bot.invitations.service import InvitationService, InvitationSettings
@@ -132,7 +133,9 @@ def test_a_decline_outcome_repeats_the_reason_without_mentions(text: str) -> Non
 def test_the_decline_message_to_the_requester_has_no_mention(tmp_path: Path, text: str) -> None:
     platform = FakeChatPlatform()
     store = Store.open(f"sqlite:///{tmp_path}/mentions.db")
-    service = InvitationService(ContentSource(), store, platform, InvitationSettings(), lambda: NOW)
+    service = InvitationService(
+        ContentSource(), store, Platforms(platform), InvitationSettings(), lambda: NOW
+    )
     invitation = service.records.create(f"u-{next(REQUESTERS)}", "camille", "", NOW)
     assert invitation is not None
     decision = asyncio.run(service.decide(invitation.id, DECLINE, MAGALI, text))

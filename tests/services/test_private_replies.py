@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from bot.answers.conversation import Conversation
-from bot.chat import Message, Visibility
+from bot.chat import Message, Platforms, Visibility
 from bot.content.loader import ContentSource
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import ACCEPT
@@ -19,7 +19,7 @@ def service(tmp_path: Path) -> InvitationService:
     return InvitationService(
         ContentSource(),
         Store.open(f"sqlite:///{tmp_path}/s.db"),
-        FakeChatPlatform(),
+        Platforms(FakeChatPlatform()),
         InvitationSettings(),
         FakeClock(),
     )

@@ -19,7 +19,7 @@ def test_bootstrap_creates_exactly_the_content_referents(content: Content) -> No
     assert spec is not None and spec.loader is not None
     bootstrap = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bootstrap)
-    in_content = [person.mattermost for person in content.referents.referents]
+    in_content = [person.comptes.mattermost for person in content.referents.referents]
     assert in_content == bootstrap.REFERENT_USERS, (
         "update REFERENT_USERS in scripts/mattermost/bootstrap.py to the usernames of "
         "content/referents.yaml"

@@ -22,6 +22,7 @@ from mautrix.types import RoomAlias, RoomID, TrustState, UserID
 from bot.adapters.matrix.addressing import server_of
 from bot.adapters.matrix.client import BotClient
 from bot.adapters.matrix.cross_signing import ensure_cross_signing, recovery_key_path
+from bot.adapters.matrix.decisions import MatrixDecisions
 from bot.adapters.matrix.events import MatrixEventRouter
 from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
@@ -31,6 +32,7 @@ from bot.adapters.matrix.stores import MatrixStores, crypto_store_url
 from bot.adapters.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
 from bot.answers.conversation import Conversation
 from bot.config import MatrixSettings
+from bot.invitations.service import InvitationService
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class MatrixAdapter:
         store_url: str,
         conversation: Conversation,
         *,
+        invitations: InvitationService | None = None,
         send_retries: int = SEND_RETRIES,
         timeline_limit: int = TIMELINE_LIMIT,
     ) -> None:
@@ -63,7 +66,9 @@ class MatrixAdapter:
         self.client: Client | None = None
         self.router: MatrixEventRouter | None = None
         self.sync: SyncLoop | None = None
-        self.platform: MatrixPlatform | None = None
+        # Exists from start-up (the core's services hold it); bound to the client at start.
+        self.platform = MatrixPlatform(None, store, settings.private_room)
+        self._invitations = invitations
         self._stores: MatrixStores | None = None
         self.started_at: float | None = None
         self._send_retries = send_retries
@@ -128,7 +133,11 @@ class MatrixAdapter:
             allowed_servers=allowed,
             shared_rooms=frozenset(await self._room_ids()),
         )
-        self.platform = MatrixPlatform(client, self._store)
+        self.platform.bind(client)
+        if self._invitations is not None:
+            self.router.decisions = MatrixDecisions(
+                client, self._store, self.platform, self._invitations
+            )
         self.router.bot_names = await self._display_names(client)
         self.router.attach()
         self.sync = SyncLoop(
@@ -206,6 +215,7 @@ class MatrixAdapter:
         if self.client is not None:
             await self.client.api.session.close()
             self.client = None
+            self.platform.bind(None)
         if self._stores is not None:
             await self._stores.close()
             self._stores = None

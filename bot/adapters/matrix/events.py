@@ -27,6 +27,7 @@ from mautrix.types import (
 )
 
 from bot.adapters.matrix.addressing import Addressed, addressed, server_of
+from bot.adapters.matrix.decisions import MatrixDecisions
 from bot.adapters.matrix.render import in_thread, reply_content
 from bot.answers.conversation import Conversation
 from bot.chat import Message, User
@@ -62,6 +63,8 @@ class MatrixEventRouter:
         self.undecryptable = 0
         self._pending: set[asyncio.Task[None]] = set()
         self.just_joined: set[str] = set()  # their first sync's cut history is not a gap
+        # Reactions that decide invitations (decisions.py); None: reactions are ignored.
+        self.decisions: MatrixDecisions | None = None
 
     @property
     def me(self) -> str:
@@ -72,6 +75,7 @@ class MatrixEventRouter:
         self._client.add_event_handler(EventType.ROOM_MESSAGE, self.on_message, wait_sync=True)
         self._client.add_event_handler(EventType.ROOM_ENCRYPTED, self.on_encrypted, wait_sync=True)
         self._client.add_event_handler(EventType.ROOM_MEMBER, self.on_member, wait_sync=True)
+        self._client.add_event_handler(EventType.REACTION, self.on_reaction, wait_sync=True)
 
     async def drain(self) -> None:
         """Let messages still waiting for their room key finish (bounded by the caller)."""
@@ -181,6 +185,8 @@ class MatrixEventRouter:
         if isinstance(evt, MessageEvent) and evt.type == EventType.ROOM_MESSAGE:
             evt.content.trim_reply_fallback()
             await self.on_message(evt)
+        elif evt.type == EventType.REACTION:
+            await self.on_reaction(evt)
 
     def _undecryptable(self, evt: EncryptedEvent, error: object) -> None:
         self.undecryptable += 1
@@ -220,3 +226,16 @@ class MatrixEventRouter:
             log.error("event=matrix_join_failed room_id=%s error=%r", evt.room_id, str(error))
             return
         log.info("event=matrix_joined room_id=%s inviter=%s", evt.room_id, evt.sender)
+
+    # -- reactions: decisions on invitations --------------------------------------------------
+
+    async def on_reaction(self, evt: Event) -> None:
+        """A reaction (plain, or decrypted above) -> decisions.py, once the bot is live."""
+        if not self.live or self.decisions is None:
+            return
+        await self.decisions.on_reaction(
+            str(getattr(evt, "sender", "")),
+            str(getattr(evt, "event_id", "")),
+            str(getattr(evt, "room_id", "")),
+            getattr(evt, "content", None),
+        )

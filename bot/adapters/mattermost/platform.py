@@ -134,7 +134,10 @@ class MattermostPlatform:
                         return str(post["id"])
         return await self._api.create_post(channel_id, reply.text, props=props)
 
-    async def update_post(self, post_id: str, reply: Reply) -> None:
+    async def offer_choices(self, channel_id: str, post_id: str, reply: Reply) -> None:
+        """Nothing to do: Mattermost shows the reply's buttons in the post itself."""
+
+    async def update_post(self, post_id: str, reply: Reply, *, channel_id: str = "") -> None:
         await self._api.update_post(post_id, reply.text, post_props(reply, self._signer))
 
     async def add_member(self, user_id: str) -> None:

@@ -131,7 +131,11 @@ async def run_setup(
                 )
             )
 
-    usernames = [person.mattermost for person in content.referents.referents]
+    usernames = [
+        person.comptes.mattermost
+        for person in content.referents.referents
+        if person.comptes.mattermost
+    ]
     found = await api.users_by_usernames(usernames)
     for username in usernames:
         record(
