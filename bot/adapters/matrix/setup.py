@@ -10,7 +10,6 @@ run changes nothing. Messages are for the operator, in English.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from mautrix.api import Method, Path
@@ -18,6 +17,7 @@ from mautrix.client import Client
 from mautrix.errors import MatrixConnectionError, MatrixError, MatrixRequestError
 from mautrix.types import RoomAlias, RoomID, UserID
 
+from bot.adapters.checks import Check
 from bot.adapters.matrix.addressing import server_of
 from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
@@ -27,16 +27,6 @@ from bot.store import Store, StoreError
 
 MESSAGE = "m.room.message"  # notices, and their edits (m.replace is a message too)
 REACTION = "m.reaction"  # the ✅/❌ under a request to the referents
-
-
-@dataclass(frozen=True)
-class Check:
-    ok: bool
-    what: str
-    fix: str = ""
-
-    def __str__(self) -> str:
-        return f"ok    {self.what}" if self.ok else f"FAIL  {self.what}\n      fix: {self.fix}"
 
 
 def needed_levels(levels: dict[str, Any], *, private: bool) -> dict[str, int]:

@@ -6,9 +6,9 @@ Idempotent: a second run changes nothing. Each failed check comes with a one-lin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from bot.adapters.checks import Check
 from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
 from bot.adapters.mattermost.http import COMMAND_PATH
 from bot.answers.commands import AUTOCOMPLETE_DESCRIPTION, DESCRIPTION, DISPLAY_NAME, hint_words
@@ -16,16 +16,6 @@ from bot.config import Settings
 from bot.content.loader import Content
 
 TRIGGER = "intra"
-
-
-@dataclass(frozen=True)
-class Check:
-    ok: bool
-    what: str
-    fix: str = ""
-
-    def __str__(self) -> str:
-        return f"ok    {self.what}" if self.ok else f"FAIL  {self.what}\n      fix: {self.fix}"
 
 
 def desired_command(settings: Settings, team_id: str, content: Content) -> dict[str, Any]:
