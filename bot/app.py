@@ -16,7 +16,7 @@ import secrets
 import signal
 import socket
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from aiohttp import web
@@ -25,8 +25,9 @@ from bot.adapters.mattermost.http import build_app
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog
 from bot.answers.stats import StatsService
-from bot.chat import Platforms
+from bot.chat import ChatPlatform, Platforms
 from bot.club.service import ClubService, utc_now
+from bot.club.targets import ReminderTarget
 from bot.config import Settings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.greeter import Greeter
@@ -139,12 +140,21 @@ class BotApp:
         from bot.adapters.matrix.adapter import MatrixAdapter
         from bot.adapters.matrix.session import MatrixStartupError
 
+        matrix = self.settings.matrix
         try:
-            return MatrixAdapter(
-                self.settings.matrix, self.store, self.settings.store.url, self.conversation
+            adapter = MatrixAdapter(
+                matrix, self.store, self.settings.store.url, self.conversation, greeter=self.greeter
             )
         except MatrixStartupError as error:
             raise StartupError(f"Matrix: {error}") from None
+        # The invitations' part of the port (is_member, user_ids, update_post, add_member)
+        # is the invitations work's; the welcome needs only profile and send_direct.
+        self.platforms.add(cast("ChatPlatform", adapter.platform))
+        if matrix.public_room:
+            self.club.targets.append(
+                ReminderTarget(adapter.platform, room=matrix.public_room, prefix="matrix:")
+            )
+        return adapter
 
     def _scheduler(self) -> ReminderScheduler:
         scheduler = ReminderScheduler(self.club, reminders=self.settings.reminders.enabled)

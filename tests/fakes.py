@@ -37,7 +37,8 @@ class FakeChatPlatform:
 
     channel_name = "domaine-intras-prive"
 
-    def __init__(self, marked: dict[str, str] | None = None) -> None:
+    def __init__(self, marked: dict[str, str] | None = None, name: str = "mattermost") -> None:
+        self.name = name
         self.marked: dict[str, str] = dict(marked or {})
         self.posts: list[tuple[str, str, str]] = []
         self.searches: list[tuple[str, str, dt.datetime]] = []

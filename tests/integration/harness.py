@@ -114,6 +114,8 @@ class FilePoster:
     process dies before it records it in the store).
     """
 
+    name = "file"
+
     def __init__(
         self,
         path: Path,

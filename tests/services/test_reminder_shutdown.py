@@ -14,6 +14,8 @@ from bot.store import Store
 
 
 class SlowChannel:
+    name = "mattermost"
+
     def __init__(self) -> None:
         self.posting = asyncio.Event()
         self.release = asyncio.Event()

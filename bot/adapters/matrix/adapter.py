@@ -29,6 +29,7 @@ from bot.adapters.matrix.stores import MatrixStores, crypto_store_url
 from bot.adapters.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
 from bot.answers.conversation import Conversation
 from bot.config import MatrixSettings
+from bot.greeter import Greeter
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class MatrixAdapter:
         *,
         send_retries: int = SEND_RETRIES,
         timeline_limit: int = TIMELINE_LIMIT,
+        greeter: Greeter | None = None,
     ) -> None:
         if not settings.homeserver or not settings.user_id:
             raise MatrixStartupError("matrix.homeserver and matrix.user_id are both needed")
@@ -61,7 +63,11 @@ class MatrixAdapter:
         self.client: Client | None = None
         self.router: MatrixEventRouter | None = None
         self.sync: SyncLoop | None = None
-        self.platform: MatrixPlatform | None = None
+        self._greeter = greeter
+        # Exists from start-up, so the core can be built with it; bound once connected.
+        self.platform = MatrixPlatform(
+            store, public_room=settings.public_room, private_room=settings.private_room
+        )
         self._stores: MatrixStores | None = None
         self.started_at: float | None = None
         self._send_retries = send_retries
@@ -117,15 +123,19 @@ class MatrixAdapter:
         session = await establish(client, settings, self._store)
         await self._load_crypto(client, session.device_id)
         allowed = frozenset(settings.allowed_homeservers or [server_of(settings.user_id)])
+        rooms = await self._room_ids()
+        self.platform.bind(client, rooms)
         self.router = MatrixEventRouter(
             client,
             self._store,
             self._conversation,
+            self.platform,
             prefix=settings.command_prefix,
             allowed_servers=allowed,
-            shared_rooms=frozenset(await self._room_ids()),
+            shared_rooms=frozenset(rooms.values()),
+            public_room=rooms.get(settings.public_room, ""),
+            greeter=self._greeter,
         )
-        self.platform = MatrixPlatform(client, self._store)
         self.router.bot_names = await self._display_names(client)
         self.router.attach()
         self.sync = SyncLoop(
@@ -158,9 +168,10 @@ class MatrixAdapter:
             await machine.share_keys()
             log.info("event=matrix_device_keys_uploaded device_id=%s", device_id)
 
-    async def _room_ids(self) -> list[str]:
+    async def _room_ids(self) -> dict[str, str]:
+        """The configured rooms (id or alias, as written) -> their ids."""
         assert self.client is not None
-        ids = []
+        ids = {}
         for room in (self.settings.public_room, self.settings.private_room):
             if room.startswith("#"):
                 try:
@@ -169,9 +180,9 @@ class MatrixAdapter:
                     raise MatrixStartupError(
                         f"matrix room alias {room} does not resolve: {error}"
                     ) from None
-                ids.append(str(info.room_id))
+                ids[room] = str(info.room_id)
             elif room:
-                ids.append(str(RoomID(room)))
+                ids[room] = str(RoomID(room))
         return ids
 
     async def _display_names(self, client: Client) -> tuple[str, ...]:
@@ -186,6 +197,7 @@ class MatrixAdapter:
         await self.sync.run(stop)
 
     async def close(self) -> None:
+        self.platform.unbind()  # calls from now on wait for the next start (or replica)
         if self.router is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.router.drain(), 3)
