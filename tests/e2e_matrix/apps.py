@@ -18,7 +18,7 @@ from typing import Any
 from bot.app import BotApp
 from bot.config import Settings
 from tests.e2e_matrix.conftest import SynapseServer, bot_matrix_section
-from tests.e2e_matrix.nio_user import NioUser
+from tests.e2e_matrix.nio_user import NioUser, Seen
 
 READY_TIMEOUT_S = 90.0
 
@@ -94,3 +94,20 @@ def room_events(synapse: SynapseServer, room_id: str, limit: int = 200) -> list[
     )
     assert isinstance(page, dict)
     return list(page.get("chunk", []))
+
+
+async def direct_message(
+    user: NioUser, bot_id: str, what: str, predicate: Callable[[Seen], bool], *, after: int
+) -> Seen:
+    """The bot's message matching `predicate`, in a DM: joined if the bot invites now, or
+    the DM room it made earlier in the session."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        for room_id, room in list(user.client.invited_rooms.items()):
+            if room.inviter == bot_id:
+                await user.client.join(room_id)
+        found = [e for e in user.seen[after:] if e.sender == bot_id and predicate(e)]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"{user.user_id}: no {what} within {READY_TIMEOUT_S} s"
+        await user.sync(timeout_ms=1000)

@@ -160,13 +160,15 @@ async def test_the_bot_writes_to_someone_in_an_encrypted_dm_made_once(
     platform = bot.adapter.platform
     assert platform is not None
     mark = bruno.mark()
-    first = await platform.send_direct(bruno.user_id, Reply(text="**Bienvenue** chez les intras"))
+    _, first = await platform.send_direct(
+        bruno.user_id, Reply(text="**Bienvenue** chez les intras")
+    )
     room = await bruno.accept_invite_from(synapse.bot_user_id)
     seen = await bruno.wait_for("the bot's DM", lambda e: e.event_id == first, after=mark)
     # sent before bruno joined: the room key reached his device while he was invited
     assert seen.encrypted and not seen.undecryptable, seen
     assert "<strong>Bienvenue</strong>" in seen.content["formatted_body"]
-    second = await platform.send_direct(bruno.user_id, Reply(text="Et encore un mot"))
+    _, second = await platform.send_direct(bruno.user_id, Reply(text="Et encore un mot"))
     again = await bruno.wait_for("the second DM", lambda e: e.event_id == second, after=mark)
     assert again.room_id == room  # the same DM room, remembered
     assert not again.undecryptable

@@ -14,7 +14,7 @@ from nio import RoomLeaveResponse
 
 from bot.answers.conversation import PRIVATE_POINTER
 from bot.app import BotApp
-from tests.e2e_matrix.apps import matrix_only, new_user, started
+from tests.e2e_matrix.apps import direct_message, matrix_only, new_user, started
 from tests.e2e_matrix.conftest import SynapseServer
 from tests.e2e_matrix.nio_user import NioUser, Seen
 
@@ -103,15 +103,11 @@ async def test_a_private_answer_goes_by_dm_and_the_room_sees_only_the_pointer(
     assert pointer.room_id == synapse.public_room_id
     assert pointer.content["body"] == PRIVATE_POINTER.text
     assert pointer.thread_root == question
-    dm = await bruno.accept_invite_from(synapse.bot_user_id)  # the bot's first DM to him
-    private = await bruno.wait_for(
+    private = await direct_message(
+        bruno,
+        synapse.bot_user_id,
         "the private answer",
-        lambda e: (
-            e.room_id == dm
-            and e.sender == synapse.bot_user_id
-            and e.is_message
-            and "demandes" in str(e.content.get("body"))
-        ),
+        lambda e: e.room_id != synapse.public_room_id and "demandes" in str(e.content.get("body")),
         after=mark,
     )
     assert private.encrypted and not private.undecryptable, private
