@@ -44,15 +44,17 @@ async def test_two_replicas_post_a_reminder_once_even_when_one_dies_after_postin
     try:
         began_ms = int(utc_now().timestamp() * 1000) - 5_000  # the homeserver's clock may lag
         upcoming = [i for i in first.club.planned(utc_now()) if i.at > utc_now()]
-        item, next_item = upcoming[0], upcoming[1]
+        racing, next_item = upcoming[:5], upcoming[5]
 
-        # Both replicas fire the same reminder at the same moment.
-        posted = await asyncio.gather(first.club.fire(item), second.club.fire(item))
-        assert sorted(posted) == [False, True]
-        marker = f"reminder:matrix:{item.key}"
-        found = copies(synapse, marker, began_ms)
-        assert len(found) == 1, found
-        assert store.reminder_states([f"matrix:{item.key}"]) == {f"matrix:{item.key}": "posted"}
+        # Both replicas fire the same reminders at the same moment, five times over.
+        for item in racing:
+            posted = await asyncio.gather(first.club.fire(item), second.club.fire(item))
+            assert sorted(posted) == [False, True], item.key
+        for item in racing:
+            marker = f"reminder:matrix:{item.key}"
+            found = copies(synapse, marker, began_ms)
+            assert len(found) == 1, (item.key, found)
+            assert store.reminder_states([f"matrix:{item.key}"]) == {f"matrix:{item.key}": "posted"}
         event = next(
             e for e in room_events(synapse, synapse.public_room_id) if e["event_id"] == found[0]
         )
