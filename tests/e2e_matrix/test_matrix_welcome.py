@@ -6,14 +6,17 @@ bot store and device; the people are independent E2EE clients (matrix-nio).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from nio import RoomLeaveResponse
 
+from bot.adapters.matrix.platform import KEY_FIELD
 from bot.answers.conversation import PRIVATE_POINTER
 from bot.app import BotApp
+from bot.chat import Reply
 from tests.e2e_matrix.apps import direct_message, matrix_only, new_user, started
 from tests.e2e_matrix.conftest import SynapseServer
 from tests.e2e_matrix.nio_user import NioUser, Seen
@@ -144,3 +147,32 @@ async def test_a_hostile_display_name_fires_nothing_and_renders_no_markup(
             harmless(event)
     finally:
         await mallory.close()
+
+
+async def test_a_retried_keyed_dm_is_found_in_the_encrypted_room_not_sent_again(
+    synapse: SynapseServer, app: BotApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.adapters.matrix.platform")
+    person = await new_user(synapse, tmp_path)
+    assert app.matrix is not None
+    platform = app.matrix.platform
+    key = f"notice:{person.user_id}"
+    try:
+        room, first = await platform.send_direct(person.user_id, Reply("Votre demande"), key=key)
+        # The outbox's retry after a crash that lost the event id: the bot reads its own
+        # encrypted history back, finds the key, and does not post again.
+        assert await platform.send_direct(
+            person.user_id, Reply("Votre demande"), key=key, retry=True
+        ) == (room, first)
+        # Found by reading (the same transaction id would also have given the same event).
+        assert f"event=outbox_already_sent key={key} event_id={first}" in caplog.text
+        await person.accept_invite_from(synapse.bot_user_id)
+        seen = await person.wait_for("the DM", lambda e: e.event_id == first)
+        assert seen.encrypted and not seen.undecryptable, seen
+        mark = person.mark()
+        _, other = await platform.send_direct(person.user_id, Reply("Autre chose"), key=key + "-2")
+        await person.wait_for("the next DM", lambda e: e.event_id == other, after=mark)
+        keyed = [e for e in person.seen if e.content.get(KEY_FIELD) == key]
+        assert [e.event_id for e in keyed] == [first]
+    finally:
+        await person.close()
