@@ -97,29 +97,38 @@ async def test_a_newcomer_is_welcomed_once_by_encrypted_dm_also_across_a_restart
 
 
 async def test_a_private_answer_goes_by_dm_and_the_room_sees_only_the_pointer(
-    synapse: SynapseServer, app: BotApp, bruno: NioUser
+    synapse: SynapseServer, app: BotApp, tmp_path: Path
 ) -> None:
-    mark = bruno.mark()
-    # The list of requests is for referents only: whatever it says, it is for the asker.
-    question = await bruno.send_text(synapse.public_room_id, "!intra demandes")
-    pointer = await bruno.reply_to(question, after=mark)
-    assert pointer.room_id == synapse.public_room_id
-    assert pointer.content["body"] == PRIVATE_POINTER.text
-    assert pointer.thread_root == question
-    private = await direct_message(
-        bruno,
-        synapse.bot_user_id,
-        "the private answer",
-        lambda e: e.room_id != synapse.public_room_id and "demandes" in str(e.content.get("body")),
-        after=mark,
-    )
-    assert private.encrypted and not private.undecryptable, private
-    in_room = [
-        e
-        for e in bruno.seen[mark:]
-        if e.room_id == synapse.public_room_id and e.sender == synapse.bot_user_id
-    ]
-    assert [e.content["body"] for e in in_room] == [PRIVATE_POINTER.text]
+    # Someone new: the bot's DMs with the fixtures' users belong to other tests.
+    asker = await new_user(synapse, tmp_path)
+    try:
+        await asker.client.join(synapse.public_room_id)
+        await asker.wait_joined(synapse.public_room_id, asker.user_id)
+        mark = asker.mark()
+        # The list of requests is for referents only: whatever it says, it is for the asker.
+        question = await asker.send_text(synapse.public_room_id, "!intra demandes")
+        pointer = await asker.reply_to(question, after=mark)
+        assert pointer.room_id == synapse.public_room_id
+        assert pointer.content["body"] == PRIVATE_POINTER.text
+        assert pointer.thread_root == question
+        private = await direct_message(
+            asker,
+            synapse.bot_user_id,
+            "the private answer",
+            lambda e: (
+                e.room_id != synapse.public_room_id and "demandes" in str(e.content.get("body"))
+            ),
+            after=mark,
+        )
+        assert private.encrypted and not private.undecryptable, private
+        in_room = [
+            e
+            for e in asker.seen[mark:]
+            if e.room_id == synapse.public_room_id and e.sender == synapse.bot_user_id
+        ]
+        assert [e.content["body"] for e in in_room] == [PRIVATE_POINTER.text]
+    finally:
+        await asker.close()
 
 
 async def test_a_hostile_display_name_fires_nothing_and_renders_no_markup(
