@@ -185,3 +185,27 @@ async def test_a_retried_keyed_dm_is_found_in_the_encrypted_room_not_sent_again(
         assert [e.event_id for e in keyed] == [first]
     finally:
         await person.close()
+
+
+async def test_someone_who_joined_while_the_bot_was_down_is_welcomed_when_it_is_back(
+    synapse: SynapseServer, bot_home: Path, tmp_path: Path
+) -> None:
+    settings = matrix_only(synapse, f"sqlite:///{bot_home / 'intra-bot.sqlite3'}")
+    app = await started(settings)
+    await app.stop()  # the sync token is stored: the next start resumes from here
+    newcomer = await new_user(synapse, tmp_path)
+    try:
+        await newcomer.client.join(synapse.public_room_id)
+        await newcomer.wait_joined(synapse.public_room_id, newcomer.user_id)
+        app = await started(settings)
+        welcome = await direct_message(
+            newcomer,
+            synapse.bot_user_id,
+            "the welcome",
+            lambda e: "Bienvenue" in str(e.content.get("body")),
+            after=0,
+        )
+        assert welcome.encrypted and not welcome.undecryptable, welcome
+    finally:
+        await newcomer.close()
+        await app.stop()
