@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.answers.render import club_markdown
-from bot.chat import ChatPlatform, Message, Reply
+from bot.chat import ChatPlatform, Message, PlatformUnavailable, Reply
 from bot.club import agenda, reminders
 from bot.club.agenda import FeedError, Occurrence
 from bot.club.targets import ReminderTarget
@@ -27,7 +27,7 @@ from bot.content.loader import ContentSource
 from bot.content.models import ClubTopic
 
 if TYPE_CHECKING:  # SQLAlchemy costs 0.3 s to import: `intra-bot ask` has no store
-    from bot.store import Store
+    from bot.store import Claim, Store
 
 log = logging.getLogger(__name__)
 
@@ -229,11 +229,19 @@ class ClubService:
         marker = f"reminder:{key}"
         if claim.takeover:
             since = claim.claimed_at - dt.timedelta(minutes=1)
-            try:
-                existing = await channel.find_marked(room, marker, since)
-            except Exception as error:
-                # Cannot tell whether it went out: a later sweep retries once the lease ends.
-                log.error("event=reminder_check_failed key=%s error=%r", key, str(error)[:200])
+            for attempt in range(1, POST_ATTEMPTS + 1):
+                try:
+                    existing = await channel.find_marked(room, marker, since)
+                    break
+                except PlatformUnavailable as error:
+                    # Not connected yet (a replica just started): it will be, soon.
+                    if not await self._wait_to_retry(claim, attempt, "check", error):
+                        return False
+                except Exception as error:
+                    # Cannot tell whether it went out: a later sweep retries once the lease ends.
+                    log.error("event=reminder_check_failed key=%s error=%r", key, str(error)[:200])
+                    return False
+            else:
                 return False
             if existing:
                 await asyncio.to_thread(store.mark_reminder_posted, claim, existing, self.clock())
@@ -244,22 +252,8 @@ class ClubService:
             try:
                 post_id = await channel.post_marked(room, text, marker)
             except Exception as error:  # any chat failure: retry, then leave it to a takeover
-                delay = self.retry_delay * 2 ** (attempt - 1)
-                log.warning(
-                    "event=reminder_post_failed key=%s attempt=%d error=%r retry_in=%.0f",
-                    key,
-                    attempt,
-                    str(error)[:200],
-                    delay,
-                )
-                if attempt == POST_ATTEMPTS:
+                if not await self._wait_to_retry(claim, attempt, "post", error):
                     return False
-                until = self.clock() + self.lease + dt.timedelta(seconds=delay)
-                if not await asyncio.to_thread(store.extend_reminder_lease, claim, until):
-                    # Our lease ran out and another replica took over: it posts, not us.
-                    log.warning("event=reminder_claim_lost key=%s owner=%s", key, self.owner)
-                    return False
-                await asyncio.sleep(delay)
                 continue
             await asyncio.to_thread(store.mark_reminder_posted, claim, post_id, self.clock())
             self.last_posted = key
@@ -273,6 +267,30 @@ class ClubService:
             )
             return True
         return False
+
+    async def _wait_to_retry(self, claim: Claim, attempt: int, what: str, error: Exception) -> bool:
+        """Keep the claim a while longer and wait before attempt `attempt + 1`.
+
+        False when there is none left, or when our lease ran out and another replica took
+        over (it posts, not us); the claim then stays for a later sweep's takeover.
+        """
+        delay = self.retry_delay * 2 ** (attempt - 1)
+        log.warning(
+            "event=reminder_%s_failed key=%s attempt=%d error=%r retry_in=%.0f",
+            what,
+            claim.key,
+            attempt,
+            str(error)[:200],
+            delay,
+        )
+        if attempt == POST_ATTEMPTS or self.store is None:
+            return False
+        until = self.clock() + self.lease + dt.timedelta(seconds=delay)
+        if not await asyncio.to_thread(self.store.extend_reminder_lease, claim, until):
+            log.warning("event=reminder_claim_lost key=%s owner=%s", claim.key, self.owner)
+            return False
+        await asyncio.sleep(delay)
+        return True
 
 
 def _feed_key(url: str) -> str:

@@ -153,3 +153,33 @@ async def test_a_reminder_missed_for_too_long_is_skipped_on_both(store: Store) -
         item.key: "skipped",
         f"matrix:{item.key}": "skipped",
     }
+
+
+class ConnectingMatrix(FakeChatPlatform):
+    """Not connected for its first search (a replica just started), connected after."""
+
+    def __init__(self) -> None:
+        super().__init__(name="matrix")
+
+    async def find_marked(self, channel_name: str, marker: str, since: dt.datetime) -> str | None:
+        found = await super().find_marked(channel_name, marker, since)
+        if len(self.searches) == 1:
+            raise PlatformUnavailable("Matrix has not connected yet")
+        return found
+
+
+async def test_a_takeover_by_a_replica_still_connecting_waits_for_it_then_finds_the_post(
+    store: Store,
+) -> None:
+    clock = FakeClock()
+    matrix = ConnectingMatrix()
+    service = club(store, FakeChatPlatform(), matrix, clock)
+    item = due_now(service)
+    key = f"matrix:{item.key}"
+    assert store.claim_reminder(key, "killed-mid-post", item.at, LEASE) is not None
+    matrix.marked[f"reminder:{key}"] = "$posted-before-the-kill"
+    clock.now = item.at + LEASE + dt.timedelta(seconds=1)
+    assert await service.fire(item, service.targets) is False
+    assert len(matrix.searches) == 2  # asked again once connected, not left for a later sweep
+    assert matrix.posts == []
+    assert store.reminder_states([key]) == {key: "posted"}
