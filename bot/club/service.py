@@ -217,7 +217,7 @@ class ClubService:
         now = self.clock()
         claim = await asyncio.to_thread(store.claim_reminder, key, self.owner, now, self.lease)
         if claim is None:  # posted, skipped, or another replica's lease still runs
-            log.info("event=reminder_claimed_elsewhere key=%s owner=%s", key, self.owner)
+            log.info("event=reminder_held_elsewhere key=%s owner=%s", key, self.owner)
             return False
         log.info(
             "event=reminder_claimed key=%s owner=%s takeover=%s platform=%s",

@@ -118,7 +118,7 @@ def test_two_processes_post_a_due_reminder_once_in_the_room(
             "both replicas' attempts",
             lambda: all(
                 f"event=reminder_posted key={key}" in text
-                or f"event=reminder_claimed_elsewhere key={key}" in text
+                or f"event=reminder_held_elsewhere key={key}" in text
                 for text in (log.read_text() for log in logs)
             ),
             processes,
@@ -138,7 +138,7 @@ def test_two_processes_post_a_due_reminder_once_in_the_room(
     assert f"Rappel {prefix}-h1" in copies[0]["content"]["body"]
     texts = [log.read_text() for log in logs]
     assert sum(f"event=reminder_posted key={key}" in text for text in texts) == 1, texts
-    assert sum(f"event=reminder_claimed_elsewhere key={key}" in text for text in texts) >= 1
+    assert sum(f"event=reminder_held_elsewhere key={key}" in text for text in texts) >= 1
 
 
 def test_a_replica_killed_mid_post_is_taken_over_without_a_second_post(
