@@ -27,10 +27,12 @@ from bot.answers.question_log import QuestionLog
 from bot.answers.stats import StatsService
 from bot.chat import Platforms
 from bot.club.service import ClubService, utc_now
+from bot.club.targets import ReminderTarget
 from bot.config import Settings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.greeter import Greeter
 from bot.invitations.recovery import finish_stuck
+from bot.invitations.schema import LEGACY_PLATFORM
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.typed import TypedDecisions
 from bot.jobs import JobScheduler
@@ -73,21 +75,24 @@ class BotApp:
             lease=dt.timedelta(seconds=settings.outbox.lease_seconds),
             clock=utc_now,
         )
-        self.platforms = Platforms()
+        self.platforms = Platforms()  # filled by the adapters below, before anything runs
+        self.invitations = self._invitations()
+        self.greeter = Greeter(self.content, self.platforms, self.outbox)
+        self.mattermost = self._mattermost()
+        self.matrix = self._matrix()
         self.club = ClubService(
             self.content,
             self.store,
             owner=owner,
+            targets=self._reminder_targets(),
             grace=dt.timedelta(hours=settings.reminders.grace_hours),
             lease=dt.timedelta(seconds=settings.reminders.lease_seconds),
             subscribe_url=settings.http.public_url.rstrip("/") + ICS_PATH,
             fetch=fetch_url,
         )
-        self.invitations = self._invitations()
-        self.greeter = Greeter(self.content, self.platforms, self.outbox)
         self.stats = StatsService(
             self.questions,
-            lambda m: self.invitations.is_referent(m.user, m.platform or "mattermost"),
+            lambda m: self.invitations.is_referent(m.user, m.platform or LEGACY_PLATFORM),
             utc_now,
         )
         self.conversation.serve_topic("club", self.club.reply)
@@ -97,8 +102,6 @@ class BotApp:
         self.conversation.register("accepter", typed.accept)
         self.conversation.register("refuser", typed.decline)
         self.conversation.register("stats", self.stats.reply)  # referents only, like demandes
-        self.mattermost = self._mattermost()
-        self.matrix = self._matrix()
         self.scheduler = self._scheduler()
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -136,7 +139,6 @@ class BotApp:
             self.outbox,
         )
         self.platforms.add(adapter.platform)
-        self.club.channel = adapter.platform
         return adapter
 
     def _matrix(self) -> MatrixAdapter | None:
@@ -153,11 +155,23 @@ class BotApp:
                 self.settings.store.url,
                 self.conversation,
                 invitations=self.invitations,
+                greeter=self.greeter,
             )
         except MatrixStartupError as error:
             raise StartupError(f"Matrix: {error}") from None
         self.platforms.add(adapter.platform)
         return adapter
+
+    def _reminder_targets(self) -> list[ReminderTarget]:
+        """Mattermost: each reminder's channel from the content, under its own key (the
+        ledger's older rows); Tchap: the configured public room, under `matrix:` keys."""
+        targets = []
+        if self.mattermost is not None:
+            targets.append(ReminderTarget(self.mattermost.platform))
+        if self.matrix is not None and self.settings.matrix.public_room:
+            room = self.settings.matrix.public_room
+            targets.append(ReminderTarget(self.matrix.platform, room=room, prefix="matrix:"))
+        return targets
 
     def _scheduler(self) -> JobScheduler:
         scheduler = JobScheduler(self.club, reminders=self.settings.reminders.enabled)

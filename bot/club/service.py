@@ -1,8 +1,10 @@
 """The club service: the agenda (feed or rule), `/intra club`, and reminders posted exactly once.
 
-Exactly once, across restarts and replicas: a reminder occurrence is claimed in the
-store with a lease before it is posted. A crashed holder's lease runs out and another
-process takes over; before posting again it looks for the marked post in the channel.
+Exactly once, across restarts and replicas, on each platform: a reminder occurrence is
+claimed in the store with a lease before it is posted, one ledger row per target (the
+content's channel on Mattermost under the reminder's own key, as before; the Matrix room
+under a `matrix:` key). A crashed holder's lease runs out and another process takes
+over; before posting again it looks for the marked post in that target's channel.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.answers.render import club_markdown
-from bot.chat import ChatPlatform, Message, Reply
+from bot.chat import ChatPlatform, Message, PlatformUnavailable, Reply
 from bot.club import agenda, reminders
 from bot.club.agenda import FeedError, Occurrence
+from bot.club.targets import ReminderTarget
 from bot.content.loader import ContentSource
 from bot.content.schedule import ClubTopic
 
 if TYPE_CHECKING:  # SQLAlchemy costs 0.3 s to import: `intra-bot ask` has no store
+    from bot.club.claims import Claim
     from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,7 +57,9 @@ class ClubService:
     content: ContentSource
     store: Store | None
     owner: str
+    # The content's channels, under the legacy keys (Mattermost); further platforms below.
     channel: ChatPlatform | None = None
+    targets: list[ReminderTarget] = field(default_factory=list)
     clock: Clock = utc_now
     grace: dt.timedelta = dt.timedelta(hours=6)
     lease: dt.timedelta = dt.timedelta(minutes=2)
@@ -136,6 +142,10 @@ class ClubService:
     def planned(self, now: dt.datetime) -> list[reminders.PlannedReminder]:
         return reminders.plan(self.club, self.occurrences(now))
 
+    def destinations(self) -> list[ReminderTarget]:
+        legacy = [ReminderTarget(self.channel)] if self.channel is not None else []
+        return legacy + self.targets
+
     async def sweep(self) -> None:
         """Post what is due (late by less than the grace period); skip, and log, what is older."""
         if self.store is None:
@@ -143,25 +153,29 @@ class ClubService:
         now = self.clock()
         planned = await asyncio.to_thread(self.planned, now)
         decision = reminders.due(planned, now, self.grace)
+        targets = self.destinations()
         states = await asyncio.to_thread(
-            self.store.reminder_states, [item.key for item in decision.post + decision.skip]
+            self.store.reminder_states,
+            [t.key(item) for item in decision.post + decision.skip for t in targets],
         )
         store = self.store
         for item in decision.skip:
-            if item.key not in states and await asyncio.to_thread(
-                store.mark_reminder_skipped, item.key, self.owner, now
-            ):
-                log.warning(
-                    "event=reminder_skipped key=%s scheduled=%s late_by=%s grace=%s",
-                    item.key,
-                    item.at.isoformat(),
-                    now - item.at,
-                    self.grace,
-                )
+            for target in targets:
+                key = target.key(item)
+                if key not in states and await asyncio.to_thread(
+                    store.mark_reminder_skipped, key, self.owner, now
+                ):
+                    log.warning(
+                        "event=reminder_skipped key=%s scheduled=%s late_by=%s grace=%s",
+                        key,
+                        item.at.isoformat(),
+                        now - item.at,
+                        self.grace,
+                    )
         for item in decision.post:
-            if states.get(item.key) in ("posted", "skipped"):
-                continue
-            await self.fire(item)
+            waiting = [t for t in targets if states.get(t.key(item)) not in ("posted", "skipped")]
+            if waiting:
+                await self.fire(item, waiting)
 
     async def fire_key(self, key: str) -> None:
         """The scheduler's entry point: post the reminder `key` if it is due now."""
@@ -173,88 +187,115 @@ class ClubService:
                 return
         log.info("event=reminder_not_due key=%s", key)
 
-    async def fire(self, item: reminders.PlannedReminder) -> bool:
-        """Claim, then post with retries. True if this call posted it.
+    async def fire(
+        self, item: reminders.PlannedReminder, targets: list[ReminderTarget] | None = None
+    ) -> bool:
+        """Claim, then post with retries, on each target at once. True if this call posted
+        it somewhere.
 
-        Shielded: a shutdown that cancels the scheduler's job lets the post and its
-        record finish (`drain`), instead of leaving a posted reminder merely "claimed".
+        Targets are independent (one may be down while the other posts). Shielded: a
+        shutdown that cancels the scheduler's job lets the posts and their records finish
+        (`drain`), instead of leaving a posted reminder merely "claimed".
         """
-        task = asyncio.create_task(self._fire(item))
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
-        return await asyncio.shield(task)
+        chosen = self.destinations() if targets is None else targets
+        tasks = [asyncio.create_task(self._fire(item, target)) for target in chosen]
+        for task in tasks:
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        posted = await asyncio.shield(asyncio.gather(*tasks))
+        return any(posted)
 
     async def drain(self) -> None:
         """Wait for the reminders being posted (graceful stop)."""
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
 
-    async def _fire(self, item: reminders.PlannedReminder) -> bool:
-        store, channel = self.store, self.channel
-        if channel is None or store is None:
+    async def _fire(self, item: reminders.PlannedReminder, target: ReminderTarget) -> bool:
+        store, channel = self.store, target.platform
+        if store is None:
             return False
+        key, room = target.key(item), target.channel(item)
         if not channel.ready:
             # Not claimed: the sweep that runs when the platform connects posts it.
-            log.info("event=reminder_waiting_platform key=%s", item.key)
+            log.info("event=reminder_waiting_platform key=%s", key)
             return False
         now = self.clock()
-        claim = await asyncio.to_thread(store.claim_reminder, item.key, self.owner, now, self.lease)
-        if claim is None:
+        claim = await asyncio.to_thread(store.claim_reminder, key, self.owner, now, self.lease)
+        if claim is None:  # posted, skipped, or another replica's lease still runs
+            log.info("event=reminder_held_elsewhere key=%s owner=%s", key, self.owner)
             return False
         log.info(
-            "event=reminder_claimed key=%s owner=%s takeover=%s",
-            item.key,
+            "event=reminder_claimed key=%s owner=%s takeover=%s platform=%s",
+            key,
             self.owner,
             claim.takeover,
+            channel.name,
         )
-        marker = f"reminder:{item.key}"
+        marker = f"reminder:{key}"
         if claim.takeover:
             since = claim.claimed_at - dt.timedelta(minutes=1)
-            try:
-                existing = await channel.find_marked(item.channel, marker, since)
-            except Exception as error:
-                # Cannot tell whether it went out: a later sweep retries once the lease ends.
-                log.error("event=reminder_check_failed key=%s error=%r", item.key, str(error)[:200])
+            for attempt in range(1, POST_ATTEMPTS + 1):
+                try:
+                    existing = await channel.find_marked(room, marker, since)
+                    break
+                except PlatformUnavailable as error:
+                    # Not connected yet (a replica just started): it will be, soon.
+                    if not await self._wait_to_retry(claim, attempt, "check", error):
+                        return False
+                except Exception as error:
+                    # Cannot tell whether it went out: a later sweep retries once the lease ends.
+                    log.error("event=reminder_check_failed key=%s error=%r", key, str(error)[:200])
+                    return False
+            else:
                 return False
             if existing:
                 await asyncio.to_thread(store.mark_reminder_posted, claim, existing, self.clock())
-                log.info(
-                    "event=reminder_found_already_posted key=%s post_id=%s", item.key, existing
-                )
+                log.info("event=reminder_found_already_posted key=%s post_id=%s", key, existing)
                 return False
         text = reminders.render(item, self.club, subscribe_url=self.subscribe_url)
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
-                post_id = await channel.post_marked(item.channel, text, marker)
+                post_id = await channel.post_marked(room, text, marker)
             except Exception as error:  # any chat failure: retry, then leave it to a takeover
-                delay = self.retry_delay * 2 ** (attempt - 1)
-                log.warning(
-                    "event=reminder_post_failed key=%s attempt=%d error=%r retry_in=%.0f",
-                    item.key,
-                    attempt,
-                    str(error)[:200],
-                    delay,
-                )
-                if attempt == POST_ATTEMPTS:
+                if not await self._wait_to_retry(claim, attempt, "post", error):
                     return False
-                until = self.clock() + self.lease + dt.timedelta(seconds=delay)
-                if not await asyncio.to_thread(store.extend_reminder_lease, claim, until):
-                    # Our lease ran out and another replica took over: it posts, not us.
-                    log.warning("event=reminder_claim_lost key=%s owner=%s", item.key, self.owner)
-                    return False
-                await asyncio.sleep(delay)
                 continue
             await asyncio.to_thread(store.mark_reminder_posted, claim, post_id, self.clock())
-            self.last_posted = item.key
+            self.last_posted = key
             log.info(
-                "event=reminder_posted key=%s post_id=%s channel=%s late_s=%.3f",
-                item.key,
+                "event=reminder_posted key=%s post_id=%s platform=%s channel=%s late_s=%.3f",
+                key,
                 post_id,
-                item.channel,
+                channel.name,
+                room,
                 (self.clock() - item.at).total_seconds(),
             )
             return True
         return False
+
+    async def _wait_to_retry(self, claim: Claim, attempt: int, what: str, error: Exception) -> bool:
+        """Keep the claim a while longer and wait before attempt `attempt + 1`.
+
+        False when there is none left, or when our lease ran out and another replica took
+        over (it posts, not us); the claim then stays for a later sweep's takeover.
+        """
+        delay = self.retry_delay * 2 ** (attempt - 1)
+        log.warning(
+            "event=reminder_%s_failed key=%s attempt=%d error=%r retry_in=%.0f",
+            what,
+            claim.key,
+            attempt,
+            str(error)[:200],
+            delay,
+        )
+        if attempt == POST_ATTEMPTS or self.store is None:
+            return False
+        until = self.clock() + self.lease + dt.timedelta(seconds=delay)
+        if not await asyncio.to_thread(self.store.extend_reminder_lease, claim, until):
+            log.warning("event=reminder_claim_lost key=%s owner=%s", claim.key, self.owner)
+            return False
+        await asyncio.sleep(delay)
+        return True
 
 
 def _feed_key(url: str) -> str:

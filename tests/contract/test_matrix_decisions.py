@@ -40,9 +40,11 @@ class RecordingClient(FakeClient):
         super().__init__()
         self.types: list[str] = []
 
-    async def send_message_event(self, room_id: str, type_: object, content: dict[str, Any]) -> str:
+    async def send_message_event(
+        self, room_id: str, type_: object, content: dict[str, Any], txn_id: str | None = None
+    ) -> str:
         self.types.append(str(type_))
-        return await super().send_message_event(room_id, type_, content)
+        return await super().send_message_event(room_id, type_, content, txn_id)
 
 
 class Setup:
@@ -62,11 +64,13 @@ class Setup:
         conversation.register("accepter", typed.accept)
         conversation.register("refuser", typed.decline)
         self.client = RecordingClient()
-        self.platform = MatrixPlatform(self.client, self.store, "!private:x")  # type: ignore[arg-type]
+        self.platform = MatrixPlatform(self.store, private_room="!private:x")
+        self.platform.bind(self.client)  # type: ignore[arg-type]
         self.router = MatrixEventRouter(
             self.client,  # type: ignore[arg-type]
             self.store,
             conversation,
+            self.platform,
             prefix="!intra",
             allowed_servers=frozenset({"agent.dinum.tchap.gouv.fr"}),
         )

@@ -64,7 +64,9 @@ class FakeClient:
         self.invited.append((room, user_id))
         self.members[user_id] = Membership.INVITE
 
-    async def send_message_event(self, room: str, type_: object, content: Any) -> str:
+    async def send_message_event(
+        self, room: str, type_: object, content: Any, txn_id: str | None = None
+    ) -> str:
         self.sent.append((room, content))
         return f"$sent{len(self.sent)}"
 
@@ -75,7 +77,10 @@ def store(tmp_path: Path) -> Store:
 
 
 def platform(client: FakeClient | None, store: Store) -> MatrixPlatform:
-    return MatrixPlatform(client, store, PRIVATE)  # type: ignore[arg-type]
+    matrix = MatrixPlatform(store, private_room=PRIVATE)
+    if client is not None:
+        matrix.bind(client)  # type: ignore[arg-type]
+    return matrix
 
 
 async def test_an_allowed_bot_invites_in_one_request_with_synced_levels(store: Store) -> None:
@@ -154,7 +159,9 @@ class ReactingClient(FakeClient):
         super().__init__()
         self.reactions: set[tuple[str, str]] = set()
 
-    async def send_message_event(self, room: str, type_: object, content: Any) -> str:
+    async def send_message_event(
+        self, room: str, type_: object, content: Any, txn_id: str | None = None
+    ) -> str:
         relation = content.get("m.relates_to", {})
         if relation.get("rel_type") == "m.annotation":
             mine = (relation["event_id"], relation["key"])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.matrix.events import MatrixEventRouter
+from bot.adapters.matrix.platform import MatrixPlatform
 from bot.answers.conversation import Conversation
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
@@ -54,7 +55,9 @@ class FakeClient:
     async def leave_room(self, room_id: str) -> None:
         self.left.append(room_id)
 
-    async def send_message_event(self, room_id: str, _type: object, content: dict[str, Any]) -> str:
+    async def send_message_event(
+        self, room_id: str, _type: object, content: dict[str, Any], txn_id: str | None = None
+    ) -> str:
         self.sent.append((room_id, content))
         return f"$reply{len(self.sent)}"
 
@@ -65,10 +68,13 @@ def store(tmp_path: Path) -> Store:
 
 
 def router(client: FakeClient, store: Store, allowed: set[str]) -> MatrixEventRouter:
+    platform = MatrixPlatform(store)
+    platform.bind(client)  # type: ignore[arg-type]
     return MatrixEventRouter(
         client,  # type: ignore[arg-type]
         store,
         Conversation(ContentSource(DEFAULT_CONTENT_DIR)),
+        platform,
         prefix="!intra",
         allowed_servers=frozenset(allowed),
     )

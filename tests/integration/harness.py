@@ -116,6 +116,7 @@ class FilePoster:
     """
 
     ready = True  # connected from the start
+    name = "file"
 
     def __init__(
         self,

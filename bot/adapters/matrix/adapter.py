@@ -32,6 +32,7 @@ from bot.adapters.matrix.stores import MatrixStores, crypto_store_url
 from bot.adapters.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
 from bot.answers.conversation import Conversation
 from bot.config import MatrixSettings
+from bot.greeter import Greeter
 from bot.invitations.service import InvitationService
 from bot.store import Store
 
@@ -51,6 +52,7 @@ class MatrixAdapter:
         invitations: InvitationService | None = None,
         send_retries: int = SEND_RETRIES,
         timeline_limit: int = TIMELINE_LIMIT,
+        greeter: Greeter | None = None,
     ) -> None:
         if not settings.homeserver or not settings.user_id:
             raise MatrixStartupError("matrix.homeserver and matrix.user_id are both needed")
@@ -66,9 +68,12 @@ class MatrixAdapter:
         self.client: Client | None = None
         self.router: MatrixEventRouter | None = None
         self.sync: SyncLoop | None = None
-        # Exists from start-up (the core's services hold it); bound to the client at start.
-        self.platform = MatrixPlatform(None, store, settings.private_room)
+        self._greeter = greeter
         self._invitations = invitations
+        # Exists from start-up, so the core can be built with it; bound once connected.
+        self.platform = MatrixPlatform(
+            store, public_room=settings.public_room, private_room=settings.private_room
+        )
         self._stores: MatrixStores | None = None
         self.started_at: float | None = None
         self._send_retries = send_retries
@@ -125,15 +130,19 @@ class MatrixAdapter:
         session = await establish(client, settings, self._store)
         await self._load_crypto(client, session.device_id)
         allowed = frozenset(settings.allowed_homeservers or [server_of(settings.user_id)])
+        rooms = await self._room_ids()
+        self.platform.bind(client, rooms)
         self.router = MatrixEventRouter(
             client,
             self._store,
             self._conversation,
+            self.platform,
             prefix=settings.command_prefix,
             allowed_servers=allowed,
-            shared_rooms=frozenset(await self._room_ids()),
+            shared_rooms=frozenset(rooms.values()),
+            public_room=rooms.get(settings.public_room, ""),
+            greeter=self._greeter,
         )
-        self.platform.bind(client)
         if self._invitations is not None:
             self.router.decisions = MatrixDecisions(
                 client, self._store, self.platform, self._invitations
@@ -181,9 +190,10 @@ class MatrixAdapter:
             self.cross_signing = f"failed: HTTP {error.http_status}"
             log.error("event=matrix_cross_signing_failed error=%r", str(error))
 
-    async def _room_ids(self) -> list[str]:
+    async def _room_ids(self) -> dict[str, str]:
+        """The configured rooms (id or alias, as written) -> their ids."""
         assert self.client is not None
-        ids = []
+        ids = {}
         for room in (self.settings.public_room, self.settings.private_room):
             if room.startswith("#"):
                 try:
@@ -192,9 +202,9 @@ class MatrixAdapter:
                     raise MatrixStartupError(
                         f"matrix room alias {room} does not resolve: {error}"
                     ) from None
-                ids.append(str(info.room_id))
+                ids[room] = str(info.room_id)
             elif room:
-                ids.append(str(RoomID(room)))
+                ids[room] = str(RoomID(room))
         return ids
 
     async def _display_names(self, client: Client) -> tuple[str, ...]:
@@ -209,13 +219,13 @@ class MatrixAdapter:
         await self.sync.run(stop)
 
     async def close(self) -> None:
+        self.platform.unbind()  # calls from now on wait for the next start (or replica)
         if self.router is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.router.drain(), 3)
         if self.client is not None:
             await self.client.api.session.close()
             self.client = None
-            self.platform.bind(None)
         if self._stores is not None:
             await self._stores.close()
             self._stores = None

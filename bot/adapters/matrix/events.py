@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from mautrix.client import Client, SyncStream
@@ -28,15 +29,19 @@ from mautrix.types import (
 
 from bot.adapters.matrix.addressing import Addressed, addressed, server_of
 from bot.adapters.matrix.decisions import MatrixDecisions
-from bot.adapters.matrix.render import in_thread, reply_content
+from bot.adapters.matrix.platform import MatrixPlatform
 from bot.answers.conversation import Conversation
-from bot.chat import Message, User
+from bot.chat import Message, Reply, User, Visibility
+from bot.greeter import Greeter
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 # How long a message may wait for its room key (sent to the bot's device separately).
 ROOM_KEY_WAIT_S = 30.0
+# A join older than this is history (a room the bot just joined, a very long outage), not
+# a newcomer to greet now; Mattermost's catch-up looks as far back by default.
+WELCOME_WINDOW_MS = 24 * 3600 * 1000
 
 
 class MatrixEventRouter:
@@ -45,14 +50,20 @@ class MatrixEventRouter:
         client: Client,
         store: Store,
         conversation: Conversation,
+        platform: MatrixPlatform,
         *,
         prefix: str,
         allowed_servers: frozenset[str],
         shared_rooms: frozenset[str] = frozenset(),
+        public_room: str = "",
+        greeter: Greeter | None = None,
     ) -> None:
         self._client = client
         self._store = store
         self._conversation = conversation
+        self._platform = platform
+        self._public_room = public_room  # its newcomers are welcomed (by the greeter)
+        self._greeter = greeter
         self._prefix = prefix
         self._allowed = allowed_servers
         self._shared_rooms = shared_rooms  # configured rooms: never taken for a DM
@@ -103,9 +114,9 @@ class MatrixEventRouter:
         if not await asyncio.to_thread(self._store.claim_event, f"matrix:{evt.event_id}"):
             log.info("event=matrix_already_answered event_id=%s", evt.event_id)
             return
-        await self._answer(evt, question)
+        await self._answer(evt, question, direct)
 
-    async def _answer(self, evt: MessageEvent, question: Addressed) -> None:
+    async def _answer(self, evt: MessageEvent, question: Addressed, direct: bool) -> None:
         user = User(id=str(evt.sender), username=str(evt.sender), full_name=await self._name(evt))
         message = Message(
             text=question.text,
@@ -116,20 +127,57 @@ class MatrixEventRouter:
             platform="matrix",
         )
         reply = await self._conversation.respond(message)
-        content = reply_content(reply)
-        if question.thread_root:
-            content = in_thread(content, question.thread_root, str(evt.event_id))
+        if reply.visibility is Visibility.ASKER and not direct:
+            await self._reply_privately(message, reply)
+            return
+        if await self._post(message, reply):
+            self.answered += 1
+
+    async def _post(self, message: Message, reply: Reply) -> str:
+        """`reply` where `message` was asked (in its thread, if any); "" if it failed.
+
+        Keyed by the question and the room, so one question's DM and its public pointer
+        are two posts, and a retried send is the same event for the homeserver.
+        """
+        key = f"reply:{message.post_id}:{message.channel_id}"
         try:
-            reply_id = await self._client.send_message_event(
-                evt.room_id,
-                EventType.ROOM_MESSAGE,
-                content,  # type: ignore[arg-type]  # mautrix serializes plain dicts as they are
+            reply_id = await self._platform.post(
+                message.channel_id,
+                reply,
+                thread_id=message.thread_id,
+                reply_to=message.post_id,
+                key=key,
             )
         except (MatrixError, OSError, TimeoutError) as error:
-            log.error("event=matrix_reply_failed event_id=%s error=%r", evt.event_id, str(error))
+            log.error("event=matrix_reply_failed event_id=%s error=%r", message.post_id, str(error))
+            return ""
+        log.info("event=matrix_replied event_id=%s reply_id=%s", message.post_id, reply_id)
+        return reply_id
+
+    async def _reply_privately(self, message: Message, reply: Reply) -> None:
+        """An ASKER reply to a question in a room: by DM, and the core's pointer in the thread.
+
+        Matrix has no ephemeral messages. If the DM fails, nothing is posted in public instead.
+        """
+        try:
+            room, reply_id = await self._platform.send_direct(
+                message.user.id, reply, key=f"reply:{message.post_id}:dm"
+            )
+        except (MatrixError, OSError, TimeoutError) as error:
+            log.error(
+                "event=matrix_private_reply_failed event_id=%s error=%r",
+                message.post_id,
+                str(error),
+            )
             return
         self.answered += 1
-        log.info("event=matrix_replied event_id=%s reply_id=%s", evt.event_id, reply_id)
+        log.info(
+            "event=matrix_replied_privately event_id=%s room_id=%s reply_id=%s",
+            message.post_id,
+            room,
+            reply_id,
+        )
+        await self._post(message, self._conversation.private_pointer)
 
     async def _name(self, evt: MessageEvent) -> str:
         state = self._client.state_store
@@ -202,6 +250,9 @@ class MatrixEventRouter:
 
     async def on_member(self, evt: StateEvent) -> None:
         source: Any = getattr(evt, "source", SyncStream(0))
+        if source & SyncStream.JOINED_ROOM and source & SyncStream.TIMELINE:
+            await self._newcomer(evt)
+            return
         if not source & SyncStream.INVITED_ROOM:
             return
         content = evt.content
@@ -239,3 +290,25 @@ class MatrixEventRouter:
             str(getattr(evt, "room_id", "")),
             getattr(evt, "content", None),
         )
+
+    # -- the welcome ----------------------------------------------------------------
+
+    async def _newcomer(self, evt: StateEvent) -> None:
+        """Someone joined the public room just now: the greeter DMs them, once ever."""
+        content = evt.content
+        if (
+            self._greeter is None
+            or not self.live  # a first sync's history: not a newcomer
+            or str(evt.room_id) != self._public_room
+            or not isinstance(content, MemberStateEventContent)
+            or content.membership != Membership.JOIN
+            or evt.state_key == self.me
+        ):
+            return
+        previous = evt.prev_content
+        if isinstance(previous, MemberStateEventContent) and previous.membership == Membership.JOIN:
+            return  # a new display name or avatar, not a join
+        if evt.timestamp < time.time() * 1000 - WELCOME_WINDOW_MS:
+            return
+        queued = await self._greeter.joined("matrix", str(evt.state_key))
+        log.info("event=matrix_newcomer user_id=%s queued=%s", evt.state_key, queued)

@@ -1,34 +1,38 @@
-"""Posting for the core's services: in a room (threaded or not) and to one person by DM.
+"""Matrix (Tchap) behind the core's one port (`bot.chat.ChatPlatform`).
 
-Its `post` and `send_direct` are what the core's services will post through here, so welcome
-DMs, replies seen by the asker only and the referents' notices can come to Matrix
-without a new path. A person's DM room is created once (encrypted, Tchap's « direct »
-kind) and remembered in the store, so a restart or another replica reuses it.
+It exists from start-up (the core's services and the greeter are built with it) and is
+`bind`-ed to the client once the homeserver answers; before that every call raises
+PlatformUnavailable, which the outbox and the reminders retry.
+
+A post that must happen once carries its key twice: as the transaction id (a retry of
+the same request, even from another replica on the same device, is the same event for
+the homeserver) and in its content under `KEY_FIELD`, so an attempt that died before
+recording its event id is found again in the room's recent history (`history.py`). A
+person's DM room is made once and remembered (`directs.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
 import logging
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mautrix.client import Client
 from mautrix.errors import MatrixConnectionError, MatrixRequestError, MForbidden, MNotFound
 from mautrix.types import (
-    EncryptionAlgorithm,
     EventType,
     Membership,
-    PaginationDirection,
     PowerLevelStateEventContent,
     RoomAlias,
-    RoomCreatePreset,
-    RoomEncryptionStateEventContent,
     RoomID,
     UserID,
 )
 
 from bot.adapters.matrix import notices
+from bot.adapters.matrix.directs import DirectRooms
+from bot.adapters.matrix.history import KEY_FIELD, find_keyed
 from bot.adapters.matrix.render import in_thread, reply_content
 from bot.chat import AddFailed, NoSuchUser, PlatformUnavailable, Reply, User
 from bot.invitations.texts import MATRIX_UNAVAILABLE, cannot_invite
@@ -36,155 +40,131 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-# Where a post that must be found again after a crash carries its outbox key or marker.
-KEY_FIELD = "fr.beta.intra_bot.key"
+# How far back a retried message looks for its own earlier copy (outbox leases are minutes).
+RETRY_LOOKBACK = dt.timedelta(days=1)
 
-_ENCRYPTION = {
-    "type": "m.room.encryption",
-    "state_key": "",
-    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
-}
+
+def transaction_id(key: str) -> str:
+    """The same key gives the same transaction id, so the homeserver posts it once."""
+    return "intra-bot-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class MatrixPlatform:
     name = "matrix"
 
-    def __init__(self, client: Client | None, store: Store, channel_name: str = "") -> None:
-        self._client = client  # None until `bind`, at start
+    def __init__(self, store: Store, *, public_room: str = "", private_room: str = "") -> None:
         self._store = store
-        self._lock = asyncio.Lock()  # one DM room per person, even for two calls at once
-        # The private room invitations add people to (id or alias, from [matrix]).
-        self.channel_name = channel_name
+        self.public_room = public_room
+        # The private room invitations invite people into (id or alias, as configured).
+        self.channel_name = private_room
+        self._client: Client | None = None
+        self._rooms: dict[str, RoomID] = {}
+        self._directs = DirectRooms(store)
         self._private_id: RoomID | None = None  # invitations: its id, once resolved
 
-    # -- F2 bridge: the minimum of F2's part (created at start-up, bound at start,
-    # send_direct/post_in with the outbox key, profile, marked posts) that the invitations
-    # need to run end to end in this branch. F2's versions of these replace them. ------
-
-    def bind(self, client: Client | None) -> None:
+    def bind(self, client: Client, rooms: dict[str, str] | None = None) -> None:
+        """The homeserver answered: the client to use, and the configured rooms resolved."""
         self._client = client
+        self._rooms.update({name: RoomID(room) for name, room in (rooms or {}).items()})
+
+    def unbind(self) -> None:
+        self._client = None
 
     @property
     def ready(self) -> bool:
         return self._client is not None
 
-    def _live(self) -> Client:
+    def _bound(self) -> Client:
         if self._client is None:
-            raise PlatformUnavailable("Matrix is not connected yet")
+            raise PlatformUnavailable("Matrix has not connected yet")
         return self._client
 
-    async def profile(self, user_id: str) -> User:
-        try:
-            name = await self._live().get_displayname(UserID(user_id))
-        except MNotFound:
-            raise NoSuchUser(user_id) from None
-        return User(user_id, user_id, str(name or ""))
+    # -- the reminders --------------------------------------------------------------
 
     async def post_marked(self, channel_name: str, text: str, marker: str) -> str:
-        _, event_id = await self.post_in(channel_name, Reply(text), key=marker)
-        return event_id
+        room = await self.room_id(channel_name)
+        return await self._send(room, reply_content(Reply(text)), marker)
 
-    async def find_marked(self, channel_name: str, marker: str, since: datetime) -> str | None:
-        return await self._find_keyed(await self._room(channel_name), marker, since)
+    async def find_marked(self, channel_name: str, marker: str, since: dt.datetime) -> str | None:
+        return await find_keyed(self._bound(), await self.room_id(channel_name), marker, since)
 
-    async def post_in(
-        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
-    ) -> tuple[str, str]:
-        room = await self._room(channel_name)
-        return str(room), await self._keyed_send(room, reply, key, retry)
+    # -- people and messages --------------------------------------------------------
 
-    async def _keyed_send(self, room: RoomID, reply: Reply, key: str, retry: bool) -> str:
-        if retry and key:
-            since = datetime.now(UTC) - timedelta(days=1)
-            found = await self._find_keyed(room, key, since)
-            if found:
-                return found
-        content = reply_content(reply)
-        if key:
-            content[KEY_FIELD] = key
-        return await self._send(room, content)
-
-    async def _find_keyed(self, room: RoomID, key: str, since: datetime) -> str | None:
-        client = self._live()
-        start = None
-        for _page in range(20):
-            page: Any = await client.get_messages(
-                room, PaginationDirection.BACKWARD, from_token=start
-            )
-            end, events = page.end, page.events  # a NamedTuple mypy does not see through
-            for event in events:
-                if event.timestamp / 1000 < since.timestamp():
-                    return None
-                raw = event.content.serialize() if hasattr(event.content, "serialize") else {}
-                if event.sender == client.mxid and raw.get(KEY_FIELD) == key:
-                    return str(event.event_id)
-            if not events or not end:
-                return None
-            start = end
-        return None
-
-    async def _room(self, name: str) -> RoomID:
-        if name.startswith("#"):
-            return (await self._live().resolve_room_alias(RoomAlias(name))).room_id
-        return RoomID(name)
-
-    # -- end of the F2 bridge ------------------------------------------------------------
-
-    async def post(self, channel_id: str, reply: Reply, *, thread_id: str = "") -> str:
-        content = reply_content(reply)
-        if thread_id:
-            content = in_thread(content, thread_id, thread_id)
-        return await self._send(RoomID(channel_id), content)
+    async def profile(self, user_id: str) -> User:
+        client = self._bound()
+        try:
+            info = await client.get_profile(UserID(user_id))
+        except MNotFound:
+            raise NoSuchUser(user_id) from None
+        except MatrixRequestError as error:
+            if error.http_status == 404:
+                raise NoSuchUser(user_id) from None
+            raise
+        # Matrix has no flag for bots: the welcome's « not a bot » is decided by who joined.
+        return User(id=user_id, username=user_id, full_name=str(info.displayname or ""))
 
     async def send_direct(
         self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False
     ) -> tuple[str, str]:
         room = await self.direct_room(user_id)
-        return str(room), await self._keyed_send(room, reply, key, retry)
+        return str(room), await self._post_once(room, reply_content(reply), key, retry)
+
+    async def post_in(
+        self, channel_name: str, reply: Reply, *, key: str = "", retry: bool = False
+    ) -> tuple[str, str]:
+        room = await self.room_id(channel_name)
+        return str(room), await self._post_once(room, reply_content(reply), key, retry)
+
+    async def post(
+        self,
+        channel_id: str,
+        reply: Reply,
+        *,
+        thread_id: str = "",
+        reply_to: str = "",
+        key: str = "",
+    ) -> str:
+        """A reply where a question was asked (in its thread when `thread_id`)."""
+        content = reply_content(reply)
+        if thread_id:
+            content = in_thread(content, thread_id, reply_to or thread_id)
+        return await self._send(RoomID(channel_id), content, key)
+
+    async def room_id(self, name: str) -> RoomID:
+        """A configured room (id or alias) as its id; aliases are resolved once."""
+        client = self._bound()
+        if name not in self._rooms:
+            if name.startswith("#"):
+                info = await client.resolve_room_alias(RoomAlias(name))
+                self._rooms[name] = info.room_id
+            else:
+                self._rooms[name] = RoomID(name)
+        return self._rooms[name]
 
     async def direct_room(self, user_id: str) -> RoomID:
-        """The bot's DM room with `user_id`: the remembered one while both are in it, else a new one."""
-        key = f"matrix.dm:{self._live().mxid}:{user_id}"
-        async with self._lock:
-            known = await asyncio.to_thread(self._store.get_value, key)
-            if known and await self._usable(RoomID(known), UserID(user_id)):
-                return RoomID(known)
-            room = await self._live().create_room(
-                preset=RoomCreatePreset.TRUSTED_PRIVATE,
-                is_direct=True,
-                invitees=[UserID(user_id)],
-                initial_state=[_ENCRYPTION],
-            )
-            # Room keys must reach the invited person too, before they join: tell the state
-            # cache the room is encrypted and load its full member list (invites included).
-            state = self._live().state_store
-            if state is not None:
-                await state.set_encryption_info(
-                    room, RoomEncryptionStateEventContent(algorithm=EncryptionAlgorithm.MEGOLM_V1)
-                )
-            await self._live().get_members(room)
-            await asyncio.to_thread(self._store.set_value, key, str(room))
-            log.info("event=matrix_dm_created room_id=%s user_id=%s", room, user_id)
-            return room
+        """The bot's DM room with `user_id` (made once, then remembered)."""
+        return await self._directs.room(self._bound(), user_id)
 
-    async def _usable(self, room: RoomID, user_id: UserID) -> bool:
-        state = self._live().state_store
-        if state is None:
-            return False
-        # Unknown (None) is not a reason to make another room: only a known departure is.
-        mine = await state.get_membership(room, self._live().mxid)
-        theirs = await state.get_membership(room, user_id)
-        return mine in (None, Membership.JOIN) and theirs in (
-            None,
-            Membership.JOIN,
-            Membership.INVITE,
-        )
+    async def _post_once(self, room: RoomID, content: dict[str, Any], key: str, retry: bool) -> str:
+        """Send; a retried keyed post is first looked for (an attempt may have died after
+        the homeserver took it and before its event id was recorded)."""
+        if key and retry:
+            since = dt.datetime.now(dt.UTC) - RETRY_LOOKBACK
+            found = await find_keyed(self._bound(), room, key, since)
+            if found:
+                log.info("event=outbox_already_sent key=%s event_id=%s", key, found)
+                return found
+        return await self._send(room, content, key)
 
-    async def _send(self, room: RoomID, content: dict[str, Any]) -> str:
-        event_id = await self._live().send_message_event(
+    async def _send(self, room: RoomID, content: dict[str, Any], key: str = "") -> str:
+        client = self._bound()
+        if key:
+            content = {**content, KEY_FIELD: key}
+        event_id = await client.send_message_event(
             room,
             EventType.ROOM_MESSAGE,
             content,  # type: ignore[arg-type]  # mautrix serializes plain dicts as they are
+            txn_id=transaction_id(key) if key else None,
         )
         return str(event_id)
 
@@ -194,7 +174,7 @@ class MatrixPlatform:
 
     async def is_member(self, user_id: str) -> bool:
         """In the private room, or invited to it (an invite is the add, on Matrix)."""
-        client = self._live()
+        client = self._bound()
         room = await self._private_room()
         try:
             member = await client.get_state_event(room, EventType.ROOM_MEMBER, user_id)
@@ -214,7 +194,7 @@ class MatrixPlatform:
         spent on the notices just before) each request is a second a referent waits.
         The power levels come from the synced room state; a refusal is looked into."""
         try:
-            client = self._live()
+            client = self._bound()
             room = await self._private_room()
             levels = await self._power_levels(client, room)
             # The setup checks it too (Tchap's rule): a clear advice beats a bare 403.
@@ -228,7 +208,7 @@ class MatrixPlatform:
             if await self.is_member(user_id):
                 return
             log.error("event=matrix_invite_refused room=%s error=%r", self.channel_name, str(error))
-            raise AddFailed(cannot_invite(str(self._live().mxid), self.channel_name)) from None
+            raise AddFailed(cannot_invite(str(self._bound().mxid), self.channel_name)) from None
         except (MatrixRequestError, MatrixConnectionError, OSError, TimeoutError) as error:
             log.error("event=matrix_invite_failed room=%s error=%r", self.channel_name, str(error))
             raise AddFailed(MATRIX_UNAVAILABLE) from None
@@ -237,7 +217,7 @@ class MatrixPlatform:
     async def _private_room(self) -> RoomID:
         """The private room's id, its alias resolved once per process."""
         if self._private_id is None:
-            self._private_id = await self._room(self.channel_name)
+            self._private_id = await self.room_id(self.channel_name)
         return self._private_id
 
     @staticmethod
@@ -255,7 +235,7 @@ class MatrixPlatform:
         keys = await asyncio.to_thread(notices.remember_choices, self._store, post_id, reply)
         if not keys:
             return
-        client = self._live()
+        client = self._bound()
         for key in keys:
             try:
                 await client.send_message_event(

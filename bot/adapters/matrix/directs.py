@@ -1,0 +1,71 @@
+"""The bot's DM room with each person: created once, encrypted, remembered in the store.
+
+Tchap's « direct » kind: a trusted private room, encrypted from its creation. The room id
+is kept in the store, so a restart or another replica reuses it while both are still in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from mautrix.client import Client
+from mautrix.types import (
+    EncryptionAlgorithm,
+    Membership,
+    RoomCreatePreset,
+    RoomEncryptionStateEventContent,
+    RoomID,
+    UserID,
+)
+
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+_ENCRYPTION = {
+    "type": "m.room.encryption",
+    "state_key": "",
+    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+}
+
+
+class DirectRooms:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = asyncio.Lock()  # one DM room per person, even for two calls at once
+
+    async def room(self, client: Client, user_id: str) -> RoomID:
+        """The remembered room while both are in it, else a new one."""
+        key = f"matrix.dm:{client.mxid}:{user_id}"
+        async with self._lock:
+            known = await asyncio.to_thread(self._store.get_value, key)
+            if known and await _usable(client, RoomID(known), UserID(user_id)):
+                return RoomID(known)
+            room = await client.create_room(
+                preset=RoomCreatePreset.TRUSTED_PRIVATE,
+                is_direct=True,
+                invitees=[UserID(user_id)],
+                initial_state=[_ENCRYPTION],
+            )
+            # Room keys must reach the invited person too, before they join: tell the state
+            # cache the room is encrypted and load its full member list (invites included).
+            state = client.state_store
+            if state is not None:
+                await state.set_encryption_info(
+                    room, RoomEncryptionStateEventContent(algorithm=EncryptionAlgorithm.MEGOLM_V1)
+                )
+            await client.get_members(room)
+            await asyncio.to_thread(self._store.set_value, key, str(room))
+            log.info("event=matrix_dm_created room_id=%s user_id=%s", room, user_id)
+            return room
+
+
+async def _usable(client: Client, room: RoomID, user_id: UserID) -> bool:
+    state = client.state_store
+    if state is None:
+        return False
+    # Unknown (None) is not a reason to make another room: only a known departure is.
+    mine = await state.get_membership(room, client.mxid)
+    theirs = await state.get_membership(room, user_id)
+    return mine in (None, Membership.JOIN) and theirs in (None, Membership.JOIN, Membership.INVITE)
