@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.club.service import ClubService, utc_now  # noqa: E402
+from bot.clock import utc_now  # noqa: E402
+from bot.club.service import ClubService  # noqa: E402
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource  # noqa: E402
 from bot.jobs import JobScheduler  # noqa: E402
 from bot.store import Store  # noqa: E402

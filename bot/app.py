@@ -9,37 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import logging
 import os
 import secrets
 import signal
 import socket
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from aiohttp import web
 
 from bot.adapters.mattermost.http import build_app
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog
 from bot.answers.stats import StatsService
-from bot.chat import Platforms
-from bot.club.service import ClubService, utc_now
+from bot.chat import PlatformRefused, Platforms
+from bot.clock import utc_now
+from bot.club.service import ClubService
 from bot.club.targets import ReminderTarget
 from bot.config import Settings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.greeter import Greeter
-from bot.invitations.recovery import finish_stuck
+from bot.health import Health
 from bot.invitations.schema import LEGACY_PLATFORM
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.typed import TypedDecisions
 from bot.jobs import JobScheduler
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker
-from bot.retention import Retention
+from bot.retention import Retention, schedule_upkeep
 from bot.store import Store
+from bot.web import ICS_PATH, club_calendar, fetch_url, listen
 
 if TYPE_CHECKING:
     from bot.adapters.matrix.adapter import MatrixAdapter
@@ -47,8 +46,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ICS_PATH = "/club.ics"
 STOP_TIMEOUT = 8.0  # SIGTERM to exit within 10 s, with margin
+
+
+class Adapter(Protocol):
+    """What the app runs of a chat adapter: served until stop, `connected` once it answered."""
+
+    connected: asyncio.Event
+
+    async def serve(self, stop: asyncio.Event) -> None: ...
+
+    def health(self) -> tuple[bool, dict[str, Any]]: ...
+
+    async def close(self) -> None: ...
 
 
 class StartupError(Exception):
@@ -103,6 +113,15 @@ class BotApp:
         self.conversation.register("refuser", typed.decline)
         self.conversation.register("stats", self.stats.reply)  # referents only, like demandes
         self.scheduler = self._scheduler()
+        self.health = Health(
+            self.store,
+            self.content,
+            self.outbox.store,
+            self.club,
+            self.scheduler,
+            settings.reminders.enabled,
+            self._adapters(),
+        )
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self.bound_port: int | None = None
@@ -176,19 +195,8 @@ class BotApp:
     def _scheduler(self) -> JobScheduler:
         scheduler = JobScheduler(self.club, reminders=self.settings.reminders.enabled)
         retention = Retention(self.store, self.questions, self.outbox.store, self.settings, utc_now)
-        scheduler.every(3600, self.invitations.recall, "invitations-recall")
-        scheduler.every(86400, self.invitations.purge, "invitations-retention")
-        scheduler.every(86400, retention.forget_answered_posts, "forget-answered-posts")
-        scheduler.every(86400, retention.forget_old_questions, "questions-retention")
-        scheduler.every(86400, retention.forget_finished_effects, "forget-finished-effects")
         lease = self.settings.invitations.decision_lease_seconds
-        # A stuck decision is finished within 1.5 leases; the first look at start-up is soon.
-        scheduler.every(
-            max(1.0, min(60.0, lease / 2)),
-            functools.partial(finish_stuck, self.invitations),
-            "finish-stuck",
-            5.0,
-        )
+        schedule_upkeep(scheduler, self.invitations, retention, lease)
         return scheduler
 
     # -- lifecycle ----------------------------------------------------------------
@@ -215,10 +223,8 @@ class BotApp:
         self.scheduler.start()
         # Effects queued by a process that died (or by this one, still failing) go out now.
         self._spawn(self.outbox.run(self.stop_event), "outbox")
-        if self.mattermost is not None:
-            self._spawn(self._serve_mattermost(self.mattermost), "mattermost")
-        if self.matrix is not None:
-            self._spawn(self._serve_matrix(self.matrix), "matrix")
+        for adapter in self._adapters():
+            self._spawn(self._serve(adapter), type(adapter).__name__)
 
     def _spawn(self, work: Any, name: str) -> None:
         self._tasks.append(asyncio.create_task(work, name=name))
@@ -262,38 +268,22 @@ class BotApp:
     # -- parts --------------------------------------------------------------------
 
     async def _start_http(self) -> None:
-        routes = [web.get(ICS_PATH, self._club_ics)]
+        routes = [club_calendar(self.club)]
         command = None
         if self.mattermost is not None:
             routes += self.mattermost.routes()
             command = self.mattermost.command
-        app = build_app(command, self.health, routes)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.bound_port = sockets[0].getsockname()[1] if sockets else self.settings.http.port
-        log.info("event=http_listening host=%s port=%s", self.settings.http.host, self.bound_port)
-
-    async def _club_ics(self, _request: web.Request) -> web.Response:
-        body = await asyncio.to_thread(self.club.ics)
-        return web.Response(
-            body=body,
-            content_type="text/calendar",
-            charset="utf-8",
-            headers={"Content-Disposition": 'inline; filename="club-intras.ics"'},
+        http = self.settings.http
+        self._runner, self.bound_port = await listen(
+            build_app(command, self.health, routes), http.host, http.port
         )
 
-    async def _serve_mattermost(self, adapter: MattermostAdapter) -> None:
-        from bot.adapters.mattermost.adapter import TokenRejected
-
+    async def _serve(self, adapter: Adapter) -> None:
         waiting = asyncio.create_task(adapter.connected.wait())
         waiting.add_done_callback(self._platform_connected)
         try:
-            await adapter.run(self.stop_event)
-        except TokenRejected as error:
+            await adapter.serve(self.stop_event)
+        except PlatformRefused as error:
             self.stop_event.set()
             raise StartupError(str(error)) from None
         finally:
@@ -303,66 +293,8 @@ class BotApp:
         if waited.cancelled():
             return
         self.scheduler.sweep_now()  # reminders due while it was away
-        self.ready_event.set()
+        if all(adapter.connected.is_set() for adapter in self._adapters()):
+            self.ready_event.set()
 
-    async def _serve_matrix(self, adapter: MatrixAdapter) -> None:
-        """Tchap beside Mattermost, sharing the store and the core."""
-        from bot.adapters.matrix.session import MatrixStartupError
-        from bot.adapters.matrix.stores import MatrixStoreError
-
-        try:
-            if not await adapter.start_when_reachable(self.stop_event):
-                return
-            log.info("event=matrix_started user_id=%s", self.settings.matrix.user_id)
-            if self.mattermost is None:
-                self.ready_event.set()
-            await adapter.run(self.stop_event)
-        except (MatrixStartupError, MatrixStoreError) as error:
-            self.stop_event.set()
-            raise StartupError(f"Matrix: {error}") from None
-
-    async def health(self) -> tuple[bool, dict[str, Any]]:
-        store_ok = await asyncio.to_thread(self.store.ping)
-        outbox_pending = (
-            await asyncio.to_thread(self.outbox.store.pending_count) if store_ok else None
-        )
-        parts: dict[str, Any] = {
-            "store": {"ok": store_ok},
-            "content": {
-                "ok": self.content.last_error is None,
-                "topics": len(self.content.current.topics),
-                "last_reload_error": str(self.content.last_error.problems[0])
-                if self.content.last_error and self.content.last_error.problems
-                else None,
-            },
-        }
-        ready = store_ok
-        if self.mattermost is not None:
-            parts.update(self.mattermost.status())
-            ready = ready and self.mattermost.ready
-        parts.update(
-            {
-                # Messages queued after a state change and not yet sent (retried until done).
-                "outbox": {"ok": True, "pending": outbox_pending},
-                "club_feed": asdict(self.club.feed_status),
-                "reminders": {
-                    "ok": True,
-                    "enabled": self.settings.reminders.enabled,
-                    "running": self.scheduler.running,
-                    "next": self.scheduler.next_reminder(),
-                    "last_posted": self.club.last_posted or None,
-                },
-            }
-        )
-        if self.matrix is not None:
-            matrix = self.matrix.status()
-            parts["matrix"] = matrix
-            ready = ready and matrix["ok"] is True
-        return ready, {"status": "ok" if ready else "unavailable", "parts": parts}
-
-
-async def fetch_url(url: str) -> bytes:
-    async with httpx.AsyncClient(timeout=20, follow_redirects=True) as client:
-        response = await client.get(url)
-        response.raise_for_status()
-        return response.content
+    def _adapters(self) -> list[Adapter]:
+        return [a for a in (self.mattermost, self.matrix) if a is not None]

@@ -123,6 +123,11 @@ class PlatformUnavailable(Exception):
     """The platform cannot be reached now (not connected yet, restarting): try again later."""
 
 
+class PlatformRefused(Exception):
+    """The platform refused the bot's configuration (a rejected token, a wrong account):
+    retrying cannot help, so the process stops; the message says what to fix."""
+
+
 class NoSuchUser(Exception):
     """The platform does not know this person (any more): retrying will not help."""
 

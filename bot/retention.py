@@ -1,14 +1,19 @@
-"""Forgetting on schedule: answered-post claims, old questions, finished outbox rows."""
+"""Upkeep on schedule: forgetting answered-post claims, old questions and finished outbox
+rows; recalls and stuck decisions of the invitations."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 
 from bot.answers.question_log import QuestionLog
 from bot.config import Settings
+from bot.invitations.recovery import finish_stuck
+from bot.invitations.service import InvitationService
+from bot.jobs import JobScheduler
 from bot.outbox.store import OutboxStore
 from bot.store import Store
 
@@ -56,3 +61,24 @@ class Retention:
         cutoff = self._clock() - EFFECTS_KEPT
         forgotten = await asyncio.to_thread(self._outbox.purge_finished_before, cutoff)
         log.info("event=outbox_forgotten count=%d before=%s", forgotten, cutoff.isoformat())
+
+
+def schedule_upkeep(
+    scheduler: JobScheduler,
+    invitations: InvitationService,
+    retention: Retention,
+    decision_lease_seconds: float,
+) -> None:
+    """The periodic jobs besides the reminders: recalls, stuck decisions, forgetting."""
+    scheduler.every(3600, invitations.recall, "invitations-recall")
+    scheduler.every(86400, invitations.purge, "invitations-retention")
+    scheduler.every(86400, retention.forget_answered_posts, "forget-answered-posts")
+    scheduler.every(86400, retention.forget_old_questions, "questions-retention")
+    scheduler.every(86400, retention.forget_finished_effects, "forget-finished-effects")
+    # A stuck decision is finished within 1.5 leases; the first look at start-up is soon.
+    scheduler.every(
+        max(1.0, min(60.0, decision_lease_seconds / 2)),
+        functools.partial(finish_stuck, invitations),
+        "finish-stuck",
+        5.0,
+    )

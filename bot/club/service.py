@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.answers.render import club_markdown
 from bot.chat import ChatPlatform, Message, PlatformUnavailable, Reply
+from bot.clock import Clock, utc_now
 from bot.club import agenda, reminders
 from bot.club.agenda import FeedError, Occurrence
 from bot.club.targets import ReminderTarget
@@ -32,15 +33,10 @@ if TYPE_CHECKING:  # SQLAlchemy costs 0.3 s to import: `intra-bot ask` has no st
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 Fetcher = Callable[[str], Awaitable[bytes]]
 
 LOOKBACK = dt.timedelta(days=8)  # reminders older than this are not even considered
 POST_ATTEMPTS = 5
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.matrix.platform import KEY_FIELD
+from bot.clock import utc_now
 from bot.club import reminders
-from bot.club.service import utc_now
 from bot.schema import reminder_posts
 from bot.store import Store
 from tests.e2e_matrix.apps import matrix_only, room_events, started, until

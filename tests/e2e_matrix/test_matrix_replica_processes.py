@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.matrix.platform import KEY_FIELD
-from bot.club.service import utc_now
+from bot.clock import utc_now
 from bot.schema import reminder_posts
 from bot.store import Store
 from tests.e2e.tcp_proxy import TcpProxy

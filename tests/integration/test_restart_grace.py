@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.club.service import ClubService, utc_now
+from bot.clock import utc_now
+from bot.club.service import ClubService
 from bot.config import load_settings
 from bot.content.loader import ContentSource
 from bot.jobs import JobScheduler

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.club.service import ClubService, utc_now
+from bot.clock import utc_now
+from bot.club.service import ClubService
 from bot.content.loader import ContentSource
 from bot.jobs import JobScheduler
 from bot.store import Store

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.club.service import ClubService, utc_now
+from bot.clock import utc_now
+from bot.club.service import ClubService
 from bot.content.loader import ContentSource
 from bot.jobs import JOB_HORIZON, REMINDER_PREFIX, JobScheduler
 

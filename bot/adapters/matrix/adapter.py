@@ -28,9 +28,10 @@ from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
 from bot.adapters.matrix.platform import MatrixPlatform
 from bot.adapters.matrix.session import MatrixStartupError, establish, pickle_key
-from bot.adapters.matrix.stores import MatrixStores, crypto_store_url
+from bot.adapters.matrix.stores import MatrixStoreError, MatrixStores, crypto_store_url
 from bot.adapters.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
 from bot.answers.conversation import Conversation
+from bot.chat import PlatformRefused
 from bot.config import MatrixSettings
 from bot.greeter import Greeter
 from bot.invitations.service import InvitationService
@@ -78,6 +79,7 @@ class MatrixAdapter:
         self.started_at: float | None = None
         self._send_retries = send_retries
         self._timeline_limit = timeline_limit
+        self.connected = asyncio.Event()
         self.start_attempts = 0
         self.start_error = ""
         self.cross_signing = ""  # what the start did about cross-signing (for /healthz)
@@ -214,6 +216,21 @@ class MatrixAdapter:
             return ()
         return (name,) if name else ()
 
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Start once the homeserver answers, then sync until `stop`.
+
+        A refusal of the configuration (bad token, a crypto store of another device) is a
+        PlatformRefused: no retry can fix it.
+        """
+        try:
+            if not await self.start_when_reachable(stop):
+                return
+            log.info("event=matrix_started user_id=%s", self.settings.user_id)
+            self.connected.set()
+            await self.run(stop)
+        except (MatrixStartupError, MatrixStoreError) as error:
+            raise PlatformRefused(f"Matrix: {error}") from None
+
     async def run(self, stop: asyncio.Event) -> None:
         assert self.sync is not None, "start() first"
         await self.sync.run(stop)
@@ -229,6 +246,10 @@ class MatrixAdapter:
         if self._stores is not None:
             await self._stores.close()
             self._stores = None
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        status = self.status()
+        return status["ok"] is True, {"matrix": status}
 
     def status(self) -> dict[str, Any]:
         """The Matrix part of /healthz."""

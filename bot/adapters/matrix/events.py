@@ -29,6 +29,7 @@ from mautrix.types import (
 
 from bot.adapters.matrix.addressing import Addressed, addressed, server_of
 from bot.adapters.matrix.decisions import MatrixDecisions
+from bot.adapters.matrix.newcomers import is_newcomer
 from bot.adapters.matrix.platform import MatrixPlatform
 from bot.answers.conversation import Conversation
 from bot.chat import Message, Reply, User, Visibility
@@ -39,9 +40,6 @@ log = logging.getLogger(__name__)
 
 # How long a message may wait for its room key (sent to the bot's device separately).
 ROOM_KEY_WAIT_S = 30.0
-# A join older than this is history (a room the bot just joined, a very long outage), not
-# a newcomer to greet now; Mattermost's catch-up looks as far back by default.
-WELCOME_WINDOW_MS = 24 * 3600 * 1000
 
 
 class MatrixEventRouter:
@@ -282,33 +280,19 @@ class MatrixEventRouter:
 
     async def on_reaction(self, evt: Event) -> None:
         """A reaction (plain, or decrypted above) -> decisions.py, once the bot is live."""
-        if not self.live or self.decisions is None:
-            return
-        await self.decisions.on_reaction(
-            str(getattr(evt, "sender", "")),
-            str(getattr(evt, "event_id", "")),
-            str(getattr(evt, "room_id", "")),
-            getattr(evt, "content", None),
-        )
+        if self.live and self.decisions is not None:
+            sender, event_id = str(getattr(evt, "sender", "")), str(getattr(evt, "event_id", ""))
+            room = str(getattr(evt, "room_id", ""))
+            await self.decisions.on_reaction(sender, event_id, room, getattr(evt, "content", None))
 
     # -- the welcome ----------------------------------------------------------------
 
     async def _newcomer(self, evt: StateEvent) -> None:
-        """Someone joined the public room just now: the greeter DMs them, once ever."""
-        content = evt.content
-        if (
-            self._greeter is None
-            or not self.live  # a first sync's history: not a newcomer
-            or str(evt.room_id) != self._public_room
-            or not isinstance(content, MemberStateEventContent)
-            or content.membership != Membership.JOIN
-            or evt.state_key == self.me
-        ):
+        """Someone joined the public room just now: the greeter DMs them, once ever.
+        Not during a first sync: its history holds no newcomer."""
+        if self._greeter is None or not self.live:
             return
-        previous = evt.prev_content
-        if isinstance(previous, MemberStateEventContent) and previous.membership == Membership.JOIN:
-            return  # a new display name or avatar, not a join
-        if evt.timestamp < time.time() * 1000 - WELCOME_WINDOW_MS:
+        if not is_newcomer(evt, self._public_room, self.me, time.time() * 1000):
             return
         queued = await self._greeter.joined("matrix", str(evt.state_key))
         log.info("event=matrix_newcomer user_id=%s queued=%s", evt.state_key, queued)

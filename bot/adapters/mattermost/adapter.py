@@ -27,7 +27,7 @@ from bot.adapters.mattermost.signing import derive_secret
 from bot.adapters.mattermost.websocket import EventStream, sleep_unless
 from bot.answers.conversation import Conversation
 from bot.answers.welcome import WelcomeSettings
-from bot.club.service import utc_now
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.greeter import Greeter
 from bot.invitations.service import InvitationService
@@ -80,10 +80,11 @@ class MattermostAdapter:
         """What Mattermost calls besides the slash command: the buttons and the dialogs."""
         return self.actions.routes()
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def serve(self, stop: asyncio.Event) -> None:
         """Connect (retried while unreachable), then follow the websocket until `stop`.
 
-        Raises TokenRejected when Mattermost refuses the token: no retry can fix that.
+        Raises TokenRejected (a PlatformRefused) when Mattermost refuses the token: no
+        retry can fix that.
         """
         watch = asyncio.create_task(self._watch_api(stop), name="mattermost-watch-api")
         try:
@@ -178,6 +179,9 @@ class MattermostAdapter:
     def ready(self) -> bool:
         stream = self.stream.status() if self.stream else None
         return self.api_ok and bool(stream and stream.connected)
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        return self.ready, self.status()
 
 
 __all__ = ["MattermostAdapter", "TokenRejected"]

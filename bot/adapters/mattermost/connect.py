@@ -19,11 +19,12 @@ from bot.adapters.mattermost.api import (
     UserInfo,
 )
 from bot.adapters.mattermost.websocket import backoff_delay, sleep_unless
+from bot.chat import PlatformRefused
 
 log = logging.getLogger(__name__)
 
 
-class TokenRejected(Exception):
+class TokenRejected(PlatformRefused):
     """Mattermost refused the bot's token (401); the message says what to check."""
 
 
