@@ -18,12 +18,14 @@ import sys
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.adapters.matrix.platform import KEY_FIELD
 from bot.clock import utc_now
+from bot.club.reminders import PlannedReminder
 from bot.schema import reminder_posts
 from bot.store import Store
 from tests.e2e.tcp_proxy import TcpProxy
@@ -82,18 +84,35 @@ def replica_environment(synapse: SynapseServer, content: Path, store_url: str) -
     return env
 
 
-def test_two_processes_post_a_due_reminder_once_in_the_room(
+def due_reminder(
     synapse: SynapseServer, tmp_path: Path
-) -> None:
+) -> tuple[str, PlannedReminder, str, str, dict[str, str]]:
+    """A reminder due LEAD_S from now: (prefix, item, its Matrix ledger key, store, env)."""
     prefix = unique_prefix()
     club = utc_now().replace(microsecond=0) + dt.timedelta(hours=1, seconds=LEAD_S)
     content = write_content(
         tmp_path / "content", [reminder(f"{prefix}-h1", "1h")], exceptions=[club_at(club)]
     )
     (item,) = planned_for(content, club, prefix)
-    key = f"matrix:{item.key}"
     store_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    base = replica_environment(synapse, content, store_url)
+    env = replica_environment(synapse, content, store_url)
+    return prefix, item, f"matrix:{item.key}", store_url, env
+
+
+def posted_copies(synapse: SynapseServer, item: PlannedReminder, key: str) -> list[Any]:
+    """The bot's posts of that reminder in the public room."""
+    since_ms = int((item.at - dt.timedelta(minutes=5)).timestamp() * 1000)
+    return [
+        e
+        for e in room_events(synapse, synapse.public_room_id)
+        if e["content"].get(KEY_FIELD) == f"reminder:{key}" and e["origin_server_ts"] >= since_ms
+    ]
+
+
+def test_two_processes_post_a_due_reminder_once_in_the_room(
+    synapse: SynapseServer, tmp_path: Path
+) -> None:
+    prefix, item, key, store_url, base = due_reminder(synapse, tmp_path)
     ports = [free_port(), free_port()]
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -129,12 +148,7 @@ def test_two_processes_post_a_due_reminder_once_in_the_room(
         for process in processes:
             stop(process)
     assert codes == [0, 0]
-    since_ms = int((item.at - dt.timedelta(minutes=5)).timestamp() * 1000)
-    copies = [
-        e
-        for e in room_events(synapse, synapse.public_room_id)
-        if e["content"].get(KEY_FIELD) == f"reminder:{key}" and e["origin_server_ts"] >= since_ms
-    ]
+    copies = posted_copies(synapse, item, key)
     assert len(copies) == 1, copies
     assert f"Rappel {prefix}-h1" in copies[0]["content"]["body"]
     texts = [log.read_text() for log in logs]
@@ -145,15 +159,7 @@ def test_two_processes_post_a_due_reminder_once_in_the_room(
 def test_a_replica_killed_mid_post_is_taken_over_without_a_second_post(
     synapse: SynapseServer, tmp_path: Path
 ) -> None:
-    prefix = unique_prefix()
-    club = utc_now().replace(microsecond=0) + dt.timedelta(hours=1, seconds=LEAD_S)
-    content = write_content(
-        tmp_path / "content", [reminder(f"{prefix}-h1", "1h")], exceptions=[club_at(club)]
-    )
-    (item,) = planned_for(content, club, prefix)
-    key = f"matrix:{item.key}"
-    store_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    env = replica_environment(synapse, content, store_url)
+    _prefix, item, key, store_url, env = due_reminder(synapse, tmp_path)
     env["INTRA_BOT_REMINDERS__LEASE_SECONDS"] = "2"
     address = urllib.parse.urlsplit(synapse.url)
     proxy = TcpProxy(address.hostname or "127.0.0.1", address.port or 80)
@@ -190,12 +196,7 @@ def test_a_replica_killed_mid_post_is_taken_over_without_a_second_post(
         for process in processes:
             stop(process)
         proxy.close()
-    since_ms = int((item.at - dt.timedelta(minutes=5)).timestamp() * 1000)
-    copies = [
-        e
-        for e in room_events(synapse, synapse.public_room_id)
-        if e["content"].get(KEY_FIELD) == f"reminder:{key}" and e["origin_server_ts"] >= since_ms
-    ]
+    copies = posted_copies(synapse, item, key)
     assert len(copies) == 1, copies
     log = (tmp_path / "b" / "bot.log").read_text()
     assert f"event=reminder_found_already_posted key={key} post_id={copies[0]['event_id']}" in log
