@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
+import shutil
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from typing import Any
 
 from bot.app import BotApp
 from bot.config import Settings
+from bot.content.loader import DEFAULT_CONTENT_DIR
 from tests.e2e_matrix.conftest import SynapseServer, bot_matrix_section
 from tests.e2e_matrix.nio_user import NioUser, Seen
 
@@ -111,3 +114,16 @@ async def direct_message(
             return found[0]
         assert time.monotonic() < deadline, f"{user.user_id}: no {what} within {READY_TIMEOUT_S} s"
         await user.sync(timeout_ms=1000)
+
+
+def referents_content(synapse: SynapseServer, home: Path) -> Path:
+    """The bundled content, with the two test referents' Matrix ids as their Tchap accounts."""
+    target = home / "content"
+    shutil.copytree(DEFAULT_CONTENT_DIR, target, dirs_exist_ok=True)
+    path = target / "referents.yaml"
+    text = path.read_text(encoding="utf-8")
+    blank = re.compile(r"^(\s*)tchap:.*$", re.MULTILINE)
+    ids = iter([synapse.user_ids["benjamin.doberset"], synapse.user_ids["magali.marcel"]])
+    text = blank.sub(lambda m: f'{m.group(1)}tchap: "{next(ids)}"', text)
+    path.write_text(text, encoding="utf-8")
+    return target

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import statistics
 import time
 import urllib.parse
@@ -23,11 +22,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
+from bot.answers.conversation import PRIVATE_POINTER
 from bot.app import BotApp
 from bot.config import Settings
-from bot.content.loader import DEFAULT_CONTENT_DIR
 from bot.invitations.records import ACCEPTED, InvitationRecords, invitations
 from bot.store import Store
+from tests.e2e_matrix.apps import direct_message, referents_content
 from tests.e2e_matrix.conftest import SynapseServer, bot_matrix_section, login_user
 from tests.e2e_matrix.nio_user import NioUser, Seen
 
@@ -35,19 +35,6 @@ pytestmark = pytest.mark.e2e
 
 WAIT_S = 90.0
 RUNS = 5
-
-
-def referents_content(synapse: SynapseServer, home: Path) -> Path:
-    """The bundled content, with the two test referents' Matrix ids as their Tchap accounts."""
-    target = home / "content"
-    shutil.copytree(DEFAULT_CONTENT_DIR, target, dirs_exist_ok=True)
-    path = target / "referents.yaml"
-    text = path.read_text(encoding="utf-8")
-    blank = re.compile(r"^(\s*)tchap:.*$", re.MULTILINE)
-    ids = iter([synapse.user_ids["benjamin.doberset"], synapse.user_ids["magali.marcel"]])
-    text = blank.sub(lambda m: f'{m.group(1)}tchap: "{next(ids)}"', text)
-    path.write_text(text, encoding="utf-8")
-    return target
 
 
 def app_settings(synapse: SynapseServer, bot_home: Path, content: Path) -> Settings:
@@ -226,10 +213,20 @@ async def react(user: NioUser, notice: Seen, key: str) -> None:
 
 
 async def ask(alice: NioUser, synapse: SynapseServer, text: str = "") -> None:
+    """`!intra rejoindre` in the public room: about one person's own request, the answer is
+    private (the core says so): the room gets the pointer, the asker the answer by DM."""
     mark = alice.mark()
     question = await alice.send_text(synapse.public_room_id, f"!intra rejoindre {text}".strip())
-    reply = await alice.reply_to(question, after=mark, timeout=WAIT_S)
-    assert "transmise aux référentes" in body(reply), body(reply)
+    pointer = await alice.reply_to(question, after=mark, timeout=WAIT_S)
+    assert body(pointer) == PRIVATE_POINTER.text, body(pointer)
+    answer = await direct_message(
+        alice,
+        synapse.bot_user_id,
+        "the request's confirmation",
+        lambda e: e.room_id != synapse.public_room_id and "transmise aux référentes" in body(e),
+        after=mark,
+    )
+    assert answer.encrypted and not answer.undecryptable, answer
 
 
 async def request_and_notices(

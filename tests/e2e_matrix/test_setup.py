@@ -12,7 +12,9 @@ import pytest
 
 from bot.adapters.matrix.session import stored_session
 from bot.cli import main
+from bot.content.loader import DEFAULT_CONTENT_DIR
 from bot.store import Store
+from tests.e2e_matrix.apps import referents_content
 from tests.e2e_matrix.conftest import SynapseServer, bot_matrix_section
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +29,13 @@ class Setup:
         self.synapse = synapse
         self.store_url = f"sqlite:///{home / 'store.sqlite3'}"
         self.config = home / "config.toml"
+        # The test referents' Matrix ids as their Tchap accounts (the bundled content has none).
+        self.content = referents_content(synapse, home)
 
     def run(self, capsys: pytest.CaptureFixture[str], **matrix: object) -> tuple[int, str]:
         section = bot_matrix_section(self.synapse, **matrix)
-        lines = ["[store]", f"url = {toml_value(self.store_url)}", "[matrix]"]
+        lines = ["[content]", f"dir = {toml_value(str(self.content))}"]
+        lines += ["[store]", f"url = {toml_value(self.store_url)}", "[matrix]"]
         lines += [f"{key} = {toml_value(value)}" for key, value in section.items()]
         self.config.write_text("\n".join(lines) + "\n")
         status = main(["setup", "--platform", "matrix", "--config", str(self.config)])
@@ -85,6 +90,7 @@ def test_the_bootstrapped_rooms_pass_and_a_second_run_reuses_the_session(
     assert "all checks passed" in out
     assert f"{synapse.bot_user_id} is a member of {synapse.public_room_alias}" in out
     assert "enough for invite (50)" in out
+    assert "a referent who handles invitations has a Tchap account (2 found)" in out
     first_device = out.split("(device ", 1)[1].split(")", 1)[0]
 
     status, out = setup.run(capsys)
@@ -120,3 +126,13 @@ def test_a_wrong_password_is_a_failed_check_not_a_traceback(
     assert status == 1, out
     assert "check matrix.password" in out
     assert "not the password" not in out
+
+
+def test_no_referent_on_tchap_is_a_failed_check_with_its_fix(
+    synapse: SynapseServer, setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup.content = DEFAULT_CONTENT_DIR  # the bundled content: no Tchap account yet
+    status, out = setup.run(capsys)
+    assert status == 1, out
+    assert "FAIL  a referent who handles invitations has a Tchap account (0 found)" in out
+    assert "add their Matrix id as comptes.tchap in content/referents.yaml" in out

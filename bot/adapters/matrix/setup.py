@@ -23,6 +23,7 @@ from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
 from bot.adapters.matrix.session import MatrixStartupError, establish
 from bot.config import MatrixSettings, Settings
+from bot.content.loader import DEFAULT_CONTENT_DIR, load_content
 from bot.store import Store, StoreError
 
 MESSAGE = "m.room.message"  # notices, and their edits (m.replace is a message too)
@@ -149,13 +150,29 @@ async def setup_matrix(settings: Settings, say: Callable[[str], None]) -> bool:
         say(str(Check(False, "the store opens", f"check [store] url ({error})")))
         return False
     try:
-        return await run_matrix_setup(settings.matrix, store, say)
+        return await run_matrix_setup(settings.matrix, store, say, referents_check(settings))
     finally:
         store.close()
 
 
+def referents_check(settings: Settings) -> Check:
+    """Requests made on Tchap go to the referents' Tchap accounts: at least one is needed."""
+    content = load_content(settings.content.dir or DEFAULT_CONTENT_DIR)
+    people = content.referents.referents
+    ids = [p.comptes.tchap for p in people if p.handles_invitations and p.comptes.tchap]
+    return Check(
+        bool(ids),
+        f"a referent who handles invitations has a Tchap account ({len(ids)} found)",
+        "add their Matrix id as comptes.tchap in content/referents.yaml "
+        "(handles_invitations: true), then run intra-bot check",
+    )
+
+
 async def run_matrix_setup(
-    settings: MatrixSettings, store: Store, say: Callable[[str], None]
+    settings: MatrixSettings,
+    store: Store,
+    say: Callable[[str], None],
+    referents: Check | None = None,
 ) -> bool:
     """Every check, printed as it goes; True when nothing blocks the bot."""
     if not settings.homeserver or not server_of(settings.user_id):
@@ -188,6 +205,8 @@ async def run_matrix_setup(
         )
         await setup.room(settings.public_room, "public_room", private=False)
         await setup.room(settings.private_room, "private_room", private=True)
+        if referents is not None:
+            setup.record(referents)
     finally:
         await client.api.session.close()
     failed = [check for check in setup.checks if not check.ok]
