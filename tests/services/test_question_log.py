@@ -12,7 +12,7 @@ from bot.answers.answer import respond
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog, questions_asked
 from bot.answers.stats import StatsService
-from bot.chat import Message, Reply, User
+from bot.chat import Message, Reply, User, Visibility
 from bot.content.loader import Content, ContentSource
 from bot.invitations.records import InvitationRecords
 from bot.store import Store
@@ -102,14 +102,17 @@ async def test_stats_are_for_referents_only_and_count_the_period(
     service = StatsService(log, lambda m: m.user.username in referents, lambda: NOW)
 
     refused = await service.reply(Message("stats", User("u9", "eve"), "c"), "")
-    assert "réservées aux référentes" in refused.text and "Questions" not in refused.text
+    assert refused.text == "Les statistiques sont réservées aux référentes des intras."
+    assert refused.visibility is Visibility.ASKER
 
     reply = await service.reply(Message("stats", User("r1", "marine.purson"), "c"), "")
     text = reply.text.replace("\u202f", " ").replace("\u00a0", " ")
+    assert reply.visibility is Visibility.ASKER  # the figures are the referents' only
+    assert text.startswith("**Statistiques des 30 derniers jours**"), text
     assert "Questions posées : 4, dont 1 sans réponse sûre" in text
     assert "Par sujet : certification 2 · referents 1" in text
     assert "2 reçues, 0 acceptées, 1 refusées ; 1 en attente" in text
     longer = await service.reply(Message("stats 90", User("r1", "marine.purson"), "c"), "90")
     assert "Questions posées : 5" in longer.text.replace("\u00a0", " ")
     bad = await service.reply(Message("stats x", User("r1", "marine.purson"), "c"), "beaucoup")
-    assert "/intra stats 90" in bad.text
+    assert "/intra stats 90" in bad.text and bad.visibility is Visibility.ASKER

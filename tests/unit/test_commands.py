@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -74,12 +75,18 @@ def test_a_command_named_like_a_topic_is_refused_at_registration(content_copy: P
 def test_only_commands_of_the_table_register_and_only_topics_are_served() -> None:
     conversation = Conversation(ContentSource())
     for name in ("referents", "tartiflette"):  # a topic id is not a command either
-        with pytest.raises(ValueError, match=r"not a command of bot/answers/commands\.py"):
+        with pytest.raises(ValueError) as refused:
             conversation.register(name, _hidden)
+        assert str(refused.value) == (
+            f"cannot register '{name}': it is not a command of bot/answers/commands.py "
+            "(add it to COMMANDS so that the parser and the help know it)"
+        )
     with pytest.raises(ValueError, match="the content has no such topic"):
         conversation.serve_topic("rejoindre", _hidden)
     conversation.register("rejoindre", _hidden)
     conversation.serve_topic("club", _hidden)
+    club = asyncio.run(conversation.respond(Message("club", User("u1", "alice"), "c1")))
+    assert club.text == "hidden"  # the service answers the topic, not the content
 
 
 def test_check_names_a_topic_alias_that_is_a_command_with_its_line(content_copy: Path) -> None:
