@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chat import Dialog, Platforms, Reply, User, Visibility
+from bot.chat import Dialog, Platforms, PlatformUnavailable, Reply, User, Visibility
 from bot.content.loader import ContentSource
 from bot.invitations.records import ACCEPTED, ACCEPTING, DECLINED, PENDING, Invitation
 from bot.invitations.service import Decision, InvitationService, InvitationSettings
@@ -160,11 +160,19 @@ def test_a_decline_answers_the_referent_and_queues_the_declined_effects(
     assert len(told) == 1 and "n'a pas été acceptée" in told[0]
 
 
-def test_an_accept_queues_no_declined_effect(service: InvitationService) -> None:
+def test_an_accept_queues_no_declined_effect(
+    service: InvitationService, caplog: pytest.LogCaptureFixture
+) -> None:
     platform = service.platforms.get("mattermost")
     assert isinstance(platform, FakeChatPlatform)
     invitation = recorded(service)
-    assert decide(service, invitation.id, ACCEPT, MAGALI) == Decision(
+    with caplog.at_level(logging.INFO, logger="bot.invitations.service"):
+        decision = decide(service, invitation.id, ACCEPT, MAGALI)
+    logged = [r.getMessage() for r in caplog.records if "invitation_accepted" in r.getMessage()]
+    assert logged == [
+        f"event=invitation_accepted id={invitation.id} by=magali.marcel user=camille recorded=True"
+    ]
+    assert decision == Decision(
         Reply("✅ `@camille` a été ajouté·e à ~domaine-intras-prive."), True
     )
     assert set(service.outbox.store.states(f"invitation:{invitation.id}:")) == {
@@ -210,3 +218,30 @@ def test_a_decision_on_a_platform_this_process_does_not_serve_asks_to_retry(
         )
     assert state(service, invitation.id) == PENDING
     assert service.outbox.store.states(f"invitation:{invitation.id}:") == {}
+
+
+class AddUnavailable(FakeChatPlatform):
+    """Answers everything but the add: its server went away between the click and the add."""
+
+    async def add_member(self, user_id: str) -> None:
+        raise PlatformUnavailable("connection lost")
+
+
+def test_an_add_the_platform_cannot_take_now_reopens_the_request(
+    tmp_path: Path, content_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = service_on(tmp_path, content_copy, AddUnavailable())
+    invitation = recorded(service)
+    with caplog.at_level(logging.INFO, logger="bot.invitations.service"):
+        decision = decide(service, invitation.id, ACCEPT, MAGALI)
+    assert decision == Decision(
+        Reply(f"⚠️ Je n'ai pas pu ajouter `@camille` : {RETRY_SOON} La demande reste ouverte."),
+        False,
+    )
+    logged = [r.getMessage() for r in caplog.records if "invitation_add_failed" in r.getMessage()]
+    assert logged == [
+        f"event=invitation_add_failed id={invitation.id} by=magali.marcel advice={RETRY_SOON!r}"
+    ]
+    # Open again, for anyone: nobody holds it any more.
+    reopened = service.records.get(invitation.id)
+    assert reopened is not None and (reopened.state, reopened.decided_by) == (PENDING, "")
