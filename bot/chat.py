@@ -224,9 +224,3 @@ class Platforms:
             return self._by_name[name]
         except KeyError:
             raise PlatformUnavailable(f"no chat platform named {name!r} is configured") from None
-
-    def names(self) -> list[str]:
-        return list(self._by_name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._by_name
