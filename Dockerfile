@@ -28,6 +28,8 @@ RUN /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/dev.txt
 COPY content ./content
 COPY config.example.toml ./
 COPY scripts/mattermost ./scripts/mattermost
+# tests/unit/test_mutation_map.py checks the mutation floor's map against the code.
+COPY scripts/mutation.py ./scripts/mutation.py
 COPY tests ./tests
 # Editable, as scripts/venv installs it: the bot finds its content beside its sources.
 RUN /opt/intra-bot/bin/pip install --no-deps -e .
