@@ -9,6 +9,10 @@ ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/intra-bot
+# The venv's own pip (the base's bundled one) refuses the lock in hash mode: a pinned, hashed
+# pip first (requirements/pip.txt, as scripts/venv does).
+COPY requirements/pip.txt /tmp/requirements/pip.txt
+RUN /opt/intra-bot/bin/pip --version && /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/pip.txt
 COPY requirements/runtime.txt /tmp/requirements/runtime.txt
 # runtime.txt holds the postgres and matrix extras (psycopg; mautrix, python-olm with its libolm
 # in the wheel, asyncpg, aiosqlite). pycryptodome's self-tests (4.5 MB) are never run here.
