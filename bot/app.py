@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.adapters.mattermost.http import build_app
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog
+from bot.answers.question_recorder import QuestionRecorder
 from bot.answers.stats import StatsService
 from bot.chat import PlatformRefused, Platforms
 from bot.clock import utc_now
@@ -73,9 +74,10 @@ class BotApp:
         self.content = ContentSource(settings.content.dir or DEFAULT_CONTENT_DIR)
         self.store = Store.open(settings.store.url)
         self.questions = QuestionLog(self.store)
+        self.recorder = QuestionRecorder(self.questions, utc_now)
         self.conversation = Conversation(
             self.content,
-            self.questions.recorder(utc_now) if settings.answers.record_questions else None,
+            self.recorder if settings.answers.record_questions else None,
             private_channel=settings.mattermost.private_channel,
         )
         owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -104,6 +106,7 @@ class BotApp:
             self.questions,
             lambda m: self.invitations.is_referent(m.user, m.platform or LEGACY_PLATFORM),
             utc_now,
+            before_reading=self.recorder.flush,
         )
         self.conversation.serve_topic("club", self.club.reply)
         self.conversation.register("rejoindre", self.invitations.request)
@@ -121,9 +124,11 @@ class BotApp:
             self.scheduler,
             settings.reminders.enabled,
             self._adapters(),
+            self.recorder,
         )
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._recording: asyncio.Task[None] | None = None
         self.bound_port: int | None = None
 
     def _invitations(self) -> InvitationService:
@@ -220,6 +225,7 @@ class BotApp:
 
     async def start(self) -> None:
         await self._start_http()
+        self._recording = asyncio.create_task(self.recorder.run(self.stop_event), name="questions")
         self.scheduler.start()
         # Effects queued by a process that died (or by this one, still failing) go out now.
         self._spawn(self.outbox.run(self.stop_event), "outbox")
@@ -251,6 +257,10 @@ class BotApp:
             await self.matrix.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        # After the listener: the last questions answered are written too.
+        if self._recording is not None:
+            await self._recording
+        await self.recorder.flush()
         self.store.close()
 
     def reload_content(self) -> None:

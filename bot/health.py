@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from bot.answers.question_recorder import QuestionRecorder
 from bot.club.service import ClubService
 from bot.content.loader import ContentSource
 from bot.jobs import JobScheduler
@@ -31,6 +32,7 @@ class Health:
     scheduler: JobScheduler
     reminders_enabled: bool
     adapters: Sequence[AdapterHealth]
+    questions: QuestionRecorder
 
     async def __call__(self) -> Report:
         store_ok = await asyncio.to_thread(self.store.ping)
@@ -45,6 +47,12 @@ class Health:
             },
             # Messages queued after a state change and not yet sent (retried until done).
             "outbox": {"ok": True, "pending": pending},
+            # Questions recorded in batches: waiting to be written, and lost to a full queue.
+            "questions": {
+                "ok": True,
+                "pending": self.questions.pending,
+                "dropped": self.questions.dropped,
+            },
             "club_feed": asdict(self.club.feed_status),
             "reminders": {
                 "ok": True,

@@ -7,10 +7,8 @@ No user id is ever stored. Rows older than the retention period are deleted.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,14 +26,11 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.answers.answer import Answer
 from bot.schema import UtcDateTime, create_tables, metadata
 from bot.store import Store
 from bot.text import fold
-
-log = logging.getLogger(__name__)
 
 MAX_STORED_CHARS = 500
 
@@ -53,6 +48,29 @@ questions_asked = Table(
 Index("questions_asked_by_time", questions_asked.c.asked_at)
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """One row to write: what was asked, how it went, and the text only when unanswered."""
+
+    asked_at: datetime
+    answered: bool
+    topic_id: str
+    unit_id: str
+    score: float
+    text: str
+
+    @classmethod
+    def of(cls, text: str, outcome: Answer, asked_at: datetime) -> AskedQuestion:
+        return cls(
+            asked_at=asked_at,
+            answered=outcome.answered,
+            topic_id=outcome.topic_id,
+            unit_id=outcome.unit_id,
+            score=round(outcome.score, 3),
+            text="" if outcome.answered else " ".join(text.split())[:MAX_STORED_CHARS],
+        )
 
 
 @dataclass(frozen=True)
@@ -78,52 +96,25 @@ class QuestionLog:
         self.store = store
         create_tables(store.engine, [questions_asked])
 
-    def record(
-        self,
-        *,
-        now: datetime,
-        answered: bool,
-        topic_id: str,
-        unit_id: str,
-        score: float,
-        text: str,
-    ) -> None:
+    def record_many(self, questions: Sequence[AskedQuestion]) -> None:
+        """Write questions in one transaction (see `QuestionRecorder`, which batches them)."""
+        if not questions:
+            return
         with self.store.engine.begin() as connection:
             connection.execute(
-                insert(questions_asked).values(
-                    asked_at=now,
-                    topic_id=topic_id,
-                    unit_id=unit_id,
-                    score=round(score, 3),
-                    answered=answered,
-                    text="" if answered else " ".join(text.split())[:MAX_STORED_CHARS],
-                )
+                insert(questions_asked),
+                [
+                    {
+                        "asked_at": q.asked_at,
+                        "topic_id": q.topic_id,
+                        "unit_id": q.unit_id,
+                        "score": q.score,
+                        "answered": q.answered,
+                        "text": q.text,
+                    }
+                    for q in questions
+                ],
             )
-
-    def recorder(self, clock: Callable[[], datetime]) -> Callable[[str, Answer], Awaitable[None]]:
-        """What the conversation calls after each question; a store failure never stops a reply."""
-
-        async def record(text: str, outcome: Answer) -> None:
-            try:
-                await asyncio.to_thread(
-                    self.record,
-                    now=clock(),
-                    answered=outcome.answered,
-                    topic_id=outcome.topic_id,
-                    unit_id=outcome.unit_id,
-                    score=outcome.score,
-                    text=text,
-                )
-            except SQLAlchemyError as error:
-                log.warning("event=question_not_recorded error=%s", error.__class__.__name__)
-            if not outcome.answered:
-                log.info(
-                    "event=question_unanswered best_unit=%s score=%.2f",
-                    outcome.unit_id or "-",
-                    outcome.score,
-                )
-
-        return record
 
     def unanswered(self, since: datetime) -> list[Unanswered]:
         """Unanswered questions since `since`, grouped by folded wording, most frequent first."""

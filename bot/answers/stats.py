@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -51,10 +51,14 @@ class StatsService:
         log: QuestionLog,
         is_referent: Callable[[Message], bool],
         clock: Callable[[], dt.datetime],
+        *,
+        before_reading: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.log = log
         self.is_referent = is_referent
         self.clock = clock
+        # Questions are written in batches: the figures include the last second's.
+        self.before_reading = before_reading
 
     async def reply(self, message: Message, rest: str) -> Reply:
         # Referents only, and only the asker sees it: the same rule as `/intra demandes`.
@@ -73,6 +77,8 @@ class StatsService:
             )
         until = self.clock()
         since = until - dt.timedelta(days=days)
+        if self.before_reading is not None:
+            await self.before_reading()
         figures = await asyncio.to_thread(self.log.figures, since, until)
         joins = await asyncio.to_thread(invitation_figures, self.log.store, since, until)
         return Reply(

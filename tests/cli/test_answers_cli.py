@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.answers.question_log import QuestionLog
+from bot.answers.question_log import AskedQuestion, QuestionLog
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,15 +44,12 @@ def test_unanswered_lists_grouped_questions_since_a_date(tmp_path: Path) -> None
     url = f"sqlite:///{tmp_path}/bot.db"
     log = QuestionLog(Store.open(url))
     now = dt.datetime.now(dt.UTC)
-    for days, text in [(40, "vieux sujet"), (2, "passeport ?"), (1, "Passeport")]:
-        log.record(
-            now=now - dt.timedelta(days=days),
-            answered=False,
-            topic_id="",
-            unit_id="role",
-            score=0.5,
-            text=text,
-        )
+    log.record_many(
+        [
+            AskedQuestion(now - dt.timedelta(days=days), False, "", "role", 0.5, text)
+            for days, text in [(40, "vieux sujet"), (2, "passeport ?"), (1, "Passeport")]
+        ]
+    )
     log.store.close()
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")

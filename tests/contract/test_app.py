@@ -7,6 +7,7 @@ few calls made at start, which is enough to see the routes served and a clean st
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,9 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.answers.question_log import QuestionLog
 from bot.app import BotApp, StartupError
 from bot.chat import Message, User
+from bot.clock import utc_now
 from bot.config import load_settings
+from bot.store import Store
 from tests.contract.fake_rest import FakeRest, error, serving
 
 BOT = {"id": "bot-id", "username": "intra-bot", "is_bot": True}
@@ -66,6 +70,7 @@ async def test_the_bot_starts_serves_and_stops(
             parts: dict[str, Any] = health.json()["parts"]
             assert parts["websocket"]["ok"] is False
             assert parts["store"]["ok"] is True and parts["content"]["ok"] is True
+            assert parts["questions"] == {"ok": True, "pending": 0, "dropped": 0}
             assert parts["reminders"] == {
                 "ok": True,
                 "enabled": False,
@@ -88,6 +93,14 @@ async def test_the_bot_starts_serves_and_stops(
     async with httpx.AsyncClient() as client:
         with pytest.raises(httpx.ConnectError):  # stopped: nothing listens any more
             await client.get(f"http://127.0.0.1:{bot.bound_port}/healthz")
+    # The question asked (« club ») was recorded, at the latest by the stop's last write.
+    store = Store.open(f"sqlite:///{tmp_path}/store.db")
+    try:
+        day = dt.timedelta(days=1)
+        figures = QuestionLog(store).figures(utc_now() - day, utc_now() + day)
+        assert figures.per_topic == (("club", 1),)
+    finally:
+        store.close()
 
 
 async def test_a_rejected_token_stops_the_start_with_advice(

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.answers.answer import respond
 from bot.answers.conversation import Conversation
-from bot.answers.question_log import QuestionLog, questions_asked
+from bot.answers.question_log import AskedQuestion, QuestionLog, questions_asked
+from bot.answers.question_recorder import QuestionRecorder
 from bot.answers.stats import StatsService
 from bot.chat import Message, Reply, User, Visibility
 from bot.content.loader import Content, ContentSource
@@ -26,15 +27,7 @@ def log(tmp_path: Path) -> QuestionLog:
 
 
 def ask(log: QuestionLog, content: Content, text: str, when: dt.datetime = NOW) -> None:
-    outcome = respond(text, content)
-    log.record(
-        now=when,
-        answered=outcome.answered,
-        topic_id=outcome.topic_id,
-        unit_id=outcome.unit_id,
-        score=outcome.score,
-        text=text,
-    )
+    log.record_many([AskedQuestion.of(text, respond(text, content), when)])
 
 
 def test_unanswered_questions_are_grouped_and_counted(log: QuestionLog, content: Content) -> None:
@@ -71,7 +64,8 @@ def test_old_questions_are_purged(log: QuestionLog, content: Content) -> None:
 async def test_the_conversation_records_questions_not_commands(
     log: QuestionLog, content: Content
 ) -> None:
-    conversation = Conversation(ContentSource.of(content), log.recorder(lambda: NOW))
+    recorder = QuestionRecorder(log, lambda: NOW)
+    conversation = Conversation(ContentSource.of(content), recorder)
 
     async def club_service(_message: Message, _rest: str) -> Reply:
         return Reply("le prochain club")
@@ -80,6 +74,7 @@ async def test_the_conversation_records_questions_not_commands(
     user = User(id="u1", username="alice")
     for text in ("aide", "certification", "recette de la tarte aux pommes", "club"):
         await conversation.respond(Message(text=text, user=user, channel_id="c"))
+    await recorder.flush()
     figures = log.figures(NOW - dt.timedelta(days=1), NOW + dt.timedelta(seconds=1))
     assert figures.questions == 3 and figures.unanswered == 1
     assert figures.per_topic == (("certification", 1), ("club", 1))

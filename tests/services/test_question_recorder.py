@@ -1,0 +1,166 @@
+"""Questions are recorded in batches: a reply never waits for the store, nothing is lost
+at shutdown, a store outage is retried, and a full queue drops records with a count."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from bot.answers.answer import respond
+from bot.answers.question_log import AskedQuestion, QuestionLog, questions_asked
+from bot.answers.question_recorder import QuestionRecorder
+from bot.content.loader import Content
+from bot.store import Store
+
+NOW = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
+
+
+class ScriptedLog(QuestionLog):
+    """The real log, whose writes can be held (a slow store) or made to fail (an outage)."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.open = threading.Event()
+        self.open.set()
+        self.failing = False
+        self.batches: list[int] = []
+
+    def record_many(self, questions: Sequence[AskedQuestion]) -> None:
+        self.open.wait(timeout=10)
+        if self.failing:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        super().record_many(questions)
+        self.batches.append(len(questions))
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[ScriptedLog]:
+    store = Store.open(f"sqlite:///{tmp_path}/q.db")
+    yield ScriptedLog(store)
+    store.close()
+
+
+def rows(log: QuestionLog) -> int:
+    with log.store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(questions_asked)).scalar())
+
+
+async def ask(recorder: QuestionRecorder, content: Content, text: str, times: int = 1) -> None:
+    outcome = respond(text, content)
+    for _ in range(times):
+        await recorder(text, outcome)
+
+
+async def test_a_question_is_queued_not_written_and_the_flush_writes_it(
+    log: ScriptedLog, content: Content
+) -> None:
+    recorder = QuestionRecorder(log, lambda: NOW)
+    log.open.clear()  # the store hangs: recording must still return at once
+    await asyncio.wait_for(ask(recorder, content, "recette de la tarte aux pommes"), timeout=0.5)
+    await asyncio.wait_for(ask(recorder, content, "combien coûte la certification ?"), timeout=0.5)
+    assert recorder.pending == 2 and rows(log) == 0
+    log.open.set()
+    await recorder.flush()
+    assert rows(log) == 2 and recorder.pending == 0 and recorder.written == 2
+    groups = log.unanswered(NOW - dt.timedelta(days=1))
+    assert [g.text for g in groups] == ["recette de la tarte aux pommes"]
+
+
+async def test_the_runner_writes_every_interval_and_each_full_batch_at_once(
+    log: ScriptedLog, content: Content
+) -> None:
+    stop = asyncio.Event()
+    slow = QuestionRecorder(log, lambda: NOW, interval=0.05, batch=1000)
+    running = asyncio.create_task(slow.run(stop))
+    await ask(slow, content, "certification")
+    for _ in range(100):
+        if rows(log) == 1:
+            break
+        await asyncio.sleep(0.02)
+    assert rows(log) == 1  # written by the interval, without a flush
+    stop.set()
+    await asyncio.wait_for(running, timeout=2)
+
+    stop = asyncio.Event()
+    batched = QuestionRecorder(log, lambda: NOW, interval=60, batch=3)
+    running = asyncio.create_task(batched.run(stop))
+    await ask(batched, content, "certification", times=3)
+    for _ in range(100):
+        if rows(log) == 4:
+            break
+        await asyncio.sleep(0.02)
+    assert rows(log) == 4  # a full batch does not wait for the 60 s interval
+    stop.set()
+    await asyncio.wait_for(running, timeout=2)  # the stop ends the loop at once
+
+
+async def test_a_flood_is_written_in_bounded_transactions(
+    log: ScriptedLog, content: Content
+) -> None:
+    recorder = QuestionRecorder(log, lambda: NOW, batch=500)
+    await ask(recorder, content, "certification", times=1200)
+    await recorder.flush()
+    assert log.batches == [500, 500, 200] and rows(log) == 1200
+
+
+async def test_an_outage_keeps_the_records_and_the_next_flush_writes_them(
+    log: ScriptedLog, content: Content, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder = QuestionRecorder(log, lambda: NOW)
+    await ask(recorder, content, "certification", times=3)
+    log.failing = True
+    with caplog.at_level(logging.WARNING, logger="bot.answers.question_recorder"):
+        await recorder.flush()
+    assert "event=questions_not_recorded pending=3 error=OperationalError" in caplog.text
+    assert recorder.pending == 3 and rows(log) == 0 and recorder.dropped == 0
+    log.failing = False
+    await ask(recorder, content, "zzqq introuvable")
+    await recorder.flush()
+    assert rows(log) == 4 and recorder.pending == 0
+    assert [g.text for g in log.unanswered(NOW - dt.timedelta(days=1))] == ["zzqq introuvable"]
+
+
+async def test_a_full_queue_drops_new_records_with_a_counted_warning(
+    log: ScriptedLog, content: Content, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder = QuestionRecorder(log, lambda: NOW, capacity=5)
+    log.failing = True
+    with caplog.at_level(logging.WARNING, logger="bot.answers.question_recorder"):
+        await asyncio.wait_for(ask(recorder, content, "certification", times=8), timeout=0.5)
+        await recorder.flush()  # fails: the batch is put back, nothing more fits
+    assert recorder.pending == 5 and recorder.dropped == 3
+    # The first drop is told at once; the next ones are counted, not logged one by one.
+    assert "event=questions_dropped count=1 total=1 capacity=5" in caplog.text
+    assert caplog.text.count("event=questions_dropped") == 1
+    log.failing = False
+    await recorder.flush()
+    assert rows(log) == 5
+
+
+async def test_a_failed_batch_put_back_keeps_the_newest_when_new_ones_came(
+    log: ScriptedLog, content: Content
+) -> None:
+    recorder = QuestionRecorder(log, lambda: NOW, capacity=4)
+    await ask(recorder, content, "zzqq alpha")
+    await ask(recorder, content, "zzqq beta")
+    log.failing = True
+    log.open.clear()
+    flushing = asyncio.create_task(recorder.flush())
+    await asyncio.sleep(0.05)  # the batch is out, on the wire
+    await ask(recorder, content, "zzqq gamma", times=3)  # arrives during the failing write
+    log.open.set()
+    await flushing
+    # 3 new + 2 put back > 4: the oldest put back is dropped, the order is kept.
+    assert recorder.pending == 4 and recorder.dropped == 1
+    log.failing = False
+    await recorder.flush()
+    texts = [g.text for g in log.unanswered(NOW - dt.timedelta(days=1))]
+    assert sorted(texts) == ["zzqq beta", "zzqq gamma"]
