@@ -27,7 +27,7 @@ from bot.chat import PlatformRefused, Platforms
 from bot.clock import utc_now
 from bot.club.service import ClubService
 from bot.club.targets import ReminderTarget
-from bot.config import Settings
+from bot.config import Settings, missing_matrix_extra
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.greeter import Greeter
 from bot.health import Health
@@ -169,8 +169,14 @@ class BotApp:
         if not self.settings.matrix.homeserver:
             return None
         # Imported only when configured: mautrix is the optional `matrix` extra.
-        from bot.adapters.matrix.adapter import MatrixAdapter
-        from bot.adapters.matrix.session import MatrixStartupError
+        try:
+            from bot.adapters.matrix.adapter import MatrixAdapter
+            from bot.adapters.matrix.session import MatrixStartupError
+        except ImportError as error:
+            message = missing_matrix_extra(error)
+            if message is None:
+                raise
+            raise StartupError(message) from None
 
         try:
             adapter = MatrixAdapter(

@@ -14,7 +14,7 @@ from bot.adapters.console import render, run_console
 from bot.answers.conversation import Conversation
 from bot.chat import Message, Reply, User
 from bot.club.service import ClubService
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, missing_matrix_extra
 from bot.content.errors import ContentError
 from bot.content.loader import DEFAULT_CONTENT_DIR, Content, ContentSource, load_content
 
@@ -60,7 +60,8 @@ def _closed_pipe() -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="intra-bot", description="Community assistant of the beta.gouv.fr intrapreneurs."
+        prog="intra-bot",
+        description="Community assistant of the beta.gouv.fr intrapreneurs, on Mattermost and Tchap.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -103,7 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--config", type=Path, help="config file (for the store's URL)")
     unanswered.set_defaults(handler=_unanswered)
 
-    run = commands.add_parser("run", help="serve Mattermost: HTTP endpoints, websocket, scheduler")
+    run = commands.add_parser(
+        "run",
+        help="serve what is configured, Mattermost, Tchap or both: answers, reminders, join requests",
+    )
     run.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
     run.set_defaults(handler=_run)
 
@@ -281,7 +285,10 @@ def _setup_matrix(args: argparse.Namespace) -> int:
     try:
         from bot.adapters.matrix.setup import setup_matrix
     except ImportError as error:  # mautrix is the optional `matrix` extra
-        print(f"Matrix support is not installed ({error}): pip install 'intra-bot[matrix]'")
+        message = missing_matrix_extra(error)
+        if message is None:
+            raise
+        print(f"Cannot set up: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     settings = load_settings(args.config)
     return EXIT_OK if asyncio.run(setup_matrix(settings, print)) else 1

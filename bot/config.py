@@ -137,6 +137,18 @@ class Settings(SettingsTable):
     logging: LoggingSettings = LoggingSettings()
 
 
+def missing_matrix_extra(error: ImportError) -> str | None:
+    """The operator's message when Matrix is configured but its optional extra is not
+    installed; None when the import failed for another reason (a bug, not a setup)."""
+    missing = (error.name or "").split(".")[0]
+    if not missing or missing == "bot":
+        return None
+    return (
+        f"Matrix (Tchap) support is not installed (no module '{missing}'): "
+        "pip install 'intra-bot[matrix]', or empty matrix.homeserver to serve Mattermost only"
+    )
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which key and how to fix it."""
 

@@ -186,3 +186,49 @@ def test_the_terminal_shows_what_a_markdown_reader_would() -> None:
     assert result.returncode == 0, result.stderr
     assert "quel temps fera-t-il demain a paris" in result.stdout
     assert "\\-" not in result.stdout
+
+
+def without_mautrix(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`intra-bot <args>` where the `matrix` extra is not installed (mautrix cannot be imported)."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path / "store.sqlite3"}"\n'
+        '[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@intra-bot:localhost"\n'
+        "[http]\nport = 0\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import sys; sys.modules['mautrix'] = None; from bot.cli import main; "
+        f"sys.exit(main({[*args, '--config', str(config)]!r}))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_and_setup_without_the_matrix_extra_say_how_to_install_it(tmp_path: Path) -> None:
+    for command, prefix in ((["run"], "Cannot start: "), (["setup", "--platform", "matrix"], "Cannot set up: ")):  # fmt: skip
+        result = without_mautrix(*command, tmp_path=tmp_path)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert (
+            prefix
+            + (
+                "Matrix (Tchap) support is not installed (no module 'mautrix'): "
+                "pip install 'intra-bot[matrix]', or empty matrix.homeserver to serve Mattermost only"
+            )
+            in result.stderr
+        ), result.stderr
+
+
+def test_the_help_names_both_platforms() -> None:
+    result = run("--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "on Mattermost and Tchap" in text
+    assert "run serve what is configured, Mattermost, Tchap or both" in text
