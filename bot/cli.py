@@ -249,6 +249,11 @@ def _run(args: argparse.Namespace) -> int:
             "nothing to serve: set mattermost.token (INTRA_BOT_MATTERMOST__TOKEN) for "
             "Mattermost, matrix.homeserver (INTRA_BOT_MATRIX__HOMESERVER) for Tchap, or both"
         )
+    if settings.matrix.homeserver:
+        from bot.adapters.matrix.recovery_key import recovery_key_path
+
+        # Before the store opens: a store that is not a file needs the key's place configured.
+        recovery_key_path(settings.matrix, settings.store.url)
     try:
         app = BotApp(settings)
         asyncio.run(app.run())

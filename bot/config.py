@@ -102,7 +102,8 @@ class MatrixSettings(SettingsTable):
     recovery_key_file: str = Field(
         "",
         description="where the first start writes the cross-signing recovery key (mode 0600); "
-        "empty: beside a SQLite store, else ./matrix-recovery-key.txt",
+        "empty: <store dir>/<store name>-secrets/matrix-recovery-key.txt beside a SQLite store "
+        "(directory 0700); required when the store is not a SQLite file (PostgreSQL)",
     )
     public_room: str = Field("", description="room id or alias of « Domaine-intras »")
     private_room: str = Field("", description="room id or alias of the private intras room")

@@ -63,7 +63,10 @@ def fresh_bot_id(synapse: SynapseServer) -> str:
     return register(synapse, f"bot-{secrets.token_hex(4)}", PASSWORD)
 
 
-def running_bot(synapse: SynapseServer, user_id: str, home: Path, key_file: Path) -> RunningBot:
+def running_bot(
+    synapse: SynapseServer, user_id: str, home: Path, key_file: Path | None
+) -> RunningBot:
+    """The bot of `user_id` on a SQLite store in `home`; `key_file` None: the default place."""
     store_url = f"sqlite:///{home / 'store.sqlite3'}"
     settings = bot_settings(
         synapse,
@@ -71,7 +74,7 @@ def running_bot(synapse: SynapseServer, user_id: str, home: Path, key_file: Path
         password=PASSWORD,
         public_room="",
         private_room="",
-        recovery_key_file=str(key_file),
+        recovery_key_file=str(key_file) if key_file else "",
     )
     store = Store.open(store_url)
     return RunningBot(settings, store, store_url, Conversation(ContentSource(DEFAULT_CONTENT_DIR)))
@@ -181,6 +184,30 @@ async def test_first_start_cross_signs_the_bot_once_and_keeps_the_recovery_key_s
         assert third.adapter.cross_signing == "device_unsigned"
     finally:
         await third.stop()
+
+
+async def test_by_default_the_key_goes_to_a_private_directory_beside_the_sqlite_store(
+    synapse: SynapseServer,
+    fresh_bot_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # the working directory gets nothing
+    bot = running_bot(synapse, fresh_bot_id, tmp_path / "data", None)
+    await bot.start()
+    try:
+        assert bot.adapter.cross_signing == "bootstrapped"
+    finally:
+        await bot.stop()
+    secrets_dir = tmp_path / "data" / "store-secrets"
+    key_file = secrets_dir / "matrix-recovery-key.txt"
+    assert bot.adapter.key_file == key_file
+    assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(key_file.read_text().strip().replace(" ", "")) >= 40
+    assert list(cwd.iterdir()) == []
 
 
 async def test_replacing_cross_signing_keys_answers_the_password_challenge(

@@ -6,11 +6,13 @@ PostgreSQL comes from scripts/mattermost.sh (its throw-away cluster and test dat
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from bot.answers.conversation import Conversation
+from bot.config import ConfigError
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.schema import values
 from bot.store import Store
@@ -45,18 +47,34 @@ def forget_matrix_state(store: Store) -> None:
 
 
 @pytest.fixture
-async def pg_bot(synapse: SynapseServer, pg_dsn: str) -> AsyncIterator[RunningBot]:
+async def pg_bot(synapse: SynapseServer, pg_dsn: str, tmp_path: Path) -> AsyncIterator[RunningBot]:
     store = Store.open(pg_dsn)
     assert store.engine.dialect.name == "postgresql"
     forget_matrix_state(store)
-    running = RunningBot(
-        bot_settings(synapse), store, pg_dsn, Conversation(ContentSource(DEFAULT_CONTENT_DIR))
-    )
+    # A PostgreSQL store has no directory beside it: the recovery key's file is configured.
+    settings = bot_settings(synapse, recovery_key_file=str(tmp_path / "matrix-recovery-key.txt"))
+    running = RunningBot(settings, store, pg_dsn, Conversation(ContentSource(DEFAULT_CONTENT_DIR)))
     await running.start()
     try:
         yield running
     finally:
         await running.stop()
+        store.close()
+
+
+def test_a_bot_on_postgresql_without_a_recovery_key_file_does_not_start(
+    synapse: SynapseServer, pg_dsn: str
+) -> None:
+    store = Store.open(pg_dsn)
+    try:
+        with pytest.raises(ConfigError, match=r"INTRA_BOT_MATRIX__RECOVERY_KEY_FILE"):
+            RunningBot(
+                bot_settings(synapse),
+                store,
+                pg_dsn,
+                Conversation(ContentSource(DEFAULT_CONTENT_DIR)),
+            )
+    finally:
         store.close()
 
 

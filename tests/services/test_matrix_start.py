@@ -12,7 +12,7 @@ import pytest
 from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.adapters.matrix.session import MatrixStartupError
 from bot.answers.conversation import Conversation
-from bot.config import MatrixSettings
+from bot.config import ConfigError, MatrixSettings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
 
@@ -55,3 +55,21 @@ async def test_an_unreachable_homeserver_is_retried_until_stop(tmp_path: Path) -
 def test_a_malformed_user_id_is_a_startup_error(tmp_path: Path) -> None:
     with pytest.raises(MatrixStartupError, match="not a Matrix id"):
         adapter(tmp_path, homeserver="http://hs", user_id="intra-bot")
+
+
+def test_the_adapter_keeps_its_recovery_key_beside_a_sqlite_store(tmp_path: Path) -> None:
+    bot = adapter(tmp_path, homeserver="http://hs")
+    assert bot.key_file == tmp_path / "store-secrets" / "matrix-recovery-key.txt"
+
+
+def test_an_adapter_on_postgresql_without_a_recovery_key_file_is_refused(tmp_path: Path) -> None:
+    settings = MatrixSettings.model_validate(
+        {"homeserver": "http://hs", "user_id": "@intra-bot:example.org", "password": "pw"}
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    conversation = Conversation(ContentSource(DEFAULT_CONTENT_DIR))
+    with pytest.raises(ConfigError, match=r"^matrix\.recovery_key_file \("):
+        MatrixAdapter(settings, store, "postgresql://bot@127.0.0.1:9/db", conversation)
+    configured = settings.model_copy(update={"recovery_key_file": str(tmp_path / "k.txt")})
+    bot = MatrixAdapter(configured, store, "postgresql://bot@127.0.0.1:9/db", conversation)
+    assert bot.key_file == tmp_path / "k.txt"

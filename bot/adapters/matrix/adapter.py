@@ -21,12 +21,13 @@ from mautrix.types import RoomAlias, RoomID, TrustState, UserID
 
 from bot.adapters.matrix.addressing import server_of
 from bot.adapters.matrix.client import BotClient
-from bot.adapters.matrix.cross_signing import ensure_cross_signing, recovery_key_path
+from bot.adapters.matrix.cross_signing import ensure_cross_signing
 from bot.adapters.matrix.decisions import MatrixDecisions
 from bot.adapters.matrix.events import MatrixEventRouter
 from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
 from bot.adapters.matrix.platform import MatrixPlatform
+from bot.adapters.matrix.recovery_key import adopt_legacy_key, recovery_key_path
 from bot.adapters.matrix.session import MatrixStartupError, establish, pickle_key
 from bot.adapters.matrix.stores import MatrixStoreError, MatrixStores, crypto_store_url
 from bot.adapters.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
@@ -64,6 +65,8 @@ class MatrixAdapter:
         self.settings = settings
         self._store = store
         self._store_url = store_url
+        # Checked before anything connects: a store that is not a file needs it configured.
+        self.key_file = recovery_key_path(settings, store_url)
         self._conversation = conversation
         self.limiter = RateLimiter(settings.requests_per_second, settings.burst)
         self.client: Client | None = None
@@ -180,10 +183,10 @@ class MatrixAdapter:
         if machine.account is not None and not machine.account.shared:
             await machine.share_keys()
             log.info("event=matrix_device_keys_uploaded device_id=%s", device_id)
-        key_file = recovery_key_path(self.settings, self._store_url)
+        await asyncio.to_thread(adopt_legacy_key, self.settings, self._store_url, self.key_file)
         try:
             self.cross_signing = await ensure_cross_signing(
-                machine, self._store, self.settings, key_file
+                machine, self._store, self.settings, self.key_file
             )
         except MatrixRequestError as error:
             if error.http_status >= 500:

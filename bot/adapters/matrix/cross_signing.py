@@ -26,6 +26,7 @@ from mautrix.crypto.cross_signing_key import CrossSigningSeeds
 from mautrix.errors import MatrixRequestError
 from mautrix.types import KeyID
 
+from bot.adapters.matrix.recovery_key import write_secret
 from bot.adapters.matrix.session import MatrixStartupError
 from bot.config import MatrixSettings
 from bot.store import Store
@@ -34,27 +35,6 @@ log = logging.getLogger(__name__)
 
 # Long enough for a bootstrap at one request per second (about ten requests).
 CLAIM_LEASE = timedelta(minutes=5)
-
-
-def recovery_key_path(settings: MatrixSettings, store_url: str) -> Path:
-    """`matrix.recovery_key_file`, or beside a SQLite store, or in the working directory."""
-    if settings.recovery_key_file:
-        return Path(settings.recovery_key_file).expanduser().resolve()
-    if store_url.startswith("sqlite:///") and store_url not in ("sqlite:///", "sqlite:///:memory:"):
-        store = Path(store_url.removeprefix("sqlite:///")).expanduser().resolve()
-        return store.with_name(store.stem + "-matrix-recovery-key.txt")
-    return Path("matrix-recovery-key.txt").resolve()
-
-
-def write_secret(path: Path, text: str) -> None:
-    """Write `text` to `path`, readable by its owner only from the first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text + "\n")
-    os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply to a file left by a crash
-    os.replace(tmp, path)
 
 
 async def ensure_cross_signing(

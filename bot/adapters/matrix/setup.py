@@ -21,6 +21,7 @@ from bot.adapters.checks import Check
 from bot.adapters.matrix.addressing import server_of
 from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
+from bot.adapters.matrix.recovery_key import recovery_key_path
 from bot.adapters.matrix.session import MatrixStartupError, establish
 from bot.config import MatrixSettings, Settings
 from bot.content.loader import DEFAULT_CONTENT_DIR, load_content
@@ -143,7 +144,13 @@ class MatrixSetup:
 
 
 async def setup_matrix(settings: Settings, say: Callable[[str], None]) -> bool:
-    """With the bot's store: the session a first login makes is kept there for `run`."""
+    """With the bot's store: the session a first login makes is kept there for `run`.
+
+    A configuration `run` would refuse (no place for the recovery key) raises ConfigError
+    before anything connects.
+    """
+    if settings.matrix.homeserver:
+        recovery_key_path(settings.matrix, settings.store.url)
     try:
         store = Store.open(settings.store.url)
     except StoreError as error:
