@@ -2,7 +2,7 @@
 """Idempotent bootstrap of the e2e Synapse homeserver (stdlib only).
 
 Registers, or finds when they already exist, the admin, the bot, two intras and
-two referents (shared-secret admin API); creates, or finds by alias, the public
+the content's two referents (shared-secret admin API); creates, or finds by alias, the public
 room « Domaine-intras » (everyone in it) and the encrypted private intras room
 (referents and the bot in it, the bot a moderator able to invite, the intras out
 of it, as the Mattermost bootstrap leaves them). Writes KEY=value lines to
@@ -32,7 +32,10 @@ BOT = "intra-bot"
 BOT_PASSWORD = "Bot-Passw0rd-intra!"
 USER_PASSWORD = "Passw0rd-intra-bot!"  # one password for every test user
 INTRA_USERS = ["alice.intra", "bruno.intra"]
-REFERENT_USERS = ["benjamin.doberset", "magali.marcel"]
+# The referents of content/referents.yaml, named as Tchap names people (from their e-mail:
+# prenom.nom@beta.gouv.fr -> @prenom.nom-beta.gouv.fr:server); the e2e settings give them
+# these ids as their Tchap accounts (tests/e2e_matrix/test_synapse_referents.py checks it).
+REFERENT_USERS = ["marine.purson-beta.gouv.fr", "magali.marcel-beta.gouv.fr"]
 
 PUBLIC_ROOM = ("domaine-intras", "Domaine-intras")
 PRIVATE_ROOM = ("domaine-intras-prive", "Domaine intras (privé)")

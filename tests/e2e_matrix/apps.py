@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
-import shutil
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -19,9 +17,10 @@ from typing import Any
 
 from bot.app import BotApp
 from bot.config import Settings
-from bot.content.loader import DEFAULT_CONTENT_DIR
+from bot.content.loader import load_content
 from tests.e2e_matrix.conftest import SynapseServer, bot_matrix_section
 from tests.e2e_matrix.nio_user import NioUser, Seen
+from tests.e2e_matrix.referents import content_with_tchap_ids
 
 READY_TIMEOUT_S = 90.0
 
@@ -117,13 +116,11 @@ async def direct_message(
 
 
 def referents_content(synapse: SynapseServer, home: Path) -> Path:
-    """The bundled content, with the two test referents' Matrix ids as their Tchap accounts."""
-    target = home / "content"
-    shutil.copytree(DEFAULT_CONTENT_DIR, target, dirs_exist_ok=True)
-    path = target / "referents.yaml"
-    text = path.read_text(encoding="utf-8")
-    blank = re.compile(r"^(\s*)tchap:.*$", re.MULTILINE)
-    ids = iter([synapse.user_ids["benjamin.doberset"], synapse.user_ids["magali.marcel"]])
-    text = blank.sub(lambda m: f'{m.group(1)}tchap: "{next(ids)}"', text)
-    path.write_text(text, encoding="utf-8")
+    """The shipped content, with the test referents' Matrix ids as their Tchap accounts."""
+    target = content_with_tchap_ids(synapse.server_name, home / "content")
+    for person in load_content(target).referents.referents:
+        assert person.comptes.tchap in synapse.user_ids.values(), (
+            f"{person.comptes.tchap} is not a user of the test Synapse: update REFERENT_USERS "
+            "in scripts/synapse/bootstrap.py"
+        )
     return target

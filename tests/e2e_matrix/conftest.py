@@ -25,6 +25,7 @@ from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
 from tests.e2e_matrix.bot_runner import RunningBot
 from tests.e2e_matrix.nio_user import NioUser
+from tests.e2e_matrix.referents import MARINE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "synapse.sh"
@@ -199,9 +200,9 @@ async def alice(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[NioUser
 
 
 @pytest.fixture
-async def benjamin(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[NioUser]:
-    """A referent: a member of the encrypted private room."""
-    user = await login_user(synapse, "benjamin.doberset", tmp_path / "benjamin")
+async def marine(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[NioUser]:
+    """A referent (Marine Purson): a member of the encrypted private room."""
+    user = await login_user(synapse, MARINE, tmp_path / "marine")
     try:
         yield user
     finally:

@@ -126,11 +126,11 @@ async def test_a_mention_is_answered_in_its_thread(
 
 
 async def test_a_command_in_the_encrypted_private_room_gets_an_encrypted_threaded_answer(
-    synapse: SynapseServer, bot: RunningBot, benjamin: NioUser
+    synapse: SynapseServer, bot: RunningBot, marine: NioUser
 ) -> None:
-    mark = benjamin.mark()
-    question = await benjamin.send_text(synapse.private_room_id, "!intra référents")
-    reply = await benjamin.reply_to(question, after=mark)
+    mark = marine.mark()
+    question = await marine.send_text(synapse.private_room_id, "!intra référents")
+    reply = await marine.reply_to(question, after=mark)
     assert reply.sender == synapse.bot_user_id
     assert reply.encrypted and not reply.undecryptable, reply
     assert reply.thread_root == question

@@ -30,6 +30,7 @@ from bot.store import Store
 from tests.e2e_matrix.apps import direct_message, referents_content
 from tests.e2e_matrix.conftest import SynapseServer, bot_matrix_section, login_user
 from tests.e2e_matrix.nio_user import NioUser, Seen
+from tests.e2e_matrix.referents import MAGALI, MARINE
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +106,7 @@ def forget_requests(settings: Settings, user_id: str) -> None:
 
 @pytest.fixture
 async def magali(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[NioUser]:
-    user = await login_user(synapse, "magali.marcel", tmp_path / "magali")
+    user = await login_user(synapse, MAGALI, tmp_path / "magali")
     try:
         yield user
     finally:
@@ -264,29 +265,29 @@ async def wait_invited(alice: NioUser, synapse: SynapseServer) -> float:
 
 
 async def test_a_reaction_accepts_invites_and_edits_every_notice(
-    app: App, synapse: SynapseServer, alice: NioUser, benjamin: NioUser, magali: NioUser
+    app: App, synapse: SynapseServer, alice: NioUser, marine: NioUser, magali: NioUser
 ) -> None:
-    notices = await request_and_notices(alice, [benjamin, magali], synapse, "Bonjour !")
+    notices = await request_and_notices(alice, [marine, magali], synapse, "Bonjour !")
     mark = alice.mark()
-    await react(benjamin, notices[0], "✅")
+    await react(marine, notices[0], "✅")
     await wait_invited(alice, synapse)
     told = await wait_bot_event(
         alice, synapse, "acceptance DM", lambda e: "Bonne nouvelle" in body(e), mark
     )
-    assert synapse.user_ids["benjamin.doberset"].lstrip("@") in body(told)
-    for referent, notice in zip([benjamin, magali], notices, strict=True):
+    assert synapse.user_ids[MARINE].lstrip("@") in body(told)
+    for referent, notice in zip([marine, magali], notices, strict=True):
         await wait_bot_event(referent, synapse, "edit", edit_of(notice, "Acceptée"), 0)
 
 
 async def test_reaction_to_invite_latency(
-    app: App, synapse: SynapseServer, alice: NioUser, benjamin: NioUser
+    app: App, synapse: SynapseServer, alice: NioUser, marine: NioUser
 ) -> None:
     """Reaction -> invitation seen in the intra's sync, measured over several requests."""
     durations = []
     for _ in range(RUNS):
-        [notice] = await request_and_notices(alice, [benjamin], synapse)
+        [notice] = await request_and_notices(alice, [marine], synapse)
         started = time.perf_counter()
-        await react(benjamin, notice, "✅")
+        await react(marine, notice, "✅")
         durations.append(await wait_invited(alice, synapse) - started)
         kick(synapse, synapse.private_room_id, alice.user_id)
         # matrix-nio keeps a withdrawn invitation in `invited_rooms`: forget it, so the
@@ -300,9 +301,9 @@ async def test_reaction_to_invite_latency(
 
 
 async def test_a_typed_refusal_sends_its_reason_and_edits_the_notices(
-    app: App, synapse: SynapseServer, alice: NioUser, benjamin: NioUser, magali: NioUser
+    app: App, synapse: SynapseServer, alice: NioUser, marine: NioUser, magali: NioUser
 ) -> None:
-    notices = await request_and_notices(alice, [benjamin, magali], synapse)
+    notices = await request_and_notices(alice, [marine, magali], synapse)
     number = number_of(notices[1])
     mark, magali_mark = alice.mark(), magali.mark()
     await magali.send_text(
@@ -316,33 +317,33 @@ async def test_a_typed_refusal_sends_its_reason_and_edits_the_notices(
         alice, synapse, "refusal DM", lambda e: "pas été acceptée" in body(e), mark
     )
     assert "réservé aux intras en poste" in body(told)
-    for referent, notice in zip([benjamin, magali], notices, strict=True):
+    for referent, notice in zip([marine, magali], notices, strict=True):
         await wait_bot_event(referent, synapse, "edit", edit_of(notice, "Refusée"), 0)
     assert synapse.private_room_id not in alice.client.invited_rooms
 
 
 async def test_a_typed_acceptance_invites(
-    app: App, synapse: SynapseServer, alice: NioUser, benjamin: NioUser
+    app: App, synapse: SynapseServer, alice: NioUser, marine: NioUser
 ) -> None:
-    [notice] = await request_and_notices(alice, [benjamin], synapse)
-    await benjamin.send_text(notice.room_id, f"!intra accepter {number_of(notice)}")
+    [notice] = await request_and_notices(alice, [marine], synapse)
+    await marine.send_text(notice.room_id, f"!intra accepter {number_of(notice)}")
     await wait_invited(alice, synapse)
-    await wait_bot_event(benjamin, synapse, "edit", edit_of(notice, "Acceptée"), 0)
+    await wait_bot_event(marine, synapse, "edit", edit_of(notice, "Acceptée"), 0)
 
 
 async def test_two_referents_reacting_at_once_make_one_invite(
-    app: App, synapse: SynapseServer, alice: NioUser, benjamin: NioUser, magali: NioUser
+    app: App, synapse: SynapseServer, alice: NioUser, marine: NioUser, magali: NioUser
 ) -> None:
-    notices = await request_and_notices(alice, [benjamin, magali], synapse)
+    notices = await request_and_notices(alice, [marine, magali], synapse)
     since_ms = int(time.time() * 1000) - 1000
-    await asyncio.gather(react(benjamin, notices[0], "✅"), react(magali, notices[1], "✅"))
+    await asyncio.gather(react(marine, notices[0], "✅"), react(magali, notices[1], "✅"))
     await wait_invited(alice, synapse)
-    for referent, notice in zip([benjamin, magali], notices, strict=True):
+    for referent, notice in zip([marine, magali], notices, strict=True):
         await wait_bot_event(referent, synapse, "edit", edit_of(notice, "Acceptée"), 0)
     assert invites_of(synapse, alice.user_id, since_ms) == 1
     [decided] = requests_of(app, alice.user_id)
     assert decided.state == ACCEPTED
-    assert decided.decided_by in (benjamin.user_id, magali.user_id)
+    assert decided.decided_by in (marine.user_id, magali.user_id)
 
 
 async def test_in_the_referents_room_a_non_referents_reaction_is_ignored(
@@ -350,13 +351,13 @@ async def test_in_the_referents_room_a_non_referents_reaction_is_ignored(
     bot_home: Path,
     tmp_path: Path,
     alice: NioUser,
-    benjamin: NioUser,
+    marine: NioUser,
     bruno: NioUser,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # A room of their own where the requests go (`[matrix] referents_room`); an intra is
     # in it too, and taps ✅ first.
-    created = await benjamin.client.room_create(
+    created = await marine.client.room_create(
         name="Référentes intras",
         invite=[synapse.bot_user_id, bruno.user_id],
         initial_state=[
@@ -373,19 +374,19 @@ async def test_in_the_referents_room_a_non_referents_reaction_is_ignored(
     settings = app_settings(synapse, bot_home, referents_content(synapse, tmp_path))
     settings.matrix.referents_room = room_id
     async with running_app(settings, alice.user_id) as app:
-        await benjamin.wait_joined(room_id, synapse.bot_user_id, timeout=WAIT_S)
+        await marine.wait_joined(room_id, synapse.bot_user_id, timeout=WAIT_S)
         await bruno.wait_joined(room_id, synapse.bot_user_id, timeout=WAIT_S)
-        [notice] = await request_and_notices(alice, [benjamin], synapse)
+        [notice] = await request_and_notices(alice, [marine], synapse)
         assert notice.room_id == room_id
         mark = bruno.mark()
         await react(bruno, notice, "✅")
         question = await bruno.send_text(room_id, "!intra aide")
         await bruno.reply_to(question, after=mark, timeout=WAIT_S)
-        await react(benjamin, notice, "✅")
+        await react(marine, notice, "✅")
         await wait_invited(alice, synapse)
         # First decision wins: had Bruno's reaction counted, the decision would be his.
         [decided] = requests_of(app, alice.user_id)
-        assert decided.decided_by == benjamin.user_id
+        assert decided.decided_by == marine.user_id
         # It was seen (decrypted) and ignored, not lost.
         ignored = [r.getMessage() for r in caplog.records if "reaction_ignored" in r.getMessage()]
         assert any(bruno.user_id in line for line in ignored), ignored
@@ -402,14 +403,14 @@ def requests_of(app: App, user_id: str) -> list[Any]:
 
 
 async def test_a_bot_restart_between_request_and_decision(
-    app: App, synapse: SynapseServer, alice: NioUser, benjamin: NioUser
+    app: App, synapse: SynapseServer, alice: NioUser, marine: NioUser
 ) -> None:
-    [notice] = await request_and_notices(alice, [benjamin], synapse)
+    [notice] = await request_and_notices(alice, [marine], synapse)
     await app.app.stop()
-    await react(benjamin, notice, "✅")  # while the bot is down
+    await react(marine, notice, "✅")  # while the bot is down
     app.app = BotApp(app.settings)
     await app.start()
     await wait_invited(alice, synapse)
-    await wait_bot_event(benjamin, synapse, "edit", edit_of(notice, "Acceptée"), 0)
+    await wait_bot_event(marine, synapse, "edit", edit_of(notice, "Acceptée"), 0)
     [decided] = requests_of(app, alice.user_id)
-    assert decided.state == ACCEPTED and decided.decided_by == benjamin.user_id
+    assert decided.state == ACCEPTED and decided.decided_by == marine.user_id

@@ -12,10 +12,11 @@ import pytest
 
 from bot.adapters.matrix.session import stored_session
 from bot.cli import main
-from bot.content.loader import DEFAULT_CONTENT_DIR
+from bot.content.loader import DEFAULT_CONTENT_DIR, load_content
 from bot.store import Store
 from tests.e2e_matrix.apps import referents_content
 from tests.e2e_matrix.conftest import SynapseServer, bot_matrix_section
+from tests.e2e_matrix.referents import MAGALI, MARINE
 
 pytestmark = pytest.mark.e2e
 
@@ -96,6 +97,24 @@ def test_the_bootstrapped_rooms_pass_and_a_second_run_reuses_the_session(
     status, out = setup.run(capsys)
     assert status == 0, out
     assert f"(device {first_device})" in out  # no second login, no new device
+
+
+def test_the_shipped_content_with_the_referents_test_tchap_ids_passes_setup(
+    synapse: SynapseServer, setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shipped content, but for the Tchap ids it leaves empty: those of the referents
+    the test server has, each a member of the private room where accepted intras go."""
+    referents = load_content(setup.content).referents.referents
+    ids = [person.comptes.tchap for person in referents if person.handles_invitations]
+    assert ids == [f"@{MARINE}:{synapse.server_name}", f"@{MAGALI}:{synapse.server_name}"]
+    room = urllib.parse.quote(synapse.private_room_id, safe="")
+    members = synapse.admin("GET", f"/_synapse/admin/v1/rooms/{room}/members")
+    assert isinstance(members, dict)
+    assert set(ids) <= set(members["members"]), members
+    status, out = setup.run(capsys)
+    assert status == 0, out
+    assert "ok    a referent who handles invitations has a Tchap account (2 found)" in out
+    assert "all checks passed" in out
 
 
 def test_a_bot_without_invite_power_is_told_the_exact_grant(
