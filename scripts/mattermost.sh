@@ -411,6 +411,8 @@ cmd_up() {
 cmd_down() {
     mm_stop
     pg_down
+    # A test session marks a server it started (tests/servers.py); stopped, it is no one's.
+    rm -f "$RUN_DIR/started-by-tests"
 }
 
 # Restart the Mattermost server only (PostgreSQL keeps running): what the bot's

@@ -285,6 +285,12 @@ cmd_up() {
     log "ready in $((SECONDS - t0)) s: $SYN_URL (scripts/synapse.sh env for the variables)"
 }
 
+cmd_down() {
+    syn_stop
+    # A test session marks a server it started (tests/servers.py); stopped, it is no one's.
+    rm -f "$RUN_DIR/started-by-tests"
+}
+
 cmd_restart() {
     [ -f "$CONFIG" ] || die "no $CONFIG: use 'up'"
     syn_stop
@@ -322,7 +328,7 @@ cmd_reset() {
 main() {
     case "${1:-}" in
         up) cmd_up ;;
-        down) syn_stop ;;
+        down) cmd_down ;;
         restart) cmd_restart ;;
         env) cmd_env ;;
         status) cmd_status ;;

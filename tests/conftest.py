@@ -9,6 +9,7 @@ from hypothesis import settings
 
 from bot.content.loader import DEFAULT_CONTENT_DIR, Content, load_content
 from tests.fakes import TestBot
+from tests.servers import LEASES
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +39,16 @@ def bot(tmp_path: Path) -> Iterator[TestBot]:
 # a score does not move between two runs of the same code, and no example database.
 settings.register_profile("mutation", derandomize=True, database=None, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the test servers this session started (tests/servers.py)."""
+    _server_lines.extend(LEASES.release_all())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _server_lines:
+        terminalreporter.write_line(f"test servers: {line}")
+
+
+_server_lines: list[str] = []

@@ -5,7 +5,8 @@ its PostgreSQL (`tests/integration/conftest.py`), so neither imports the other's
 `start_mattermost` runs ``scripts/mattermost.sh up`` (which builds the server once, then
 reuses the cached binary and a running server) and returns the values of
 ``scripts/mattermost.sh env``. When the server cannot be built or started it FAILS the
-tests: it never skips.
+tests: it never skips. A server this session started is stopped when it ends
+(tests/servers.py; INTRA_BOT_KEEP_SERVERS=1 keeps it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import LEASES, MATTERMOST
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = REPO_ROOT / "scripts" / "mattermost.sh"
@@ -91,6 +94,8 @@ def _parse_env(text: str) -> dict[str, str]:
 
 
 def start_mattermost() -> MattermostServer:
+    # Stopped at the session's end if this session started it (tests/servers.py).
+    LEASES.take(MATTERMOST)
     try:
         up = _run("up", timeout=UP_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:

@@ -3,7 +3,8 @@
 The session-scoped ``synapse`` fixture runs ``scripts/synapse.sh up`` (which installs
 Synapse once into the cache, then reuses it and a running server) and returns the
 values of ``scripts/synapse.sh env``. When Synapse cannot be installed or started
-the fixture FAILS the tests: it never skips.
+the fixture FAILS the tests: it never skips. A server this session started is stopped
+when it ends (tests/servers.py; INTRA_BOT_KEEP_SERVERS=1 keeps it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.store import Store
 from tests.e2e_matrix.bot_runner import RunningBot
 from tests.e2e_matrix.nio_user import NioUser
 from tests.e2e_matrix.referents import MARINE
+from tests.servers import LEASES, SYNAPSE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "synapse.sh"
@@ -92,6 +94,8 @@ def _parse_env(text: str) -> dict[str, str]:
 
 
 def start_synapse() -> SynapseServer:
+    # Stopped at the session's end if this session started it (tests/servers.py).
+    LEASES.take(SYNAPSE)
     try:
         up = run_script("up", timeout=UP_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
