@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from bot.content.loader import DEFAULT_CONTENT_DIR, Content, load_content
 from tests.fakes import TestBot
@@ -35,10 +36,19 @@ def bot(tmp_path: Path) -> Iterator[TestBot]:
     testbot.close()
 
 
+# Hypothesis keeps its storage (the examples that failed, to try them first next time, and
+# its caches) in ./.hypothesis of the working directory by default: in the user's cache
+# instead (the servers' cache root, scripts/mattermost.sh), never in the checkout.
+CACHE_ROOT = Path(os.environ.get("INTRA_BOT_CACHE") or Path.home() / ".cache" / "intra-bot")
+HYPOTHESIS_HOME = CACHE_ROOT / "hypothesis"
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(HYPOTHESIS_HOME))
+settings.register_profile(
+    "intra-bot", database=DirectoryBasedExampleDatabase(HYPOTHESIS_HOME / "examples")
+)
 # scripts/mutation runs the fast suites once per mutant: the same examples each time, so
 # a score does not move between two runs of the same code, and no example database.
 settings.register_profile("mutation", derandomize=True, database=None, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "intra-bot"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
