@@ -196,9 +196,9 @@ def benchmark(rounds: int, seconds: int, work: Path) -> None:
     levels = [m.group(1) for m in map(re.compile(r"level=(\w+)").search, measured_log) if m]
     counted = ", ".join(f"{levels.count(lv)} {lv}" for lv in sorted(set(levels)))
     print(f"bot log while measured: {len(measured_log)} lines ({counted or 'none'})")
-    try:  # the question log was on: about one row per answer (wrk misses those in flight)
+    try:  # the question log was on: one question per answer (wrk misses those in flight)
         with sqlite3.connect(work / "intra-bot.sqlite3") as db:
-            rows = db.execute("SELECT count(*) FROM questions_asked").fetchone()[0]
+            rows = db.execute("SELECT sum(times) FROM questions_asked").fetchone()[0] or 0
         print(f"questions in the bot's store once stopped: {rows:,} for {answered:,} answers")
     except sqlite3.Error as error:
         print(f"questions in the bot's store: unknown ({error})")

@@ -6,6 +6,7 @@ log) and create them with `create_tables`; `Store.open` creates the ones defined
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -19,9 +20,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    text,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -94,3 +99,20 @@ def create_tables(engine: Engine, tables: list[Table] | None = None) -> None:
                 # a deadlock between two writers: let the other one finish, then look again.
                 time.sleep(0.05 * (attempt + 1))
             # Otherwise another replica created a table between our check and our CREATE.
+
+
+def add_missing_columns(engine: Engine, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE ADD COLUMN what an older store lacks (`create_all` never does): idempotent,
+    and safe when two replicas start at once. `columns`: name -> SQL definition."""
+    present = {column["name"] for column in inspect(engine).get_columns(table)}
+    for name, definition in columns.items():
+        if name in present:
+            continue
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {definition}"))
+            log.info("event=store_migrated table=%s added_column=%s", table, name)
+        except (OperationalError, ProgrammingError) as error:
+            # Another replica added it between our look and our ALTER: nothing left to do.
+            if "duplicate" not in str(error).lower() and "exists" not in str(error).lower():
+                raise

@@ -18,8 +18,9 @@ from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.loader import ContentSource
 
 CommandHandler = Callable[[Message, str], Awaitable[Reply]]
-# Told of each question about the content and how it went (for `intra-bot unanswered`).
-Recorder = Callable[[str, Answer], Awaitable[None]]
+# Told of each question about the content and how it went (for `intra-bot unanswered`);
+# called on the reply's path, so it must return at once (QuestionRecorder only counts).
+Recorder = Callable[[str, Answer], None]
 Self_ = TypeVar("Self_")
 
 # What the others in a channel see when the bot answers a mention privately.
@@ -88,15 +89,15 @@ class Conversation:
         if handler is not None:
             reply = await handler(message, _rest(message.text))
             if target in content.topics:  # a topic with its own service: still a question
-                await self._record(message.text, Answer(reply, target, target, question=True))
+                self._record(message.text, Answer(reply, target, target, question=True))
             return reply
         outcome = respond(message.text, content, private_channel=self.private_channel)
-        await self._record(message.text, outcome)
+        self._record(message.text, outcome)
         return outcome.reply
 
-    async def _record(self, text: str, outcome: Answer) -> None:
+    def _record(self, text: str, outcome: Answer) -> None:
         if outcome.question and self.recorder is not None:
-            await self.recorder(text, outcome)
+            self.recorder(text, outcome)
 
 
 def _rest(text: str) -> str:

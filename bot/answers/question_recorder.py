@@ -1,10 +1,12 @@
-"""Questions recorded without slowing the answers: kept in memory, written in batches.
+"""Questions recorded without slowing the answers: counted in memory, written in batches.
 
-A reply never waits for the store. Each question is queued (bounded) and a background task
-writes what is queued in one transaction every `interval` seconds, or as soon as `batch`
-questions wait, and once more at shutdown: a crash loses at most the last seconds of records.
-When the store fails, the batch is kept and retried with the next one; when the queue is full
-(a long store outage under load), new records are dropped and counted, never waited for.
+A reply never waits for the store. An answered question only adds one to the count of its
+minute, topic and unit; an unanswered one (its text is kept for the editors) is queued,
+bounded. A background task writes what waits in one transaction every `interval` seconds,
+or as soon as `batch` questions wait, and once more at shutdown: a crash loses at most the
+last seconds of records. When the store fails, what was taken is put back and retried with
+the next write; when the queue is full (a long outage under load), new records are dropped
+and counted, never waited for.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from bot.answers.question_log import AskedQuestion, QuestionLog
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 1.0  # seconds: what a crash may lose
-FLUSH_BATCH = 500  # questions: a flood is written in bounded transactions
-CAPACITY = 20_000  # questions held in memory at most (about 2 MB)
+FLUSH_BATCH = 2_000  # questions: a flood is written without waiting for the interval
+CAPACITY = 50_000  # records held in memory at most (unanswered texts and answered counts)
 DROP_WARNING_EVERY = 10.0  # seconds between two warnings about dropped records
+
+CountKey = tuple[datetime, str, str, float]  # minute, topic, unit, score
 
 
 class QuestionRecorder:
@@ -43,8 +47,10 @@ class QuestionRecorder:
         self._clock = clock
         self._interval = interval
         self._batch = batch
-        self._pending: deque[AskedQuestion] = deque()
         self._capacity = capacity
+        self._counts: dict[CountKey, int] = {}  # answered questions, per minute
+        self._texts: deque[AskedQuestion] = deque()  # unanswered questions, one by one
+        self._waiting = 0  # questions recorded since the last write began
         self._full = asyncio.Event()  # `batch` questions wait: write now
         self._writing = asyncio.Lock()  # one transaction at a time, in order
         self.dropped = 0
@@ -54,21 +60,36 @@ class QuestionRecorder:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Questions waiting to be written."""
+        return sum(self._counts.values()) + len(self._texts)
 
-    async def __call__(self, text: str, outcome: Answer) -> None:
-        """The conversation's recorder: queues the question and returns at once."""
-        if not outcome.answered:
+    def __call__(self, text: str, outcome: Answer) -> None:
+        """The conversation's recorder: counts or queues the question and returns at once."""
+        now = self._clock()
+        if outcome.answered:
+            key = (
+                now.replace(second=0, microsecond=0),
+                outcome.topic_id,
+                outcome.unit_id,
+                round(outcome.score, 3),
+            )
+            count = self._counts.get(key)
+            if count is None and self._held() >= self._capacity:
+                self._drop(1)
+                return
+            self._counts[key] = (count or 0) + 1
+        else:
             log.info(
                 "event=question_unanswered best_unit=%s score=%.2f",
                 outcome.unit_id or "-",
                 outcome.score,
             )
-        if len(self._pending) >= self._capacity:
-            self._drop(1)
-            return
-        self._pending.append(AskedQuestion.of(text, outcome, self._clock()))
-        if len(self._pending) >= self._batch:
+            if self._held() >= self._capacity:
+                self._drop(1)
+                return
+            self._texts.append(AskedQuestion.of(text, outcome, now))
+        self._waiting += 1
+        if self._waiting >= self._batch:
             self._full.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -87,30 +108,50 @@ class QuestionRecorder:
             stopping.cancel()
 
     async def flush(self) -> None:
-        """Write every queued question now (`/intra stats` and shutdown call this)."""
-        async with self._writing:
-            while self._pending:
-                batch = [self._pending.popleft() for _ in range(min(self._batch, self.pending))]
-                self._full.clear()
-                try:
-                    await asyncio.to_thread(self._questions.record_many, batch)
-                except SQLAlchemyError as error:
-                    self._requeue(batch)
-                    log.warning(
-                        "event=questions_not_recorded pending=%d error=%s hint='kept in memory "
-                        "and retried; check the store'",
-                        self.pending,
-                        error.__class__.__name__,
-                    )
-                    return
-                self.written += len(batch)
+        """Write what was recorded so far (`/intra stats` and shutdown call this too).
 
-    def _requeue(self, batch: list[AskedQuestion]) -> None:
-        """Put a failed batch back in front; what no longer fits is dropped, oldest first."""
-        room = self._capacity - len(self._pending)
-        kept = batch[-room:] if room > 0 else []
-        self._drop(len(batch) - len(kept))
-        self._pending.extendleft(reversed(kept))
+        Only that: questions that arrive during the write wait for the next one, so a steady
+        flow is written in a few transactions, not a stream of small ones.
+        """
+        async with self._writing:
+            counts, self._counts = self._counts, {}
+            texts = list(self._texts)
+            self._texts.clear()
+            self._waiting = 0
+            self._full.clear()
+            if not counts and not texts:
+                return
+            rows = texts + [
+                AskedQuestion(minute, True, topic_id, unit_id, score, "", times)
+                for (minute, topic_id, unit_id, score), times in counts.items()
+            ]
+            try:
+                await asyncio.to_thread(self._questions.record_many, rows)
+            except SQLAlchemyError as error:
+                self._put_back(counts, texts)
+                log.warning(
+                    "event=questions_not_recorded pending=%d error=%s hint='kept in memory "
+                    "and retried; check the store'",
+                    self.pending,
+                    error.__class__.__name__,
+                )
+                return
+            self.written += len(texts) + sum(counts.values())
+
+    def _held(self) -> int:
+        return len(self._counts) + len(self._texts)
+
+    def _put_back(self, counts: dict[CountKey, int], texts: list[AskedQuestion]) -> None:
+        """A failed write's records back in front; what no longer fits is dropped, oldest first."""
+        for key, times in counts.items():
+            if key in self._counts or self._held() < self._capacity:
+                self._counts[key] = self._counts.get(key, 0) + times
+            else:
+                self._drop(times)
+        room = max(self._capacity - self._held(), 0)
+        kept = texts[len(texts) - room :] if room < len(texts) else texts
+        self._drop(len(texts) - len(kept))
+        self._texts.extendleft(reversed(kept))
 
     def _drop(self, count: int) -> None:
         if count <= 0:

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from bot.schema import UtcDateTime, create_tables, metadata
+from bot.schema import UtcDateTime, add_missing_columns, create_tables, metadata
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,8 @@ _ADDED = {
 def ensure_schema(engine: Engine) -> None:
     """Create the table, or add what an older version of it lacks."""
     create_tables(engine, [invitations])
+    add_missing_columns(engine, "invitations", _ADDED)
     columns = {column["name"]: column for column in inspect(engine).get_columns("invitations")}
-    for name, definition in _ADDED.items():
-        if name not in columns:
-            _add_column(engine, name, definition)
     if engine.dialect.name == "postgresql":
         _widen_ids(engine, columns)
     try:
@@ -89,17 +87,6 @@ def ensure_schema(engine: Engine) -> None:
         if "duplicate" not in str(error).lower() and "exists" not in str(error).lower():
             raise
     _number_old_rows(engine)
-
-
-def _add_column(engine: Engine, name: str, definition: str) -> None:
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE invitations ADD COLUMN {name} {definition}"))
-        log.info("event=store_migrated table=invitations added_column=%s", name)
-    except (OperationalError, ProgrammingError) as error:
-        # Another replica added it between our look and our ALTER: nothing left to do.
-        if "duplicate" not in str(error).lower() and "exists" not in str(error).lower():
-            raise
 
 
 def _widen_ids(engine: Engine, columns: dict[str, Any]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,57 @@ async def test_stats_are_for_referents_only_and_count_the_period(
     assert "Questions posées : 5" in longer.text.replace("\u00a0", " ")
     bad = await service.reply(Message("stats x", User("r1", "marine.purson"), "c"), "beaucoup")
     assert "/intra stats 90" in bad.text and bad.visibility is Visibility.ASKER
+
+
+def test_answered_questions_are_counted_per_minute_and_unanswered_ones_kept_each(
+    log: QuestionLog, content: Content
+) -> None:
+    certification = respond("combien coûte la certification ?", content)
+    tart = respond("recette de la tarte aux pommes", content)
+    second = dt.timedelta(seconds=1)
+    price, tart_text = "combien coûte la certification ?", "recette de la tarte aux pommes"
+    batch = [AskedQuestion.of(price, certification, NOW + s * second) for s in (0, 59, 60)]
+    batch += [AskedQuestion.of(tart_text, tart, NOW + s * second) for s in (0, 1)]
+    log.record_many(batch)
+    with log.store.engine.connect() as connection:
+        stored = connection.execute(
+            select(questions_asked.c.answered, questions_asked.c.times).order_by(
+                questions_asked.c.id
+            )
+        ).all()
+    assert sorted((bool(a), int(t)) for a, t in stored) == [(False, 1), (False, 1), (True, 1), (True, 2)]  # fmt: skip
+    figures = log.figures(NOW - dt.timedelta(hours=1), NOW + dt.timedelta(hours=1))
+    assert figures.questions == 5 and figures.unanswered == 2
+    assert figures.per_topic == (("certification", 3),)
+    assert [(g.text, g.count) for g in log.unanswered(NOW - dt.timedelta(hours=1))] == [
+        ("recette de la tarte aux pommes", 2)
+    ]
+
+
+def test_a_store_from_before_the_counts_is_migrated_and_its_rows_count_one_each(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute(
+            "CREATE TABLE questions_asked (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "asked_at DATETIME NOT NULL, topic_id VARCHAR(64) NOT NULL, "
+            "unit_id VARCHAR(200) NOT NULL, score FLOAT NOT NULL, answered BOOLEAN NOT NULL, "
+            "text TEXT NOT NULL)"
+        )
+        for answered in (1, 1, 0):
+            connection.execute(
+                "INSERT INTO questions_asked (asked_at, topic_id, unit_id, score, answered, text)"
+                " VALUES ('2026-11-20 09:00:00.000000', 'club', 'club/x', 3.0, ?, ?)",
+                (answered, "" if answered else "zzqq"),
+            )
+    url = f"sqlite:///{path}"
+    store = Store.open(url)
+    try:
+        migrated = QuestionLog(store)
+        QuestionLog(store)  # a second replica's start: nothing left to add, no error
+        figures = migrated.figures(NOW - dt.timedelta(days=1), NOW)
+        assert figures.questions == 3 and figures.unanswered == 1
+        assert figures.per_topic == (("club", 2),)
+    finally:
+        store.close()

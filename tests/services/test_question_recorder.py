@@ -49,14 +49,16 @@ def log(tmp_path: Path) -> Iterator[ScriptedLog]:
 
 
 def rows(log: QuestionLog) -> int:
+    """How many questions the store holds (answered ones are counted per minute: `times`)."""
     with log.store.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(questions_asked)).scalar())
+        total = connection.execute(select(func.sum(questions_asked.c.times))).scalar()
+    return int(total or 0)
 
 
 async def ask(recorder: QuestionRecorder, content: Content, text: str, times: int = 1) -> None:
     outcome = respond(text, content)
     for _ in range(times):
-        await recorder(text, outcome)
+        recorder(text, outcome)
 
 
 async def test_a_question_is_queued_not_written_and_the_flush_writes_it(
@@ -102,13 +104,43 @@ async def test_the_runner_writes_every_interval_and_each_full_batch_at_once(
     await asyncio.wait_for(running, timeout=2)  # the stop ends the loop at once
 
 
-async def test_a_flood_is_written_in_bounded_transactions(
+async def test_a_flood_of_answered_questions_is_one_row_a_minute_and_unit(
     log: ScriptedLog, content: Content
 ) -> None:
-    recorder = QuestionRecorder(log, lambda: NOW, batch=500)
+    clock = [NOW]
+    recorder = QuestionRecorder(log, lambda: clock[0])
     await ask(recorder, content, "certification", times=1200)
+    clock[0] = NOW + dt.timedelta(seconds=30)
+    await ask(recorder, content, "certification", times=300)  # the same minute
+    clock[0] = NOW + dt.timedelta(minutes=1)
+    await ask(recorder, content, "certification", times=7)
+    assert recorder.pending == 1507
     await recorder.flush()
-    assert log.batches == [500, 500, 200] and rows(log) == 1200
+    assert log.batches == [2] and rows(log) == 1507 and recorder.written == 1507
+    with log.store.engine.connect() as connection:
+        stored = connection.execute(
+            select(questions_asked.c.asked_at, questions_asked.c.times)
+        ).all()
+    assert sorted((asked_at, times) for asked_at, times in stored) == [
+        (NOW, 1500),
+        (NOW + dt.timedelta(minutes=1), 7),
+    ]
+
+
+async def test_questions_that_come_during_a_write_wait_for_the_next_one(
+    log: ScriptedLog, content: Content
+) -> None:
+    recorder = QuestionRecorder(log, lambda: NOW)
+    await ask(recorder, content, "zzqq alpha", times=2)  # unanswered: a row each
+    log.open.clear()
+    flushing = asyncio.create_task(recorder.flush())
+    await asyncio.sleep(0.05)  # the write of 2 is on its way
+    await ask(recorder, content, "zzqq beta", times=3)
+    log.open.set()
+    await flushing
+    assert log.batches == [2] and recorder.pending == 3  # not [2, 3]: no stream of small writes
+    await recorder.flush()
+    assert log.batches == [2, 3] and rows(log) == 5
 
 
 async def test_an_outage_keeps_the_records_and_the_next_flush_writes_them(
@@ -134,15 +166,17 @@ async def test_a_full_queue_drops_new_records_with_a_counted_warning(
     recorder = QuestionRecorder(log, lambda: NOW, capacity=5)
     log.failing = True
     with caplog.at_level(logging.WARNING, logger="bot.answers.question_recorder"):
-        await asyncio.wait_for(ask(recorder, content, "certification", times=8), timeout=0.5)
+        await ask(recorder, content, "certification", times=100)  # one count: it always fits
+        await asyncio.wait_for(ask(recorder, content, "zzqq alpha", times=7), timeout=0.5)
         await recorder.flush()  # fails: the batch is put back, nothing more fits
-    assert recorder.pending == 5 and recorder.dropped == 3
+    # 1 count + 4 texts fill the 5 places: 3 texts dropped, the answered ones all kept.
+    assert recorder.pending == 104 and recorder.dropped == 3
     # The first drop is told at once; the next ones are counted, not logged one by one.
     assert "event=questions_dropped count=1 total=1 capacity=5" in caplog.text
     assert caplog.text.count("event=questions_dropped") == 1
     log.failing = False
     await recorder.flush()
-    assert rows(log) == 5
+    assert rows(log) == 104
 
 
 async def test_a_failed_batch_put_back_keeps_the_newest_when_new_ones_came(
