@@ -1,4 +1,4 @@
-"""Serve the /intra endpoint alone (`bot`) or a bare aiohttp handler (`bare`), for benchmarks/slash_command.py."""
+"""Serve the /intra endpoint alone (`bot`) or a bare aiohttp handler (`bare`), for benchmarks/mattermost_roundtrip.py (slash_command.py runs the real `bot run`)."""
 
 from __future__ import annotations
 
