@@ -172,6 +172,10 @@ t=$SECONDS
 "$DOCKER" build --quiet --network host --build-arg BASE="$BASE_TAG" --target cleanroom -t "$CLEANROOM" . >/dev/null
 "$DOCKER" build --quiet --network host --build-arg BASE="$BASE_TAG" -t "$IMAGE" . >/dev/null
 log "images built in $((SECONDS - t)) s"
+# The venv was made by the base's own `python3 -m venv` (its bundled pip), then the locked pip.
+pips="$("$DOCKER" run --rm --network none "$BASE_TAG" python3 -c 'import ensurepip; print(ensurepip.version())')" \
+    || die "the base image's bundled pip"
+log "the image's venv started from the base's bundled pip $pips, now $("$DOCKER" run --rm --network none "$IMAGE" pip --version | cut -d' ' -f1-2)"
 
 log "clean room: the fast suites with only the locked dependencies"
 t=$SECONDS
