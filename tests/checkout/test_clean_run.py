@@ -42,8 +42,6 @@ def copy_of_the_checkout(target: Path) -> Path:
 
 def test_a_run_of_scripts_test_leaves_the_checkout_as_clean_as_a_clone(tmp_path: Path) -> None:
     checkout = copy_of_the_checkout(tmp_path / "checkout")
-    (checkout / "intra_bot.egg-info").mkdir()  # what scripts/venv's editable install leaves
-    (checkout / "intra_bot.egg-info" / "PKG-INFO").write_text("")
     cache = tmp_path / "cache"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTRA_BOT_", "PYTEST_"))}
     for inherited in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "COVERAGE_FILE"):
