@@ -16,7 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,6 +31,7 @@ CAPACITY = 50_000  # records held in memory at most (unanswered texts and answer
 DROP_WARNING_EVERY = 10.0  # seconds between two warnings about dropped records
 
 CountKey = tuple[datetime, str, str, float]  # minute, topic, unit, score
+MINUTE = timedelta(minutes=1)
 
 
 class QuestionRecorder:
@@ -51,6 +52,9 @@ class QuestionRecorder:
         self._counts: dict[CountKey, int] = {}  # answered questions, per minute
         self._texts: deque[AskedQuestion] = deque()  # unanswered questions, one by one
         self._waiting = 0  # questions recorded since the last write began
+        # The minute answered questions are counted in, found again without a replace().
+        self._minute = datetime.min.replace(tzinfo=UTC)
+        self._next_minute = self._minute
         self._full = asyncio.Event()  # `batch` questions wait: write now
         self._writing = asyncio.Lock()  # one transaction at a time, in order
         self.dropped = 0
@@ -67,12 +71,10 @@ class QuestionRecorder:
         """The conversation's recorder: counts or queues the question and returns at once."""
         now = self._clock()
         if outcome.answered:
-            key = (
-                now.replace(second=0, microsecond=0),
-                outcome.topic_id,
-                outcome.unit_id,
-                round(outcome.score, 3),
-            )
+            if not self._minute <= now < self._next_minute:
+                self._minute = now.replace(second=0, microsecond=0)
+                self._next_minute = self._minute + MINUTE
+            key = (self._minute, outcome.topic_id, outcome.unit_id, outcome.score)
             count = self._counts.get(key)
             if count is None and self._held() >= self._capacity:
                 self._drop(1)
@@ -122,7 +124,7 @@ class QuestionRecorder:
             if not counts and not texts:
                 return
             rows = texts + [
-                AskedQuestion(minute, True, topic_id, unit_id, score, "", times)
+                AskedQuestion(minute, True, topic_id, unit_id, round(score, 3), "", times)
                 for (minute, topic_id, unit_id, score), times in counts.items()
             ]
             try:
