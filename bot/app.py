@@ -269,7 +269,7 @@ class BotApp:
             await self._runner.cleanup()
         # After the listener: the last questions answered are written too.
         if self._recording is not None:
-            await self._recording
+            await asyncio.gather(self._recording, return_exceptions=True)
         await self.recorder.flush()
         self.store.close()
 

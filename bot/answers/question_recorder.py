@@ -105,7 +105,10 @@ class QuestionRecorder:
                 )
                 full.cancel()
                 if not stop.is_set():
-                    await self.flush()
+                    try:
+                        await self.flush()
+                    except Exception:  # a bug here must not end the recording for good
+                        log.exception("event=questions_flush_failed")
         finally:
             stopping.cancel()
 

@@ -198,3 +198,35 @@ async def test_a_failed_batch_put_back_keeps_the_newest_when_new_ones_came(
     await recorder.flush()
     texts = [g.text for g in log.unanswered(NOW - dt.timedelta(days=1))]
     assert sorted(texts) == ["zzqq beta", "zzqq gamma"]
+
+
+async def test_an_unexpected_error_is_logged_and_the_recording_goes_on(
+    log: ScriptedLog, content: Content, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = {"once": True}
+    real = log.record_many
+
+    def record_many(questions: Sequence[AskedQuestion]) -> None:
+        if broken.pop("once", False):
+            raise RuntimeError("a bug in the write")
+        real(questions)
+
+    log.record_many = record_many  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    recorder = QuestionRecorder(log, lambda: NOW, interval=0.02)
+    running = asyncio.create_task(recorder.run(stop))
+    with caplog.at_level(logging.ERROR, logger="bot.answers.question_recorder"):
+        await ask(recorder, content, "certification")
+        for _ in range(100):
+            if "event=questions_flush_failed" in caplog.text:
+                break
+            await asyncio.sleep(0.01)
+        await ask(recorder, content, "certification", times=2)
+        for _ in range(100):
+            if rows(log) == 2:
+                break
+            await asyncio.sleep(0.01)
+    assert "event=questions_flush_failed" in caplog.text
+    assert rows(log) == 2 and not running.done()  # the loop survived and wrote the next ones
+    stop.set()
+    await asyncio.wait_for(running, timeout=2)
