@@ -7,6 +7,9 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+# Libraries whose DEBUG output carries secrets or personal data (mautrix's `mau.*` tree).
+QUIET_LIBRARIES = ("mau", "mautrix", "aiosqlite", "asyncpg", "httpcore", "hpack", "nio")
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -39,6 +42,12 @@ def configure_logging(level: str = "INFO", fmt: str = "keyvalue") -> None:
         "mattermostautodriver.websocket",
     ):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # At DEBUG these print what must never reach a log: request bodies with the Matrix
+    # password (cross-signing's auth), message bodies, SQL parameters with pickled keys.
+    # They stay at INFO or above whatever `logging.level` says; DEBUG is for the bot's own.
+    floor = max(logging.INFO, root.level)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(floor)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

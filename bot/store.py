@@ -8,6 +8,7 @@ INSERT that a primary key lets only one writer win.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.clock import utc_now
 from bot.club.claims import ReminderClaims
+from bot.files import private_file
 from bot.schema import create_tables, handled_events, values
 
 log = logging.getLogger(__name__)
@@ -126,11 +128,12 @@ class Store(ReminderClaims):
 
 
 def normalise_url(url: str) -> str:
-    """Accept plain postgresql:// URLs and make SQLite paths' parent directories."""
+    """Accept plain postgresql:// URLs; create a SQLite file private (0600) before SQLite
+    does, so that it and its -wal/-shm files are not readable by others whatever the umask."""
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]).expanduser())
     return url
 
 
@@ -147,10 +150,14 @@ def _sqlite_pragmas(connection: object, _record: object) -> None:
 
 
 def _safe(url: str) -> str:
-    """The URL without its password, for logs and errors."""
+    """The URL without its password, for logs and errors: `user:***@` and every secret
+    query parameter (`?password=…`, libpq's `sslpassword`, a token) masked."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         credentials, host = rest.rsplit("@", 1)
         user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
+        url = f"{scheme}://{user}:***@{host}"
+    return _SECRET_QUERY.sub(r"\1***", url)
+
+
+_SECRET_QUERY = re.compile(r"([?&][^=&]*(?:pass|secret|token|key)[^=&]*=)[^&]*", re.IGNORECASE)

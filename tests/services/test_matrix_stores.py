@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,20 @@ async def test_the_sync_token_and_device_survive_a_reopen(tmp_path: Path) -> Non
         assert await again.crypto.get_account() is not None
     finally:
         await again.close()
+
+
+async def test_the_crypto_store_and_its_journal_are_private_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "keys" / "m.sqlite3"
+        stores = await MatrixStores.open(f"sqlite:{path}", "@bot:example.org", "pickle")
+        await stores.crypto.put_next_batch("s1_token")  # type: ignore[arg-type]
+        await stores.close()
+    finally:
+        os.umask(previous)
+    made = sorted(p for p in path.parent.iterdir())
+    assert path in made
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in made} == {p.name: 0o600 for p in made}
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from bot.config import ConfigError, MatrixSettings
+from bot.files import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +78,6 @@ def adopt_legacy_key(settings: MatrixSettings, store_url: str, key_file: Path) -
     os.chmod(key_file, 0o600)
     log.warning("event=matrix_recovery_key_moved from=%s to=%s", legacy, key_file)
     return True
-
-
-def private_dir(path: Path) -> None:
-    """Create `path` (and its missing parents) if it is missing: the directory itself 0700.
-
-    An existing directory keeps its mode: it is the operator's.
-    """
-    if path.is_dir():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:  # another replica made it in between
-        return
-    os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
 
 
 def write_secret(path: Path, text: str) -> None:

@@ -20,6 +20,8 @@ from mautrix.crypto import StateStore as CryptoStateStore
 from mautrix.types import RoomID
 from mautrix.util.async_db import Database
 
+from bot.files import private_file
+
 
 class RoomStateStore(PgStateStore, CryptoStateStore):
     """mautrix's SQL room state cache, also declared as the crypto machine's state store."""
@@ -83,7 +85,7 @@ class MatrixStores:
     @classmethod
     async def open(cls, url: str, account_id: str, pickle_key: str) -> MatrixStores:
         if url.startswith("sqlite:"):
-            Path(url.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(url.removeprefix("sqlite:")))  # keys: 0600, -wal/-shm alike
         crypto_db = Database.create(url, upgrade_table=PgCryptoStore.upgrade_table)
         state_db = Database.create(url, upgrade_table=PgStateStore.upgrade_table)
         try:
