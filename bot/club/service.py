@@ -23,6 +23,7 @@ from bot.chat import ChatPlatform, Message, PlatformUnavailable, Reply
 from bot.clock import Clock, utc_now
 from bot.club import agenda, reminders
 from bot.club.agenda import FeedError, Occurrence
+from bot.club.feed import feed_failure, without_query
 from bot.club.targets import ReminderTarget
 from bot.content.loader import ContentSource
 from bot.content.schedule import ClubTopic
@@ -102,11 +103,16 @@ class ClubService:
             agenda.from_feed(ics, self.club.schedule, now - LOOKBACK, now + agenda.HORIZON)
         except Exception as error:  # network errors and invalid feeds alike: keep the last copy
             self.feed_status.ok = False
-            self.feed_status.last_error = f"{error.__class__.__name__}: {error}"[:300]
+            # /healthz is unauthenticated: a reason, never the URL (a private feed's carries
+            # its token) nor the raw error text; those go to the log, the URL without query.
+            self.feed_status.last_error = feed_failure(error)
             log.error(
-                "event=club_feed_refresh_failed url=%s error=%r",
-                feed.url,
+                "event=club_feed_refresh_failed url=%s reason=%r error=%r",
+                without_query(feed.url),
                 self.feed_status.last_error,
+                f"{error.__class__.__name__}: {error}"[:300].replace(
+                    feed.url, without_query(feed.url)
+                ),
             )
             return
         text = ics.decode("utf-8", errors="replace")
@@ -118,7 +124,7 @@ class ClubService:
         self.feed_status.ok = True
         self.feed_status.last_error = ""
         self.feed_status.last_success = now.isoformat()
-        log.info("event=club_feed_refreshed url=%s bytes=%d", feed.url, len(ics))
+        log.info("event=club_feed_refreshed url=%s bytes=%d", without_query(feed.url), len(ics))
 
     def ics(self) -> bytes:
         now = self.clock()

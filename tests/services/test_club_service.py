@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.answers.answer import answer
@@ -173,3 +175,36 @@ def test_the_editors_preview_marks_the_planned_dates_only() -> None:
     assert "mercredi 3 décembre 2025" in december and "(prévu)" not in december
     assert "jeudi 1er janvier 2026" in january and "(prévu)" in january
     assert shown.splitlines()[-1].startswith("« prévu » : date donnée par la règle seule")
+
+
+async def test_a_failing_private_feed_shows_a_reason_never_its_address_or_token(
+    content_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with_feed(content_copy)  # then the same feed, private: its URL carries a token
+    club_yaml = content_copy / "club.yaml"
+    private = "https://agenda.example/feed.ics?token=s3cr3t"
+    club_yaml.write_text(
+        club_yaml.read_text(encoding="utf-8").replace("https://agenda.example/feed.ics", private),
+        encoding="utf-8",
+    )
+    source = ContentSource(content_copy)
+    request = httpx.Request("GET", private)
+    failures: list[bytes | Exception] = [
+        httpx.ConnectError(f"cannot reach {private}", request=request),
+        httpx.HTTPStatusError(
+            f"404 for url {private}", request=request, response=httpx.Response(404, request=request)
+        ),
+        b"garbage",
+    ]
+    club = service(source, tmp_path, failures)
+    reasons = []
+    with caplog.at_level(logging.INFO, logger="bot.club.service"):
+        for _ in range(3):
+            await club.refresh_feed()
+            reasons.append(club.feed_status.last_error)
+    assert reasons == [
+        "the feed could not be fetched (ConnectError)",
+        "the feed's server answered HTTP 404",
+        "the feed is not a usable calendar",
+    ]
+    assert "s3cr3t" not in caplog.text and "url=https://agenda.example/feed.ics?…" in caplog.text
