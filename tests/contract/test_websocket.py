@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -193,3 +195,23 @@ async def test_a_server_seen_coming_back_is_reconnected_without_waiting_the_back
     await recorder.wait_for(1)
     stop.set()
     await asyncio.wait_for(task, 5)
+
+
+async def test_an_unreachable_server_is_reported_by_kind_not_by_address(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(websocket, "MIN_BACKOFF", 0.05)
+    monkeypatch.setattr(websocket, "MAX_BACKOFF", 0.2)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stream = EventStream(f"ws://127.0.0.1:{port}/api/v4/websocket", TOKEN, Recorder())
+    stop = asyncio.Event()
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.mattermost.websocket"):
+        task = asyncio.create_task(stream.run(stop))
+        await eventually(lambda: bool(stream.status().last_error), "a failed connection")
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    # /healthz (unauthenticated) gets the kind of failure; the log gets the address.
+    assert stream.status().last_error == "ClientConnectorError"
+    assert f"127.0.0.1:{port}" in caplog.text

@@ -50,6 +50,7 @@ async def test_an_unreachable_homeserver_is_retried_until_stop(tmp_path: Path) -
     assert await starting is False
     status = bot.status()
     assert status["ok"] is False and "Connect" in status["last_error"]
+    assert "127.0.0.1" not in status["last_error"]  # /healthz: the kind, not the address
 
 
 def test_a_malformed_user_id_is_a_startup_error(tmp_path: Path) -> None:

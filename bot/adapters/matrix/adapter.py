@@ -106,13 +106,15 @@ class MatrixAdapter:
                     raise MatrixStartupError(
                         f"the homeserver refused the start: HTTP {error.http_status} {error}"
                     ) from None
-                self.start_error = f"HTTP {error.http_status}: {error}"
+                self.start_error = f"HTTP {error.http_status}"  # /healthz: no raw text
+                detail = f"{self.start_error}: {error}"
             except (MatrixConnectionError, OSError, TimeoutError) as error:
                 await self.close()
-                self.start_error = f"{error.__class__.__name__}: {error}"
+                self.start_error = error.__class__.__name__
+                detail = f"{self.start_error}: {error}"
             delay = backoff(attempt)
             attempt += 1
-            log.warning("event=matrix_unreachable error=%r retry_in=%.1f", self.start_error, delay)
+            log.warning("event=matrix_unreachable error=%r retry_in=%.1f", detail, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
         return False

@@ -125,11 +125,14 @@ class SyncLoop:
             except Exception as error:  # network, 5xx, timeouts: the homeserver comes back
                 self.status.connected = False
                 self.status.errors += 1
-                self.status.last_error = f"{error.__class__.__name__}: {error}"
+                # /healthz shows the kind of failure; the text (with addresses) is logged.
+                self.status.last_error = error.__class__.__name__
                 delay = backoff(attempt)
                 attempt += 1
                 log.warning(
-                    "event=matrix_sync_failed error=%r retry_in=%.1f", self.status.last_error, delay
+                    "event=matrix_sync_failed error=%r retry_in=%.1f",
+                    f"{error.__class__.__name__}: {error}",
+                    delay,
                 )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)

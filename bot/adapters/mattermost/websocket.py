@@ -109,8 +109,9 @@ class EventStream:
                     # Refused or cut: the server may be restarting. An upgrade it answered
                     # (and refused) says it is up: that one keeps the whole backoff.
                     self._seen_down = not isinstance(error, aiohttp.WSServerHandshakeError)
-                    self._last_error = f"{error.__class__.__name__}: {error}"
-                    log.warning("event=websocket_error error=%r", self._last_error)
+                    # /healthz shows the kind of failure; the text (with addresses) is logged.
+                    self._last_error = error.__class__.__name__
+                    log.warning("event=websocket_error error=%r", f"{self._last_error}: {error}")
                 except Exception:  # the stream must outlive any bug in one event
                     log.exception("event=websocket_unexpected_error")
                 finally:
