@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "INTRA_BOT_"
 DEFAULT_CONFIG_FILE = Path("config.toml")
@@ -43,12 +43,29 @@ class MattermostSettings(SettingsTable):
     catchup_hours: float = Field(24.0, ge=0)
 
 
+MIN_SIGNING_SECRET = 32
+
+
 class HttpSettings(SettingsTable):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str = "http://127.0.0.1:8080"
     command_tokens: list[SecretStr] = []
     signing_secret: SecretStr = SecretStr("")
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        # It signs the buttons that accept people into the private channel: a short one
+        # could be guessed offline from a single signed button.
+        value = secret.get_secret_value()
+        if value and len(value) < MIN_SIGNING_SECRET:
+            raise ValueError(
+                f"too short ({len(value)} characters): use at least {MIN_SIGNING_SECRET}, e.g. "
+                "the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, "
+                "or leave it empty to derive it from the bot token"
+            )
+        return secret
 
 
 class StoreSettings(SettingsTable):

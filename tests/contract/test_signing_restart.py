@@ -59,7 +59,9 @@ def before(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("before")
     envs = [
         settings_env(folder / "a.db", token="bot-token-1"),
-        settings_env(folder / "b.db", token="bot-token-1", secret="s3cret-for-buttons"),
+        settings_env(
+            folder / "b.db", token="bot-token-1", secret="s3cret-for-buttons-0123456789abcdef"
+        ),
     ]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("INTRA_BOT_")}
     done = subprocess.run(
@@ -108,9 +110,13 @@ async def test_a_button_of_a_bot_with_another_token_is_refused(
 async def test_with_a_signing_secret_buttons_survive_a_token_rotation(
     tmp_path: Path, before: list[dict[str, Any]]
 ) -> None:
-    rotated = settings_env(tmp_path / "s.db", token="bot-token-2", secret="s3cret-for-buttons")
+    rotated = settings_env(
+        tmp_path / "s.db", token="bot-token-2", secret="s3cret-for-buttons-0123456789abcdef"
+    )
     status, _ = await click(rotated, before[1])
     assert status == 200
-    other_secret = settings_env(tmp_path / "s.db", token="bot-token-1", secret="another-secret")
+    other_secret = settings_env(
+        tmp_path / "s.db", token="bot-token-1", secret="another-secret-0123456789abcdefghijk"
+    )
     status, _ = await click(other_secret, before[1])
     assert status == 403

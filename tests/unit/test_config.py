@@ -90,3 +90,17 @@ def test_a_file_mistake_names_the_file_even_with_environment_overrides(tmp_path:
         load_settings(config, environ={"INTRA_BOT_LOGGING__LEVEL": "DEBUG"})
     assert f"{config}: 'http.port'" in str(caught.value)
     assert "INTRA_BOT" not in str(caught.value)
+
+
+def test_a_short_signing_secret_is_refused_without_being_echoed(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[http]\nsigning_secret = "short-but-not-32"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    message = str(caught.value)
+    assert "'http.signing_secret'" in message and "too short (16 characters)" in message
+    assert "at least 32" in message and "short-but-not-32" not in message
+    long_enough = "x" * 32
+    settings = load_settings(None, environ={"INTRA_BOT_HTTP__SIGNING_SECRET": long_enough})
+    assert settings.http.signing_secret.get_secret_value() == long_enough
+    assert load_settings(None, environ={}).http.signing_secret.get_secret_value() == ""
