@@ -30,7 +30,6 @@ from tests.e2e_matrix.referents import MARINE
 from tests.servers import LEASES, SYNAPSE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "synapse.sh"
 # A cold `up` installs Synapse from PyPI into a venv (about a minute, more on a busy machine).
 UP_TIMEOUT_S = int(os.environ.get("INTRA_BOT_SYNAPSE_UP_TIMEOUT", "1200"))
 
@@ -72,18 +71,6 @@ class SynapseServer:
             )
 
 
-def run_script(*args: str, timeout: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", str(SCRIPT), *args],
-        cwd=REPO_ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def _parse_env(text: str) -> dict[str, str]:
     env: dict[str, str] = {}
     for line in text.splitlines():
@@ -97,7 +84,7 @@ def start_synapse() -> SynapseServer:
     # Stopped at the session's end if this session started it (tests/servers.py).
     LEASES.take(SYNAPSE)
     try:
-        up = run_script("up", timeout=UP_TIMEOUT_S)
+        up = SYNAPSE.run("up", timeout=UP_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(
             f"scripts/synapse.sh up did not finish within {UP_TIMEOUT_S} s: {exc}", pytrace=False
@@ -108,7 +95,7 @@ def start_synapse() -> SynapseServer:
             f"--- stdout ---\n{up.stdout}\n--- stderr ---\n{up.stderr}",
             pytrace=False,
         )
-    res = run_script("env", timeout=60)
+    res = SYNAPSE.run("env", timeout=60)
     if res.returncode != 0:
         pytest.fail(f"scripts/synapse.sh env failed:\n{res.stdout}\n{res.stderr}", pytrace=False)
     env = _parse_env(res.stdout)

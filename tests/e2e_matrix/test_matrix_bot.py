@@ -9,8 +9,9 @@ import pytest
 
 from bot.chat import Reply
 from tests.e2e_matrix.bot_runner import RunningBot
-from tests.e2e_matrix.conftest import SynapseServer, run_script
+from tests.e2e_matrix.conftest import SynapseServer
 from tests.e2e_matrix.nio_user import NioUser
+from tests.servers import SYNAPSE
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +98,7 @@ async def test_a_synapse_restart_loses_and_doubles_nothing(
 ) -> None:
     mark = alice.mark()
     before = await alice.send_text(synapse.public_room_id, "!intra aide")
-    restart = await asyncio.to_thread(run_script, "restart", timeout=300)
+    restart = await asyncio.to_thread(SYNAPSE.run, "restart", timeout=300)
     assert restart.returncode == 0, restart.stderr
     during = await alice.send_text(synapse.public_room_id, "!intra club")
     after = await alice.send_text(synapse.public_room_id, "!intra référents")
