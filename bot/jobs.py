@@ -33,6 +33,8 @@ class JobScheduler:
     def __init__(self, service: ClubService, *, reminders: bool = True) -> None:
         self.service = service
         self.reminders = reminders
+        self._sweeping = False
+        self._sweep_again = False  # asked for while a sweep ran: that sweep goes round once more
         self._scheduler = AsyncIOScheduler(
             timezone=dt.UTC,
             job_defaults={
@@ -53,7 +55,7 @@ class JobScheduler:
         # The feed and the sweep run at once (catching up after downtime), then periodically.
         for job_id, func, period in (
             ("club-feed", self.service.refresh_feed, FEED_EVERY),
-            ("sweep", self.service.sweep, SWEEP_EVERY),
+            ("sweep", self._sweep, SWEEP_EVERY),
         ):
             self._scheduler.add_job(
                 func,
@@ -69,9 +71,28 @@ class JobScheduler:
         self.replan()
 
     def sweep_now(self) -> None:
-        """Run the sweep at once (a platform just connected: post what waited for it)."""
-        if self.reminders and self._scheduler.running:
+        """Run the sweep at once (a platform just connected: post what waited for it).
+
+        A sweep already running may have passed that platform's reminders by: APScheduler
+        would skip a second instance, so the running one sweeps once more when it ends.
+        """
+        if not (self.reminders and self._scheduler.running):
+            return
+        if self._sweeping:
+            self._sweep_again = True
+        else:
             self._scheduler.modify_job("sweep", next_run_time=self.service.clock())
+
+    async def _sweep(self) -> None:
+        self._sweeping = True
+        try:
+            while True:
+                self._sweep_again = False
+                await self.service.sweep()
+                if not self._sweep_again:
+                    return
+        finally:
+            self._sweeping = False
 
     def every(
         self,
