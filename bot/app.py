@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import web
 
 from bot.adapters.mattermost.http import build_app
+from bot.answers.budget import QuestionBudget
 from bot.answers.conversation import Conversation
 from bot.answers.question_log import QuestionLog
 from bot.answers.question_recorder import QuestionRecorder
@@ -76,10 +77,14 @@ class BotApp:
         self.store = Store.open(settings.store.url)
         self.questions = QuestionLog(self.store)
         self.recorder = QuestionRecorder(self.questions, utc_now)
+        answers = settings.answers
         self.conversation = Conversation(
             self.content,
-            self.recorder if settings.answers.record_questions else None,
+            self.recorder if answers.record_questions else None,
             private_channel=settings.mattermost.private_channel,
+            budget=QuestionBudget(answers.questions_per_minute, answers.question_burst)
+            if answers.questions_per_minute > 0
+            else None,
         )
         owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.outbox = OutboxWorker(

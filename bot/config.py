@@ -89,10 +89,14 @@ class RemindersSettings(SettingsTable):
 class AnswersSettings(SettingsTable):
     record_questions: bool = True
     retention_days: float = Field(90.0, ge=1)
+    # Each person's share: `question_burst` at once, refilled at this pace (0: no limit).
+    questions_per_minute: float = Field(6.0, ge=0)
+    question_burst: int = Field(6, ge=1)
 
 
 class OutboxSettings(SettingsTable):
     lease_seconds: float = Field(60.0, gt=0)
+    retention_days: float = Field(30.0, ge=1)
 
 
 class MatrixSettings(SettingsTable):

@@ -62,7 +62,20 @@ CRITICAL: dict[str, list[str]] = {
     # referents only
     "bot/answers/stats.py": ["StatsService.reply"],
     # a command may not hide a topic, nor be one the parser does not know
-    "bot/answers/conversation.py": ["Conversation.register", "Conversation.serve_topic"],
+    "bot/answers/conversation.py": [
+        "Conversation.register",
+        "Conversation.serve_topic",
+        "Conversation.answer_post",
+        "Conversation.answer_command",
+        "Conversation._verdict",
+    ],
+    # each person's fair share: one flood never holds the others' answers
+    "bot/answers/budget.py": [
+        "QuestionBudget.take",
+        "QuestionBudget._tokens",
+        "QuestionBudget._make_room",
+        "slow_down",
+    ],
     # the reminder claims
     "bot/club/claims.py": [
         "ReminderClaims.claim_reminder",

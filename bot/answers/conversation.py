@@ -7,11 +7,14 @@ platform) are registered by their service; everything else is `answers.answer`.
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
 from bot.answers.answer import Answer, resolve, respond
+from bot.answers.budget import QuestionBudget, Verdict, slow_down
 from bot.answers.commands import command_of
 from bot.chat import Message, Reply, Visibility
 from bot.config import DEFAULT_PRIVATE_CHANNEL
@@ -22,6 +25,8 @@ CommandHandler = Callable[[Message, str], Awaitable[Reply]]
 # called on the reply's path, so it must return at once (QuestionRecorder only counts).
 Recorder = Callable[[str, Answer], None]
 Self_ = TypeVar("Self_")
+
+log = logging.getLogger(__name__)
 
 # What the others in a channel see when the bot answers a mention privately.
 PRIVATE_POINTER = Reply("🔒 Je vous ai répondu en message privé.")
@@ -50,8 +55,13 @@ class Conversation:
         recorder: Recorder | None = None,
         *,
         private_channel: str = DEFAULT_PRIVATE_CHANNEL,
+        budget: QuestionBudget | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.content = content
+        # Each person's share of the bot (None: no limit, as in the console).
+        self.budget = budget
+        self._clock = clock
         self.private_pointer = PRIVATE_POINTER
         self.recorder = recorder
         self.private_channel = private_channel  # named by the help's « rejoindre » line
@@ -82,7 +92,42 @@ class Conversation:
             raise RegistrationError(f"cannot serve '{topic_id}': the content has no such topic")
         self._commands[topic_id] = handler
 
+    async def answer_post(self, message: Message) -> Reply | None:
+        """A DM or a mention, within its asker's share: the reply, the one « ralentissez »,
+        or None to stay silent (the person was told and their share is not back yet)."""
+        verdict = self._verdict(message)
+        if verdict is Verdict.SILENT:
+            return None
+        if verdict is Verdict.SLOW_DOWN:
+            return self._slow_down()
+        return await self.respond(message)
+
+    async def answer_command(self, message: Message) -> Reply:
+        """A slash command, within its asker's share. Past it the asker is told again rather
+        than left without an answer: the platform waits for one (and shows an error
+        without), and only the asker sees it."""
+        if self._verdict(message) is Verdict.ANSWER:
+            return await self.respond(message)
+        return self._slow_down()
+
+    def _verdict(self, message: Message) -> Verdict:
+        if self.budget is None:
+            return Verdict.ANSWER
+        verdict = self.budget.take(f"{message.platform}:{message.user.id}", self._clock())
+        if verdict is Verdict.SLOW_DOWN:
+            log.info(
+                "event=question_budget_spent platform=%s user_id=%s",
+                message.platform or "-",
+                message.user.id,
+            )
+        return verdict
+
+    def _slow_down(self) -> Reply:
+        assert self.budget is not None
+        return slow_down(self.budget.refill_seconds())
+
     async def respond(self, message: Message) -> Reply:
+        """The reply, whatever the asker's share (the console, `intra-bot ask`, tests)."""
         content = self.content.current
         target = resolve(message.text, content)
         handler = self._commands.get(target)

@@ -124,7 +124,10 @@ class MatrixEventRouter:
             thread_id=question.thread_root,
             platform="matrix",
         )
-        reply = await self._conversation.respond(message)
+        reply = await self._conversation.answer_post(message)
+        if reply is None:  # past the asker's share, and told so already
+            log.info("event=matrix_not_answered reason=budget event_id=%s", evt.event_id)
+            return
         if reply.visibility is Visibility.ASKER and not direct:
             await self._reply_privately(message, reply)
             return

@@ -101,7 +101,10 @@ class EventRouter:
             thread_id=thread,
             platform=PLATFORM,
         )
-        reply = await self._conversation.respond(message)
+        reply = await self._conversation.answer_post(message)
+        if reply is None:  # past the asker's share, and told so already
+            log.info("event=not_answered reason=budget post_id=%s", post["id"])
+            return
         if reply.visibility is Visibility.ASKER and not direct:
             await self._reply_privately(message, reply)
         else:

@@ -77,7 +77,7 @@ class CommandEndpoint:
             extra={"trigger_id": str(form.get("trigger_id") or "")},
             platform="mattermost",
         )
-        reply = await self._conversation.respond(message)
+        reply = await self._conversation.answer_command(message)
         log.debug("event=slash_command user_id=%s", message.user.id)
         return web.Response(body=_encoded(reply, self._signer), content_type="application/json")
 
