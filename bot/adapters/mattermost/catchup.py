@@ -107,7 +107,7 @@ class CatchUp:
             try:
                 post = json.loads((event.get("data") or {}).get("post") or "{}")
                 created = int(post.get("create_at") or 0)
-            except (ValueError, TypeError, AttributeError):
+            except (ValueError, TypeError, AttributeError, RecursionError):
                 return
             await self._seen(created)
 
@@ -219,12 +219,20 @@ class CatchUp:
                 joins += await self._join(post)
                 continue
             data = {"channel_type": channel.type, "mentions": "[]"}
-            if self._router.addressed_text(post, data) is None:
+            try:
+                addressed = self._router.addressed_text(post, data) is not None
+                encoded = json.dumps(post) if addressed else ""
+            except RecursionError:  # parsed, but too deep to pass on: this post only is skipped
+                log.warning(
+                    "event=post_skipped reason=nested_too_deeply post_id=%s", post.get("id")
+                )
+                continue
+            if not addressed:
                 continue
             user_id = str(post.get("user_id") or "")
             if user_id not in usernames:
                 usernames[user_id] = (await self._api.user(user_id)).username
-            data = {**data, "post": json.dumps(post), "sender_name": f"@{usernames[user_id]}"}
+            data = {**data, "post": encoded, "sender_name": f"@{usernames[user_id]}"}
             log.info(
                 "event=catchup_post post_id=%s channel_id=%s created=%d",
                 post.get("id"),
@@ -238,7 +246,8 @@ class CatchUp:
     async def _join(self, post: dict[str, Any]) -> int:
         props = post.get("props") or {}
         # A join is posted by the joiner; an add by the adder, naming who was added.
-        user_id = str(props.get("addedUserId") or post.get("user_id") or "")
+        added = props.get("addedUserId")  # a str from the server; anything else is not repeated
+        user_id = added if isinstance(added, str) and added else str(post.get("user_id") or "")
         if not user_id:
             return 0
         event = {
