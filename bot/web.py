@@ -1,5 +1,12 @@
 """The process's own HTTP: the server it listens on (slash command, buttons, /healthz, the
-club's calendar) and the client that fetches the club's ICS feed."""
+club's calendar) and the client that fetches the club's ICS feed.
+
+A client that sends its request slowly is dropped: its headers must all have come within
+`HEADERS_TIMEOUT` of the connection (aiohttp's keep-alive timer, which also closes idle
+connections), its body within `BODY_TIMEOUT` of the headers. Without these, half-sent
+requests stayed open for ever and a few hundred used up the process's file descriptors.
+Exposed to the Internet, the listener belongs behind a reverse proxy all the same.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,19 @@ import logging
 
 import httpx
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.club.service import ClubService
 
 log = logging.getLogger(__name__)
 
 ICS_PATH = "/club.ics"
+# Seconds for a request's headers to arrive (from the connection, or from the previous
+# response on a kept-alive one), and for its body after them. Mattermost sends a whole
+# slash command at once and waits 30 s for the answer: these only drop the slow.
+HEADERS_TIMEOUT = 15.0
+BODY_TIMEOUT = 15.0
+LINGERING_TIME = 1.0
 
 
 def club_calendar(club: ClubService) -> web.RouteDef:
@@ -31,9 +45,45 @@ def club_calendar(club: ClubService) -> web.RouteDef:
     return web.get(ICS_PATH, calendar)
 
 
-async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+def body_deadline(seconds: float) -> Middleware:
+    """A middleware: the request's body is read within `seconds`, or 408 and the
+    connection closed (aiohttp would wait for the rest of it for ever)."""
+
+    @web.middleware
+    async def read_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.body_exists and not request.content.is_eof():
+            try:
+                async with asyncio.timeout(seconds):
+                    await request.read()  # kept: the handler's read() gets it at once
+            except TimeoutError:
+                log.warning("event=http_slow_body_dropped path=%s", request.path)
+                raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
+        return await handler(request)
+
+    return read_in_time
+
+
+async def listen(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    headers_timeout: float = HEADERS_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
+) -> tuple[web.AppRunner, int]:
     """Serve `app` on host:port (0: any free port); the runner and the port bound."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
+    app.middlewares.append(body_deadline(body_timeout))
+    # aiohttp arms its keep-alive timer when a connection opens and closes the connection
+    # if no whole request has come when it fires: the headers' deadline (and the idle one).
+    # Once answered, what is left of an unread body (a 408, a 413) is read and thrown away
+    # for a moment at most, not aiohttp's 10 s: a slow body keeps nothing open for long.
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=3.0,
+        keepalive_timeout=headers_timeout,
+        lingering_time=min(LINGERING_TIME, body_timeout),
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -215,3 +215,34 @@ async def test_an_unreachable_server_is_reported_by_kind_not_by_address(
     # /healthz (unauthenticated) gets the kind of failure; the log gets the address.
     assert stream.status().last_error == "ClientConnectorError"
     assert f"127.0.0.1:{port}" in caplog.text
+
+
+async def test_a_flood_runs_a_bounded_number_of_handlers_and_loses_none(
+    server: FakeMattermostWebsocket,
+) -> None:
+    running, most, handled = 0, 0, []
+    release = asyncio.Event()
+
+    async def slow(event: dict[str, Any]) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await release.wait()
+        running -= 1
+        handled.append(event)
+
+    stream = EventStream(server.url, TOKEN, slow, heartbeat=5, max_handlers=4)
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    await asyncio.wait_for(server.connected.wait(), 5)
+    for n in range(40):
+        await server.push(posted_event(f"m{n}", post_id=f"p{n}"))
+    await eventually(lambda: stream.held_back > 0, "the stream held events back")
+    assert most == 4  # the others wait in the socket, not as tasks
+    release.set()
+    await eventually(
+        lambda: len([e for e in handled if e["event"] == "posted"]) == 40, "all 40 handled"
+    )
+    assert most == 4
+    stop.set()
+    await asyncio.wait_for(task, 5)

@@ -92,7 +92,9 @@ async def _read_form(request: web.Request) -> dict[str, str] | None:
     # A slash-command body is small and has usually fully arrived with the headers:
     # take it without a round through the event loop.
     small = (request.content_length or MAX_BODY + 1) <= MAX_BODY
-    raw = stream.read_nowait() if small and stream.is_eof() else await request.read()
+    raw = stream.read_nowait() if small and stream.is_eof() else b""
+    # Empty when the listener already read it (a body that came slowly, bot/web.py).
+    raw = raw or await request.read()
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
