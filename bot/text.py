@@ -62,6 +62,15 @@ _JOINER = "\u2060"
 # they may be emoji newer than Python's tables, and « @ » is defused whatever follows.
 _DROPPED_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs"})
 _LINE_BREAKS = frozenset("\n\r\u2028\u2029\x0b\x0c\x85")
+# Where a bare address would become a link: before every « . », « : » and « 。 » (the
+# ideographic full stop Element's linkify reads as a dot) that something follows. A word
+# joiner there is invisible, so « https://evil.example » reads the same, but neither
+# Mattermost (`www\d{0,3}\.`, `scheme:`, emails, `host.tld/` in its marked rules) nor
+# Element (linkify, which also links « evil.com ») finds a scheme, a « www. » or a
+# host: each needs a letter right before the « : » or the « . », and gets U+2060.
+# Not after the dot: « www.\u2060x » is still « www. » followed by non-space. Copied,
+# the address keeps the joiner and does not open: that is the point.
+_LINK_BREAK = re.compile("(?=[.:\u3002]\\S)")
 MAX_QUOTED_LINES = 12
 
 
@@ -77,7 +86,8 @@ def defuse(text: str, *, limit: int = 500, form: Form = Form.QUOTE) -> str:
     """Make text a user controls safe to repeat in a post (names, positions, messages, reasons).
 
     Nothing fires and nothing breaks out: no « @all », « @here », « @channel » or user
-    mention (in any case, behind any Unicode variant or zero-width trick), no link, image,
+    mention (in any case, behind any Unicode variant or zero-width trick), no link (bare
+    addresses included, outside a code span where none is made), image,
     fence, heading, table, quote, list or HTML; at most `limit` characters (« … » when cut).
     """
     # Bounded work: what is past the cap is never normalised nor escaped.
@@ -96,6 +106,7 @@ def defuse(text: str, *, limit: int = 500, form: Form = Form.QUOTE) -> str:
         # Inside a code span nothing is Markdown and nothing is a mention; only a
         # backtick could close the span early.
         return text.replace("`", "\u02bc").replace(_AT, _AT + _JOINER)
+    text = _LINK_BREAK.sub(_JOINER, text)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     text = _LIST_NUMBER.sub(r"\1\\\2", text)
     text = text.replace(_AT, _AT + _JOINER)

@@ -186,3 +186,66 @@ def test_what_the_answers_repeat_of_a_question_is_defused(question: str) -> None
     assert "](" not in re.sub(r"`[^`]*`", "", re.sub(r"\\.", "", text))
     if question.startswith("ressources"):
         assert re.search(r"`/intra chercher [^`]*` pour chercher partout", text), text
+
+
+# What Mattermost (its marked fork: a scheme and « : », « www » and up to 3 digits and a
+# dot, an email, a host with a path) and Element (linkify: any host with a known TLD,
+# with « . » or « 。 ») turn into a link in plain text.
+AUTOLINK = re.compile(
+    r"[a-z][a-z0-9+.\-]*:\S"  # https://…, http://…, ftp://…, mailto:…, tel:…
+    r"|www\d{0,3}[.。]\S"
+    r"|[\w.+\-]+@[\w\-]"  # an email
+    r"|[a-z0-9\-][.。][a-z0-9]",  # evil.example, evil.example/path, 127.0.0.1
+    re.IGNORECASE,
+)
+BARE_LINKS = [
+    "https://evil.example",
+    "http://evil.example/chemin?x=1",
+    "HTTPS://EVIL.EXAMPLE",
+    "www.example.org",
+    "WWW1.example.org/x",
+    "ftp://files.example.org",
+    "mailto:camille@example.org",
+    "camille@example.org",
+    "tel:+33612345678",
+    "evil.example/path",
+    "evil.com",
+    "http://127.0.0.1:8065",
+    "https://[::1]:80",
+    "ｈｔｔｐｓ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ",  # fullwidth, NFKC makes it ASCII
+    "evil。example",
+    "voir (https://evil.example) ou <www.example.org>",
+]
+
+
+@pytest.mark.parametrize("text", BARE_LINKS)
+@pytest.mark.parametrize("form", [Form.QUOTE, Form.INLINE])
+def test_no_bare_address_becomes_a_link_and_it_reads_the_same(text: str, form: Form) -> None:
+    out = defuse(text, limit=200, form=form)
+    body = "\n".join(line.removeprefix("> ") for line in out.split("\n"))
+    assert not AUTOLINK.search(rendered(body)), out
+    assert not AUTOLINK.search(body), out
+    # A reader sees the address as it was typed (after NFKC), the joiners being invisible.
+    seen = rendered(body).replace("\u2060", "")
+    assert seen == unicodedata.normalize("NFKC", text)
+
+
+def test_prose_keeps_its_punctuation_untouched() -> None:
+    text = "Bonjour. Je suis intra : à bientôt."
+    assert defuse(text, form=Form.INLINE) == text
+
+
+_URL_PARTS = st.sampled_from(
+    ["https://", "http://", "ftp://", "mailto:", "tel:", "www.", "www2.", "evil", ".example",
+     ".org", "/path", "@", " ", ".", ":", "。", "．", "：", "Ｗ", "-", "1", "\u2060", "\\"]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(_URL_PARTS, st.text(max_size=5)), max_size=30), st.sampled_from(Form))
+def test_no_output_of_defuse_is_an_autolink(parts: list[str], form: Form) -> None:
+    out = defuse("".join(parts), limit=300, form=form)
+    if form is Form.CODE:
+        return  # inside a code span neither Mattermost nor Element makes a link
+    body = "\n".join(line.removeprefix("> ") for line in out.split("\n"))
+    assert not AUTOLINK.search(rendered(body)), out
+    assert not AUTOLINK.search(body), out
