@@ -131,6 +131,7 @@ class BotApp:
             settings.reminders.enabled,
             self._adapters(),
             self.recorder,
+            self.invitations.referents,
         )
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -318,6 +319,8 @@ class BotApp:
         if waited.cancelled():
             return
         self.scheduler.sweep_now()  # reminders due while it was away
+        # Whose username changed hands while it was away: /healthz says it from the start.
+        self._spawn(self.invitations.check_referents(), "referents-check")
         if all(adapter.connected.is_set() for adapter in self._adapters()):
             self.ready_event.set()
 

@@ -219,6 +219,9 @@ class Platforms:
     def add(self, platform: ChatPlatform) -> None:
         self._by_name[platform.name] = platform
 
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
     def get(self, name: str) -> ChatPlatform:
         try:
             return self._by_name[name]

@@ -268,22 +268,29 @@ def _setup(args: argparse.Namespace) -> int:
         return _setup_matrix(args)
     from bot.adapters.mattermost.api import MattermostApi
     from bot.adapters.mattermost.setup import run_setup
+    from bot.store import Store, StoreError
 
     settings = load_settings(args.config)
     content = load_content(settings.content.dir or DEFAULT_CONTENT_DIR)
 
     async def go() -> bool:
+        store = Store.open(settings.store.url)  # where the referents' accounts are pinned
         api = MattermostApi(settings.mattermost.url, settings.mattermost.token.get_secret_value())
         admin_token = os.environ.get("INTRA_BOT_SETUP_ADMIN_TOKEN", "")
         command_api = MattermostApi(settings.mattermost.url, admin_token) if admin_token else api
         try:
-            return await run_setup(settings, content, api, command_api, print)
+            return await run_setup(settings, content, api, command_api, print, store)
         finally:
+            store.close()
             await api.close()
             if command_api is not api:
                 await command_api.close()
 
-    return EXIT_OK if asyncio.run(go()) else 1
+    try:
+        return EXIT_OK if asyncio.run(go()) else 1
+    except StoreError as error:
+        print(f"Cannot set up: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _setup_matrix(args: argparse.Namespace) -> int:

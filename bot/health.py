@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from bot.answers.question_recorder import QuestionRecorder
 from bot.club.service import ClubService
 from bot.content.loader import ContentSource
+from bot.invitations.referents import ReferentAccounts
 from bot.jobs import JobScheduler
 from bot.outbox.store import OutboxStore
 from bot.store import Store
@@ -33,6 +34,7 @@ class Health:
     reminders_enabled: bool
     adapters: Sequence[AdapterHealth]
     questions: QuestionRecorder
+    referents: ReferentAccounts | None = None
 
     async def __call__(self) -> Report:
         store_ok = await asyncio.to_thread(self.store.ping)
@@ -62,6 +64,10 @@ class Health:
                 "last_posted": self.club.last_posted or None,
             },
         }
+        if self.referents is not None:
+            # A warning, not unreadiness: the other referents and every answer still work.
+            held = self.referents.problems()
+            parts["referents"] = {"ok": not held, "held": held}
         ready = store_ok
         for adapter in self.adapters:
             adapter_ready, adapter_parts = adapter.health()

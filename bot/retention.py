@@ -71,6 +71,7 @@ def schedule_upkeep(
 ) -> None:
     """The periodic jobs besides the reminders: recalls, stuck decisions, forgetting."""
     scheduler.every(3600, invitations.recall, "invitations-recall")
+    scheduler.every(3600, invitations.check_referents, "referents-check")
     scheduler.every(86400, invitations.purge, "invitations-retention")
     scheduler.every(86400, retention.forget_answered_posts, "forget-answered-posts")
     scheduler.every(86400, retention.forget_old_questions, "questions-retention")

@@ -54,9 +54,17 @@ CRITICAL: dict[str, list[str]] = {
     "bot/invitations/service.py": [
         "InvitationService.decide",
         "InvitationService.is_referent",
+        "InvitationService.referent_ids",
         "InvitationService.decline_dialog",
         "InvitationService.pending",
     ],
+    # who a referent is: the pinned user id, held when her username changed hands
+    "bot/invitations/referents.py": [
+        "ReferentAccounts.trusted_ids",
+        "ReferentAccounts._compare",
+        "ReferentAccounts._pin",
+    ],
+    "bot/invitations/effects.py": ["InvitationEffects._trusted_referent"],
     # what referents see of a request: every user-controlled field defused
     "bot/invitations/texts.py": ["decline_dialog", "at_username", "notice_text", "outcome"],
     # referents only

@@ -71,7 +71,11 @@ class FakeChatPlatform:
         return User(user_id, "camille", "Camille Testeuse", "Intra à la DGFiP")
 
     async def user_ids(self, usernames: list[str]) -> dict[str, str]:
-        return {name: f"u-{name.split('.')[0]}" for name in usernames}
+        # Like the real ones: a Mattermost username has an opaque id, a Matrix id is its own.
+        return {
+            name: name if name.startswith("@") and ":" in name else f"u-{name.split('.')[0]}"
+            for name in usernames
+        }
 
     async def send_direct(
         self, user_id: str, reply: Reply, *, key: str = "", retry: bool = False

@@ -49,7 +49,7 @@ class StatsService:
     def __init__(
         self,
         log: QuestionLog,
-        is_referent: Callable[[Message], bool],
+        is_referent: Callable[[Message], Awaitable[bool]],
         clock: Callable[[], dt.datetime],
         *,
         before_reading: Callable[[], Awaitable[None]] | None = None,
@@ -62,7 +62,7 @@ class StatsService:
 
     async def reply(self, message: Message, rest: str) -> Reply:
         # Referents only, and only the asker sees it: the same rule as `/intra demandes`.
-        if not self.is_referent(message):
+        if not await self.is_referent(message):
             return Reply(
                 "Les statistiques sont réservées aux référentes des intras.",
                 visibility=Visibility.ASKER,

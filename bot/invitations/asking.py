@@ -46,9 +46,10 @@ async def request(service: InvitationService, name: str, user: User, text: str) 
         return Reply(texts.declined_recently(declined, again, command_word(name)))
     profile = await platform.profile(user.id)
     room = service.referents_room(name)
+    referents = {} if room else await service.referent_ids(name)
 
     def notices(new_id: str) -> list[Effect]:
-        return notice_effects(new_id, profile, room, service.referent_usernames(name), name)
+        return notice_effects(new_id, profile, room, referents, name)
 
     invitation = await asyncio.to_thread(
         service.records.create, user.id, profile.username, clean(text), now, notices, name
@@ -83,7 +84,7 @@ async def request(service: InvitationService, name: str, user: User, text: str) 
 async def pending(service: InvitationService, message: Message) -> Reply:
     """`demandes`: the open requests made on the asker's platform, for its referents."""
     name = message.platform or LEGACY_PLATFORM
-    if not service.is_referent(message.user, name):
+    if not await service.is_referent(message.user, name):
         return Reply("La liste des demandes est réservée aux référentes des intras.")
     requests = await asyncio.to_thread(service.records.open_requests, name)
     if not requests:

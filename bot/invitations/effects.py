@@ -33,10 +33,11 @@ def notice_effects(
     invitation_id: str,
     profile: User,
     referents_channel: str,
-    referents: list[str],
+    referents: dict[str, str],
     platform: str = LEGACY_PLATFORM,
 ) -> list[Effect]:
-    """One notice per deciding referent, or one in the referents' channel, on `platform`.
+    """One notice per trusted referent (account -> pinned user id), or one in the
+    referents' channel, on `platform`.
 
     The keys are those of the Mattermost-only days, so rows queued then still match."""
     about = {
@@ -54,8 +55,12 @@ def notice_effects(
             )
         ]
     return [
-        Effect(f"invitation:{invitation_id}:notice:@{name}", NOTICE, {**about, "username": name})
-        for name in referents
+        Effect(
+            f"invitation:{invitation_id}:notice:@{name}",
+            NOTICE,
+            {**about, "username": name, "user_id": user_id},
+        )
+        for name, user_id in referents.items()
     ]
 
 
@@ -124,18 +129,29 @@ class InvitationEffects:
                 channel, reply, key=job.key, retry=job.attempts > 1
             )
         else:
-            username = str(job.payload["username"])
-            ids = await platform.user_ids([username])
-            if username not in ids:
-                raise Permanent(f"referent {username} not found (fix content/referents.yaml)")
             channel_id, post_id = await platform.send_direct(
-                ids[username], reply, key=job.key, retry=job.attempts > 1
+                await self._trusted_referent(job), reply, key=job.key, retry=job.attempts > 1
             )
         await asyncio.to_thread(records.add_notice, invitation.id, channel_id, post_id)
         # After recording it, so that an update after the decision reaches it whatever
         # happens here; a retry finds the same post and offers the choices again, harmlessly.
         await platform.offer_choices(channel_id, post_id, reply)
         log.info("event=invitation_notice_sent id=%s post_id=%s", invitation.id, post_id)
+
+    async def _trusted_referent(self, job: Job) -> str:
+        """The id a notice goes to: the referent's pinned id, if she is still trusted (a
+        notice queued before pins carries only the username)."""
+        account = str(job.payload["username"])
+        trusted = (
+            await self._service.referent_ids(str(job.payload.get("platform") or LEGACY_PLATFORM))
+        ).get(account)
+        queued = str(job.payload.get("user_id") or trusted or "")
+        if trusted is None or trusted != queued:
+            raise Permanent(
+                f"referent {account} is not trusted now (see event=referent_held; "
+                "fix content/referents.yaml, then run intra-bot setup)"
+            )
+        return trusted
 
     async def tell(self, job: Job) -> None:
         await self._platform(job).send_direct(

@@ -29,6 +29,7 @@ from bot.content.loader import ContentSource
 from bot.invitations import asking, texts, upkeep
 from bot.invitations.effects import InvitationEffects, outcome_effects
 from bot.invitations.records import ACCEPTED, ACCEPTING, DECLINED, Invitation, InvitationRecords
+from bot.invitations.referents import ReferentAccounts, Verification
 from bot.invitations.schema import LEGACY_PLATFORM
 from bot.invitations.texts import (
     ACCEPT,
@@ -90,22 +91,61 @@ class InvitationService:
         self.settings = settings
         self.clock = clock
         self.outbox = outbox or OutboxWorker(OutboxStore(store), "invitations", clock=clock)
+        self.referents = ReferentAccounts(store, clock)
+        self._verified: dict[str, list[str]] = {}  # platform -> the accounts last verified
+        self._verifying = asyncio.Lock()
         InvitationEffects(self).register()
 
     # -- who decides ----------------------------------------------------------------
 
     def referent_usernames(self, platform: str = LEGACY_PLATFORM) -> list[str]:
-        """The deciding referents' accounts on `platform` (content/referents.yaml)."""
+        """The deciding referents' accounts on `platform`, as content/referents.yaml names them."""
         people = self.content.current.referents.referents
         accounts = (p.comptes.on(platform) for p in people if p.handles_invitations)
         return [account for account in accounts if account]
 
-    def is_referent(self, user: User, platform: str = LEGACY_PLATFORM) -> bool:
-        """Whether `user`, as `platform` knows them, is a deciding referent there.
-
-        A Mattermost username may come with its « @ »; a Matrix id always has it."""
+    async def referent_ids(self, platform: str = LEGACY_PLATFORM) -> dict[str, str]:
+        """account -> pinned user id, for the deciding referents trusted now on `platform`
+        (bot/invitations/referents.py). The first use in a process, and the first after the
+        accounts changed, looks at the platform; unreachable, the pins alone are trusted."""
         accounts = self.referent_usernames(platform)
-        return user.username in accounts or user.username.lstrip("@") in accounts
+        async with self._verifying:
+            if self._verified.get(platform) != accounts:
+                try:
+                    await self.verify_referents(platform)
+                except Exception as error:  # the pins stay trusted: ids cannot change hands
+                    log.warning(
+                        "event=referents_not_verified platform=%s error=%s",
+                        platform,
+                        error.__class__.__name__,
+                    )
+        return self.referents.trusted_ids(platform, accounts)
+
+    async def verify_referents(self, platform: str, *, repin: bool = False) -> Verification:
+        """Resolve the referents' accounts on `platform` and compare them with the pins."""
+        accounts = self.referent_usernames(platform)
+        result = await self.referents.verify(self.platforms.get(platform), accounts, repin=repin)
+        self._verified[platform] = accounts
+        return result
+
+    async def check_referents(self) -> None:
+        """The hourly look (and the one at each connection): a username that changed hands
+        holds that referent's rights within the hour."""
+        for name in self.platforms.names():
+            try:
+                await self.verify_referents(name)
+            except PlatformUnavailable:
+                continue  # not connected: its connection looks again
+            except Exception as error:  # the pins stay trusted; the next look tries again
+                log.warning(
+                    "event=referents_not_verified platform=%s error=%s",
+                    name,
+                    error.__class__.__name__,
+                )
+
+    async def is_referent(self, user: User, platform: str = LEGACY_PLATFORM) -> bool:
+        """Whether `user` is a deciding referent on `platform`: by user id, never by name."""
+        return user.id in (await self.referent_ids(platform)).values()
 
     def referents_room(self, platform: str) -> str:
         """Where `platform`'s notices go instead of DMs ("": to each referent by DM)."""
@@ -143,7 +183,9 @@ class InvitationService:
         The same checks as `decide`, before the window opens; `decide` checks again
         when the reason comes back (another referent may have been faster)."""
         invitation = await asyncio.to_thread(self.records.get, invitation_id)
-        if not self.is_referent(decider, invitation.platform if invitation else LEGACY_PLATFORM):
+        if not await self.is_referent(
+            decider, invitation.platform if invitation else LEGACY_PLATFORM
+        ):
             return Reply(REFERENTS_ONLY, visibility=Visibility.ASKER)
         if invitation is None or not invitation.open:
             return Reply(already_decided(invitation.decided_by if invitation else SOMEONE))
@@ -157,7 +199,9 @@ class InvitationService:
         The decider must be a referent on the request's platform: that is where the
         person is added and where the messages go."""
         invitation = await asyncio.to_thread(self.records.get, invitation_id)
-        if not self.is_referent(decider, invitation.platform if invitation else LEGACY_PLATFORM):
+        if not await self.is_referent(
+            decider, invitation.platform if invitation else LEGACY_PLATFORM
+        ):
             log.warning(
                 "event=invitation_decision_refused id=%s user=%s reason=not_referent",
                 invitation_id,

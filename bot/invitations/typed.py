@@ -58,7 +58,7 @@ class TypedDecisions:
         service = self._service
         platform = message.platform or LEGACY_PLATFORM
         command = command_word(platform)
-        if not service.is_referent(message.user, platform):
+        if not await service.is_referent(message.user, platform):
             return Reply(REFERENTS_ONLY)
         parsed = parse_number(rest)
         if parsed is None:

@@ -46,7 +46,7 @@ async def _recall_on(service: InvitationService, name: str, old: list[Invitation
         service.settings.recall_after.days,
         command_word(name),
     )
-    ids = await platform.user_ids(service.referent_usernames(name))
+    ids = await service.referent_ids(name)
     # The day's keys in the outbox are the "once a day": queued once, sent until done.
     queued = await asyncio.to_thread(
         service.outbox.store.add_all, recall_effects(today, ids, text, name), now

@@ -21,6 +21,7 @@ from bot.app import BotApp, StartupError
 from bot.chat import Message, User
 from bot.clock import utc_now
 from bot.config import load_settings
+from bot.invitations.referents import CHANGED, ReferentAccounts
 from bot.store import Store
 from tests.contract.fake_rest import FakeRest, error, serving
 
@@ -145,3 +146,44 @@ async def test_the_help_names_the_configured_private_channel(
         assert bot.mattermost is not None
         await bot.mattermost.api.close()
     assert "~intras-secret" in reply.text and "domaine-intras-prive" not in reply.text
+
+
+async def test_healthz_warns_of_a_referent_whose_username_changed_hands(
+    scripted: tuple[FakeRest, str], tmp_path: Path, content_copy: Path
+) -> None:
+    fake, url = scripted
+    # Pinned by an earlier start; since then « marine.purson » names another account.
+    store = Store.open(f"sqlite:///{tmp_path}/store.db")
+    accounts = ReferentAccounts(store, utc_now)
+    await accounts.verify(Directory({"marine.purson": "u-marine", "magali.marcel": "u-magali"}), ["marine.purson", "magali.marcel"])  # fmt: skip
+    store.close()
+    users = [{"id": "attacker999", "username": "marine.purson"}, {"id": "u-magali", "username": "magali.marcel"}]  # fmt: skip
+    fake.on("POST", "/users/usernames", (200, users))
+    bot = BotApp(load_settings(environ=settings_for(url, tmp_path, content_copy)))
+    await bot.start()
+    try:
+        await asyncio.wait_for(bot.ready_event.wait(), timeout=30)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bot.bound_port}") as client:
+            for _ in range(100):
+                parts: dict[str, Any] = (await client.get("/healthz")).json()["parts"]
+                if "referents" in parts and not parts["referents"]["ok"]:
+                    break
+                await asyncio.sleep(0.05)
+        assert parts["referents"] == {
+            "ok": False,
+            "held": {"mattermost": {"marine.purson": CHANGED}},
+        }
+        assert not await bot.invitations.is_referent(User("attacker999", "marine.purson"))
+        assert await bot.invitations.is_referent(User("u-magali", "magali.marcel"))
+    finally:
+        await asyncio.wait_for(bot.stop(), timeout=30)
+
+
+class Directory:
+    name = "mattermost"
+
+    def __init__(self, ids: dict[str, str]) -> None:
+        self.ids = ids
+
+    async def user_ids(self, usernames: list[str]) -> dict[str, str]:
+        return {name: self.ids[name] for name in usernames if name in self.ids}

@@ -9,8 +9,11 @@ import pytest
 
 from bot.adapters.mattermost.api import MattermostApi
 from bot.adapters.mattermost.setup import desired_command, run_setup
+from bot.clock import utc_now
 from bot.config import HttpSettings, Settings
 from bot.content.loader import Content
+from bot.invitations.referents import ReferentAccounts
+from bot.store import Store
 from tests.contract.fake_rest import FakeRest, error, serving
 
 SETTINGS = Settings(http=HttpSettings(public_url="https://bot.example/"))
@@ -137,3 +140,38 @@ async def test_an_unreachable_server_is_the_only_failure_said(content: Content) 
     assert not ok
     assert lines[0] == "FAIL  Mattermost answers at http://127.0.0.1:8065"
     assert len(lines) == 2
+
+
+async def test_setup_pins_each_deciding_referent_to_her_user_id(  # type: ignore[no-untyped-def]
+    world, content: Content, tmp_path
+) -> None:
+    fake, api = world
+    store = Store.open(f"sqlite:///{tmp_path}/s.db")
+    said: list[str] = []
+    assert await run_setup(SETTINGS, content, api, api, said.append, store)
+    assert "      referent @marine.purson pinned to user id u-marine.purson" in said
+    pins = ReferentAccounts(store, utc_now).trusted_ids("mattermost", ["marine.purson"])
+    assert pins == {"marine.purson": "u-marine.purson"}
+    # The username now names another account: setup, the operator's confirmation, re-pins.
+    users = [{"id": "u-new", "username": "marine.purson"}, {"id": "u-m", "username": "magali.marcel"}]  # fmt: skip
+    fake.on("POST", "/users/usernames", (200, users))
+    assert await run_setup(SETTINGS, content, api, api, said.append, store)
+    pins = ReferentAccounts(store, utc_now).trusted_ids("mattermost", ["marine.purson"])
+    assert pins == {"marine.purson": "u-new"}
+
+
+async def test_a_deactivated_referent_fails_the_check_and_is_not_pinned(  # type: ignore[no-untyped-def]
+    world, content: Content, tmp_path
+) -> None:
+    fake, api = world
+    users = [
+        {"id": "u-marine", "username": "marine.purson", "delete_at": 1700000000000},
+        {"id": "u-magali", "username": "magali.marcel"},
+    ]
+    fake.on("POST", "/users/usernames", (200, users))
+    store = Store.open(f"sqlite:///{tmp_path}/s.db")
+    said: list[str] = []
+    assert not await run_setup(SETTINGS, content, api, api, said.append, store)
+    assert "FAIL  referent @marine.purson exists and is an active person" in "\n".join(said), said
+    pins = ReferentAccounts(store, utc_now).trusted_ids("mattermost", ["marine.purson", "magali.marcel"])  # fmt: skip
+    assert pins == {"magali.marcel": "u-magali"}

@@ -88,10 +88,11 @@ def state(service: InvitationService, invitation_id: str) -> str:
 # -- who decides --------------------------------------------------------------------------
 
 
-def test_a_mattermost_username_may_come_with_its_at_sign(service: InvitationService) -> None:
-    assert service.is_referent(User("u-magali", "@magali.marcel"))
-    assert service.is_referent(MAGALI)
-    assert not service.is_referent(User("u-x", "@camille"))
+def test_a_referent_is_known_by_her_user_id_not_her_username(service: InvitationService) -> None:
+    assert asyncio.run(service.is_referent(User("u-magali", "@magali.marcel")))
+    assert asyncio.run(service.is_referent(MAGALI))
+    assert not asyncio.run(service.is_referent(User("u-x", "@camille")))
+    assert not asyncio.run(service.is_referent(User("attacker999", "magali.marcel")))
     invitation = recorded(service)
     decision = decide(service, invitation.id, ACCEPT, User("u-magali", "@magali.marcel"))
     assert decision.applied is True
@@ -211,6 +212,9 @@ def test_a_decision_on_a_platform_this_process_does_not_serve_asks_to_retry(
 ) -> None:
     # A Tchap request, read by a process serving Mattermost only (Tchap not configured).
     service = service_on(tmp_path, content_copy, FakeChatPlatform())
+    # The process that serves Tchap pinned its referents in the store they share.
+    tchap = FakeChatPlatform(name="matrix")
+    asyncio.run(service.referents.verify(tchap, service.referent_usernames("matrix")))
     invitation = recorded(service, "matrix")
     for action in (DECLINE, ACCEPT):
         assert decide(service, invitation.id, action, MARINE_MX) == Decision(

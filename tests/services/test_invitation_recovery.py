@@ -51,9 +51,10 @@ def test_notices_recorded_with_the_request_are_sent_by_the_next_process(tmp_path
     clock = FakeClock()
     first = service_on(tmp_path, FakeChatPlatform(), clock)
     profile = asyncio.run(FakeChatPlatform().profile(CAMILLE.id))
+    referents = asyncio.run(first.referent_ids())
 
     def notices(new_id: str) -> list:  # type: ignore[type-arg]
-        return notice_effects(new_id, profile, "", first.referent_usernames())
+        return notice_effects(new_id, profile, "", referents)
 
     # What `request` records, then the process dies before sending anything.
     invitation = first.records.create(CAMILLE.id, "camille", "bonjour", NOW, notices)

@@ -76,10 +76,7 @@ def test_a_tchap_request_goes_to_the_tchap_referents_by_dm_with_reactions(both) 
     service, mattermost, matrix, _ = both
     assert "transmise aux référentes" in ask_on(service, "matrix", CAMILLE_MX, "Bonjour")
     # By DM to each referent's Tchap account, not in the Mattermost referents' channel.
-    assert [user for user, _ in matrix.sent] == [
-        f"u-{MARINE_TCHAP.split('.')[0]}",
-        f"u-{MAGALI_TCHAP.split('.')[0]}",
-    ]
+    assert [user for user, _ in matrix.sent] == [MARINE_TCHAP, MAGALI_TCHAP]
     assert mattermost.sent == []
     invitation = service.records.open_for(CAMILLE_MX.id)
     assert invitation is not None and invitation.platform == "matrix"

@@ -96,7 +96,11 @@ async def test_stats_are_for_referents_only_and_count_the_period(
     assert first is not None
     assert records.begin(first.id, False, "marine.purson", "r1", NOW - dt.timedelta(days=4))
     referents = {"marine.purson"}
-    service = StatsService(log, lambda m: m.user.username in referents, lambda: NOW)
+
+    async def is_referent(message: Message) -> bool:
+        return message.user.username in referents
+
+    service = StatsService(log, is_referent, lambda: NOW)
 
     refused = await service.reply(Message("stats", User("u9", "eve"), "c"), "")
     assert refused.text == "Les statistiques sont réservées aux référentes des intras."

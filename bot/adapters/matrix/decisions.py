@@ -65,7 +65,7 @@ class MatrixDecisions:
         if choice is None:
             return  # a reaction to anything else, or another emoji
         decider = User(id=sender, username=sender)
-        if not self._invitations.is_referent(decider, PLATFORM):
+        if not await self._invitations.is_referent(decider, PLATFORM):
             log.warning(
                 "event=matrix_reaction_ignored event_id=%s sender=%s reason=not_referent",
                 event_id,

@@ -94,7 +94,12 @@ class MattermostPlatform:
         )
 
     async def user_ids(self, usernames: list[str]) -> dict[str, str]:
-        found = await self._api.users_by_usernames(usernames)
+        """The active people among `usernames`: a deactivated account or a bot decides nothing."""
+        found = {
+            name: user
+            for name, user in (await self._api.users_by_usernames(usernames)).items()
+            if not user.delete_at and not user.is_bot
+        }
         missing = sorted(set(usernames) - set(found))
         if missing:
             log.error(

@@ -9,11 +9,19 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.adapters.checks import Check
-from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
+from bot.adapters.mattermost.api import (
+    MattermostApi,
+    MattermostApiError,
+    MattermostUnavailable,
+    UserInfo,
+)
 from bot.adapters.mattermost.http import COMMAND_PATH
 from bot.answers.commands import AUTOCOMPLETE_DESCRIPTION, DESCRIPTION, DISPLAY_NAME, hint_words
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.content.loader import Content
+from bot.invitations.referents import ReferentAccounts
+from bot.store import Store
 
 TRIGGER = "intra"
 
@@ -38,8 +46,10 @@ async def run_setup(
     api: MattermostApi,
     command_api: MattermostApi,
     say: Callable[[str], None],
+    store: Store | None = None,
 ) -> bool:
-    """Register the command with `command_api` (bot or admin token), check with `api`."""
+    """Register the command with `command_api` (bot or admin token), check with `api`; with
+    the `store`, pin each deciding referent's username to the account it names now."""
     checks: list[Check] = []
 
     def record(check: Check) -> Check:
@@ -128,16 +138,51 @@ async def run_setup(
     ]
     found = await api.users_by_usernames(usernames)
     for username in usernames:
+        user = found.get(username)
         record(
             Check(
-                username in found,
-                f"referent @{username} exists",
-                "fix the « mattermost » field of this referent in content/referents.yaml (no such user)",
+                user is not None and not user.delete_at and not user.is_bot,
+                f"referent @{username} exists and is an active person",
+                "fix the « mattermost » field of this referent in content/referents.yaml "
+                + ("(no such user)" if user is None else "(a deactivated account or a bot)"),
             )
         )
+    if store is not None:
+        await _pin_referents(store, content, found, say)
     failed = [check for check in checks if not check.ok]
     say("all checks passed" if not failed else f"{len(failed)} check(s) failed")
     return not failed
+
+
+class _Found:
+    """The usernames setup resolved, as the pins' directory (active people only)."""
+
+    name = "mattermost"
+
+    def __init__(self, found: dict[str, UserInfo]) -> None:
+        self._ids = {n: u.id for n, u in found.items() if not u.delete_at and not u.is_bot}
+
+    async def user_ids(self, usernames: list[str]) -> dict[str, str]:
+        return {name: self._ids[name] for name in usernames if name in self._ids}
+
+
+async def _pin_referents(
+    store: Store, content: Content, found: dict[str, UserInfo], say: Callable[[str], None]
+) -> None:
+    """Setup is the operator's confirmation of who each referent is: pin what resolves now
+    (bot/invitations/referents.py); the bot then trusts those ids only."""
+    deciding = [
+        person.comptes.mattermost
+        for person in content.referents.referents
+        if person.handles_invitations and person.comptes.mattermost
+    ]
+    result = await ReferentAccounts(store, utc_now).verify(_Found(found), deciding, repin=True)
+    for username, user_id in result.trusted.items():
+        person = found[username]
+        say(
+            f"      referent @{username} pinned to user id {user_id}"
+            + (f" ({person.full_name})" if person.full_name else "")
+        )
 
 
 async def _register_command(
