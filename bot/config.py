@@ -70,6 +70,8 @@ class HttpSettings(SettingsTable):
 
 class StoreSettings(SettingsTable):
     url: str = "sqlite:///intra-bot.sqlite3"
+    # Claims of handled messages and reactions (post and event ids) are deleted after this.
+    claims_retention_days: float = Field(30.0, ge=1)
 
 
 class InvitationsSettings(SettingsTable):
@@ -77,6 +79,7 @@ class InvitationsSettings(SettingsTable):
     cooldown_days: float = Field(30.0, ge=0)
     recall_after_days: float = Field(3.0, ge=0)
     retention_days: float = Field(365.0, ge=1)
+    pending_retention_days: float = Field(90.0, ge=1)
     decision_lease_seconds: float = Field(120.0, gt=0)
 
 
@@ -96,6 +99,7 @@ class AnswersSettings(SettingsTable):
 
 class OutboxSettings(SettingsTable):
     lease_seconds: float = Field(60.0, gt=0)
+    retention_days: float = Field(30.0, ge=1)
     retention_days: float = Field(30.0, ge=1)
 
 

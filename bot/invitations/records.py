@@ -279,6 +279,26 @@ class InvitationRecords:
                 connection.execute(delete(invitations).where(invitations.c.id.in_(ids)))
         return ids
 
+    def purge_pending_before(self, cutoff: datetime) -> list[str]:
+        """Delete the requests left pending (never decided) since before `cutoff`; an
+        "accepting" one is being decided and stays (its holder finishes or releases it)."""
+        with self.engine.begin() as connection:
+            ids = [
+                str(row[0])
+                for row in connection.execute(
+                    select(invitations.c.id).where(
+                        invitations.c.state == PENDING, invitations.c.created_at < cutoff
+                    )
+                )
+            ]
+            if ids:
+                connection.execute(
+                    delete(invitations).where(
+                        invitations.c.id.in_(ids), invitations.c.state == PENDING
+                    )
+                )
+        return ids
+
 
 def _invitation(row: Row[tuple[object, ...]]) -> Invitation:
     data = row._mapping

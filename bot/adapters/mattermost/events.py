@@ -73,10 +73,14 @@ class EventRouter:
 
     async def _posted(self, event: dict[str, Any]) -> None:
         data = event.get("data") or {}
+        raw = data.get("post") or "{}"
         try:
             post = json.loads(raw)
         except ValueError:
             log.warning("event=posted_bad_payload")
+            return
+        except RecursionError:  # anyone can post props nested thousands of levels deep
+            log.warning("event=post_skipped reason=nested_too_deeply post_id=%s", _post_id(raw))
             return
         if not isinstance(post, dict) or not post.get("id"):
             return
@@ -85,14 +89,10 @@ class EventRouter:
         except RecursionError:  # a prop nested too deeply to turn into text
             log.warning("event=post_skipped reason=nested_too_deeply post_id=%s", post["id"])
             return
-        raw = data.get("post") or "{}"
         if text is None:
             return
         if not await asyncio.to_thread(self._store.claim_event, f"post:{post['id']}"):
             log.info("event=post_already_answered post_id=%s", post["id"])
-            return
-        except RecursionError:  # anyone can post props nested thousands of levels deep
-            log.warning("event=post_skipped reason=nested_too_deeply post_id=%s", _post_id(raw))
             return
         direct = data.get("channel_type") == "D"
         thread = (
