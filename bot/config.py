@@ -100,7 +100,6 @@ class AnswersSettings(SettingsTable):
 class OutboxSettings(SettingsTable):
     lease_seconds: float = Field(60.0, gt=0)
     retention_days: float = Field(30.0, ge=1)
-    retention_days: float = Field(30.0, ge=1)
 
 
 class MatrixSettings(SettingsTable):
