@@ -50,13 +50,29 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
-# One row per event already handled: a post answered, a welcome sent...
+# One row per event handled: a post answered, a reaction decided... A question's row is
+# held by `owner` until `lease_until` while its reply is made, NULL once done (answer_claims.py).
 handled_events = Table(
     "handled_events",
     metadata,
     Column("key", String(200), primary_key=True),
     Column("handled_at", UtcDateTime(), nullable=False),
+    Column("owner", String(100), nullable=False, server_default=""),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("place", String(200), nullable=False, server_default=""),
+    Column("attempts", Integer, nullable=False, server_default="1"),
 )
+
+
+def handled_events_added(dialect: Dialect) -> dict[str, str]:
+    """The columns a store made before answer leases lacks; its rows stay done (no lease)."""
+    return {
+        "owner": "VARCHAR(100) NOT NULL DEFAULT ''",
+        "lease_until": UtcDateTime().impl.compile(dialect=dialect),
+        "place": "VARCHAR(200) NOT NULL DEFAULT ''",
+        "attempts": "INTEGER NOT NULL DEFAULT 1",
+    }
+
 
 # Small named values that must survive restarts (e.g. the last good copy of a feed).
 values = Table(

@@ -15,10 +15,17 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, delete, event, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bot.answer_claims import AnswerClaims
 from bot.clock import utc_now
 from bot.club.claims import ReminderClaims
 from bot.files import private_file
-from bot.schema import create_tables, handled_events, values
+from bot.schema import (
+    add_missing_columns,
+    create_tables,
+    handled_events,
+    handled_events_added,
+    values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +37,7 @@ class StoreError(Exception):
     """The store cannot be reached or used; the message is for operators."""
 
 
-class Store(ReminderClaims):
+class Store(ReminderClaims, AnswerClaims):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -43,6 +50,7 @@ class Store(ReminderClaims):
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
             create_tables(engine)
+            add_missing_columns(engine, "handled_events", handled_events_added(engine.dialect))
         except SQLAlchemyError as error:
             raise StoreError(
                 f"cannot open the store at {_safe(url)}: {error.__class__.__name__}: {error.args[0] if error.args else ''}"
@@ -61,7 +69,10 @@ class Store(ReminderClaims):
             return False
 
     def claim_event(self, key: str, *, now: datetime | None = None) -> bool:
-        """True for the first caller with this key, ever; False for everyone after."""
+        """True for the first caller with this key, ever; False for everyone after.
+
+        Done at once (no lease): for what is acted on in one step. A question, whose reply
+        may be cut off by a crash, is claimed with `claim_answer` instead."""
         try:
             with self.engine.begin() as connection:
                 connection.execute(
