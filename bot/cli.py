@@ -1,4 +1,5 @@
-"""The `intra-bot` command line: ask, console, check (and, with a server, run and setup)."""
+"""The `intra-bot` command line: ask, console, check (and, with a server, run and setup);
+export and forget one person's data (bot/personal_data/cli.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.club.service import ClubService
 from bot.config import ConfigError, load_settings, missing_matrix_extra
 from bot.content.errors import ContentError
 from bot.content.loader import DEFAULT_CONTENT_DIR, Content, ContentSource, load_content
+from bot.personal_data.cli import add_commands as add_personal_data_commands
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -124,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "matrix: log in once, join the [matrix] rooms when invited, check power levels",
     )
     setup.set_defaults(handler=_setup)
+    add_personal_data_commands(commands)  # export, forget
     return parser
 
 
