@@ -1,18 +1,23 @@
-"""One person's invitation requests and decisions, exported or erased (`intra-bot forget`).
+"""One person's invitation requests and decisions, and a referent's pinned account,
+exported or erased (`intra-bot forget`).
 
 As a requester: an open request is deleted (withdrawn, as if never made); a decided one
 is anonymised (no id, name, message, reason or notice left) so that the figures of
 `/intra stats` still count it. As a referent: their name and id are removed from the
 decisions they took. The outbox rows about their requests carry the requests' ids: they
-are given to the outbox's keeper as the person's `refs`.
+are given to the outbox's keeper as the person's `refs`. A referent's pin (their username
+and user id, bot/invitations/referents.py) is deleted: remove them from
+content/referents.yaml too, or the next `intra-bot setup` pins them again.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import or_, select, update
 
+from bot.invitations.referents import referent_accounts
 from bot.invitations.schema import ACCEPTED, DECLINED, ensure_schema, invitations
 from bot.personal_data.model import Outcome, Person, Rows, plain
+from bot.schema import create_tables
 from bot.store import Store
 
 # What an anonymised request keeps as its requester: no one, and never an open request's id.
@@ -95,4 +100,49 @@ class InvitationsKeeper:
                 "invitations", int(anonymised or 0), "decided requests anonymised (kept for counts)"
             ),
             Outcome("invitations", int(unsigned or 0), "decisions taken by them unsigned"),
+        ]
+
+
+class ReferentPinsKeeper:
+    """The account -> user id pins of the deciding referents (table referent_accounts)."""
+
+    name = "referent_accounts"
+
+    def __init__(self, store: Store) -> None:
+        self._engine = store.engine
+        create_tables(self._engine, [referent_accounts])
+
+    async def known_as(self, person: Person) -> Person:
+        c = referent_accounts.c
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(c.account, c.user_id).where(
+                    or_(
+                        c.user_id.in_(person.ids),
+                        c.account.in_(person.usernames | {f"@{u}" for u in person.usernames}),
+                    )
+                )
+            ).all()
+        return person.knowing(
+            ids=[str(r[1]) for r in rows], usernames=[str(r[0]).lstrip("@") for r in rows]
+        )
+
+    async def export(self, person: Person) -> dict[str, Rows]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(referent_accounts).where(referent_accounts.c.user_id.in_(person.ids))
+            ).all()
+        return {"referent_accounts": [plain(row._mapping) for row in rows]}
+
+    async def forget(self, person: Person) -> list[Outcome]:
+        with self._engine.begin() as connection:
+            deleted = connection.execute(
+                referent_accounts.delete().where(referent_accounts.c.user_id.in_(person.ids))
+            ).rowcount
+        return [
+            Outcome(
+                "referent_accounts",
+                int(deleted or 0),
+                "referent pins deleted (take them out of content/referents.yaml too)",
+            )
         ]

@@ -23,7 +23,7 @@ EXIT_BAD_INPUT = 2
 
 USER_HELP = (
     "a Mattermost user id or username, or a Matrix id (@name:server); a username is "
-    "resolved through the store only (an invitation links it to an id), never the platform"
+    "resolved through the store only (an invitation or a referent's pin links it to an id), never the platform"
 )
 
 
@@ -42,11 +42,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def keepers(settings: Settings, store: Store) -> list[Keeper]:
     from bot.config import ConfigError, missing_matrix_extra
-    from bot.invitations.personal import InvitationsKeeper
+    from bot.invitations.personal import InvitationsKeeper, ReferentPinsKeeper
     from bot.outbox.personal import OutboxKeeper
     from bot.personal_data.unlinked import UnlinkedRecords
 
-    found: list[Keeper] = [InvitationsKeeper(store), OutboxKeeper(store), UnlinkedRecords(settings)]
+    found: list[Keeper] = [
+        InvitationsKeeper(store),
+        ReferentPinsKeeper(store),
+        OutboxKeeper(store),
+        UnlinkedRecords(settings),
+    ]
     if settings.matrix.homeserver or settings.matrix.crypto_store_url:
         try:
             from bot.adapters.matrix.personal import MatrixKeeper

@@ -2,7 +2,8 @@
 
 A person is named on the command line by a Mattermost user id, a Mattermost username or a
 Matrix id (MXID). No platform is asked: the store itself links a username to its ids (an
-invitation records both), and each keeper then looks for every id and username it knows.
+invitation records both, so does a referent's pin), and each keeper then looks for every id
+and username it knows.
 """
 
 from __future__ import annotations
@@ -117,9 +118,9 @@ async def resolve(text: str, keepers: Sequence[Keeper]) -> Person:
             person = await keeper.known_as(person)
     if not person.ids:
         raise BadPerson(
-            f"no user id is known for the username '{person.given}' in the store (it is "
-            "linked to one only by an invitation request or decision): give the person's "
-            "Mattermost user id instead (System Console > Users, or `mmctl user search`)"
+            f"no user id is known for the username '{person.given}' in the store (only an "
+            "invitation request or decision, or a referent's pin, links one to an id): give "
+            "the person's Mattermost user id instead (System Console > Users, or `mmctl user search`)"
         )
     return person
 

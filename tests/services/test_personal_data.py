@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from bot.answers.stats import invitation_figures
 from bot.chat import User
 from bot.config import Settings
 from bot.greeter import WELCOME
 from bot.invitations.effects import NOTICE, outcome_effects
-from bot.invitations.personal import InvitationsKeeper
+from bot.invitations.personal import InvitationsKeeper, ReferentPinsKeeper
 from bot.invitations.records import InvitationRecords
+from bot.invitations.referents import referent_accounts
 from bot.outbox.personal import OutboxKeeper
 from bot.outbox.store import Effect, OutboxStore
 from bot.personal_data.model import (
@@ -99,9 +101,16 @@ def world(tmp_path: Path) -> Iterator[World]:
         )
     keepers: list[Keeper] = [
         InvitationsKeeper(store),
+        ReferentPinsKeeper(store),
         OutboxKeeper(store),
         UnlinkedRecords(Settings()),
     ]
+    with store.engine.begin() as connection:  # `intra-bot setup` pinned the referent's account
+        connection.execute(
+            insert(referent_accounts).values(
+                platform="mattermost", account="referent", user_id=REFERENT, pinned_at=NOW
+            )
+        )
     yield World(store, records, outbox, keepers, declined, alice_open, bob_open)
     store.close()
 
@@ -175,7 +184,10 @@ async def test_a_referent_is_unsigned_from_decisions_and_their_notices_erased(
     received = exported["records"]["outbox"]
     assert len(received) == 3 and "Alice Martin" not in str(received)
 
-    await forget_all(person, world.keepers)
+    assert [p["account"] for p in exported["records"]["referent_accounts"]] == ["referent"]
+
+    lines = [o.line() for o in await forget_all(person, world.keepers)]
+    assert lines[3].startswith("referent_accounts: 1 referent pins deleted"), lines
     declined = world.records.get(world.alice_declined)
     assert declined is not None
     assert (declined.decided_by, declined.decided_by_id, declined.reason) == (
@@ -186,6 +198,23 @@ async def test_a_referent_is_unsigned_from_decisions_and_their_notices_erased(
     assert declined.requester_id == ALICE  # Alice's own data is hers to erase
     assert [k for k in world.outbox.states() if k.endswith("@referent")] == []
     assert f"welcome:{ALICE}" in world.outbox.states()
+
+
+async def test_a_referent_pinned_but_who_decided_nothing_is_found_by_username(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/pins.db")
+    keeper = ReferentPinsKeeper(store)
+    with store.engine.begin() as connection:
+        connection.execute(
+            insert(referent_accounts).values(
+                platform="mattermost", account="marine", user_id=REFERENT, pinned_at=NOW
+            )
+        )
+    person = await resolve("marine", [keeper])
+    assert person.ids == {REFERENT}
+    assert [o.count for o in await forget_all(person, [keeper])] == [1]
+    store.close()
 
 
 async def test_a_username_the_store_cannot_link_to_an_id_is_refused(world: World) -> None:
