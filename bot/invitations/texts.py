@@ -52,6 +52,10 @@ def at_username(name: str) -> str:
 REFERENTS_ONLY = "Seules les référentes des intras peuvent traiter les demandes d'accès."
 NOT_IDENTIFIED = "Je n'ai pas pu vous identifier, réessayez."
 UNKNOWN_ACTION = "Action inconnue."
+BUTTON_EXPIRED = (
+    "Ce bouton a expiré. Tapez `/intra demandes` pour voir les demandes encore en attente "
+    "et les traiter."
+)
 DIALOG_FAILED = "Je n'ai pas pu ouvrir la fenêtre de refus ; réessayez, ou tapez `/intra demandes`."
 SOMEONE = "quelqu'un"
 PLATFORM_UNAVAILABLE = "Mattermost ne répond pas ; réessayez dans quelques minutes."

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.adapters.mattermost.actions import ACTION_PATH, DIALOG_PATH, InvitationActions
 from bot.adapters.mattermost.api import UserInfo
 from bot.adapters.mattermost.render import SignedButtons, post_props
-from bot.adapters.mattermost.signing import sign
+from bot.adapters.mattermost.signing import sign, sign_button
 from bot.chat import Platforms
 from bot.content.loader import ContentSource
 from bot.invitations.service import InvitationService, InvitationSettings
@@ -243,4 +243,5 @@ def test_buttons_carry_alphanumeric_unique_ids_and_a_signature() -> None:
         a["type"] == "button" and a["integration"]["url"] == "http://bot/mattermost/action"
         for a in actions
     )
-    assert actions[0]["integration"]["context"]["sig"] == sign(SECRET, "accept", "ab-12")
+    context = actions[0]["integration"]["context"]
+    assert context["sig"] == sign_button(SECRET, "accept", "ab-12", context["expires"])

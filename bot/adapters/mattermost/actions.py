@@ -1,13 +1,21 @@
 """Button clicks and dialog submissions from Mattermost.
 
-Mattermost signs neither. The button context carries an HMAC of (action, value) made
-with our secret, and the dialog state one of the request id; anything that does not
-verify is refused before any other work. The clicker's identity is set by the server.
+Mattermost signs neither. The button context carries an HMAC of (action, value, expiry)
+made with our secret, and the dialog state one of the request id; anything that does not
+verify is refused before any other work, and a button past its expiry is answered that it
+expired. The clicker's identity is set by the server.
+
+Buttons posted before expiry existed carry an HMAC of (action, value) only. They are
+still taken (logged): they only ever decide a request that is still open (`decide` and
+`decline_dialog` answer the others that they were handled), which is what the person
+clicking expects; refusing them would strand the open requests' notices already posted.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -19,11 +27,13 @@ from bot.adapters.mattermost.callbacks import (
     read_object,
     submitted_text,
 )
-from bot.adapters.mattermost.signing import sign, verify
+from bot.adapters.mattermost.signing import expired, sign, verify, verify_button
 from bot.chat import Dialog, Reply, User
+from bot.clock import utc_now
 from bot.invitations.service import InvitationService
 from bot.invitations.texts import (
     ACCEPT,
+    BUTTON_EXPIRED,
     DECLINE,
     DIALOG_FAILED,
     NOT_IDENTIFIED,
@@ -39,8 +49,14 @@ REASON_FIELD = "reason"
 
 class InvitationActions:
     def __init__(
-        self, service: InvitationService, api: MattermostApi, secret: bytes, dialog_url: str
+        self,
+        service: InvitationService,
+        api: MattermostApi,
+        secret: bytes,
+        dialog_url: str,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        self._clock = clock
         self._service = service
         self._api = api
         self._secret = secret
@@ -55,9 +71,24 @@ class InvitationActions:
         if call is None:
             return _bad_request()
         action, value = call.action, call.value
-        if not verify(self._secret, call.sig, action, value):
+        if call.expires:
+            genuine = verify_button(self._secret, call.sig, action, value, call.expires)
+        else:  # posted before buttons expired
+            genuine = verify(self._secret, call.sig, action, value)
+        if not genuine:
             log.warning("event=forged_action_refused remote=%s", request.remote)
             return web.json_response({"error": "bad signature"}, status=403)
+        if not call.expires:
+            log.info("event=unexpiring_button_taken action=%s id=%s", action, value)
+        elif expired(call.expires, self._clock()):
+            log.warning(
+                "event=expired_action_refused action=%s id=%s expired_at=%s user_id=%s",
+                action,
+                value,
+                call.expires,
+                call.user_id,
+            )
+            return web.json_response({"ephemeral_text": BUTTON_EXPIRED})
         user = await self._user(call.user_id)
         if user is None:
             return web.json_response({"ephemeral_text": NOT_IDENTIFIED})

@@ -58,7 +58,9 @@ class MattermostAdapter:
         token = mattermost.token.get_secret_value()
         public_url = http.public_url.rstrip("/")
         self.secret = derive_secret(http.signing_secret.get_secret_value(), token)
-        self.signer = SignedButtons(self.secret, public_url + ACTION_PATH)
+        self.signer = SignedButtons(
+            self.secret, public_url + ACTION_PATH, dt.timedelta(days=http.button_days)
+        )
         self.api = MattermostApi(mattermost.url, token, timeout=mattermost.request_timeout)
         self.platform = MattermostPlatform(self.api, mattermost.private_channel, self.signer)
         self.actions = InvitationActions(

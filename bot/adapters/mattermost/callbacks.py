@@ -24,6 +24,7 @@ class ActionCall:
     action: str
     value: str
     sig: str
+    expires: str  # "" on a button posted before buttons expired
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def action_call(body: dict[str, Any]) -> ActionCall | None:
             action=_text(context, "action"),
             value=_text(context, "value"),
             sig=_text(context, "sig"),
+            expires=_text(context, "expires"),
         )
     except _Malformed:
         return None

@@ -2,17 +2,20 @@
 
 Buttons become legacy message attachments with actions. Mattermost strips the
 `integration` part before sending a post to clients, so the context (with its HMAC
-signature) never reaches a browser; the signature is what proves a callback genuine.
+signature) never reaches a browser; the signature is what proves a callback genuine. It covers the button's expiry too.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.mattermost.signing import sign
+from bot.adapters.mattermost.signing import BUTTON_LIFETIME, expiry, sign_button
 from bot.chat import Button, Reply
+from bot.clock import utc_now
 
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
@@ -21,8 +24,11 @@ _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 class SignedButtons:
     secret: bytes
     action_url: str
+    lifetime: timedelta = BUTTON_LIFETIME
+    clock: Callable[[], datetime] = utc_now
 
     def action(self, button: Button) -> dict[str, Any]:
+        expires = expiry(self.clock(), self.lifetime)
         # Mattermost routes clicks on /actions/{id:[A-Za-z0-9]+}: any other character 404s.
         # The id is unique within the post because it carries the value.
         action_id = _NOT_ALNUM.sub("", f"{button.action}{button.value}")[:64] or "action"
@@ -36,7 +42,8 @@ class SignedButtons:
                 "context": {
                     "action": button.action,
                     "value": button.value,
-                    "sig": sign(self.secret, button.action, button.value),
+                    "expires": expires,
+                    "sig": sign_button(self.secret, button.action, button.value, expires),
                 },
             },
         }
