@@ -52,6 +52,8 @@ class HttpSettings(SettingsTable):
     public_url: str = "http://127.0.0.1:8080"
     command_tokens: list[SecretStr] = []
     signing_secret: SecretStr = SecretStr("")
+    # How long a button the bot posts (a request's « Accepter » / « Refuser ») can be clicked.
+    button_days: float = Field(30.0, gt=0)
 
     @field_validator("signing_secret")
     @classmethod
@@ -62,8 +64,6 @@ class HttpSettings(SettingsTable):
         if value and len(value) < MIN_SIGNING_SECRET:
             raise ValueError(
                 f"too short ({len(value)} characters): use at least {MIN_SIGNING_SECRET}, e.g. "
-    # How long a button the bot posts (a request's « Accepter » / « Refuser ») can be clicked.
-    button_days: float = Field(30.0, gt=0)
                 "the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, "
                 "or leave it empty to derive it from the bot token"
             )
