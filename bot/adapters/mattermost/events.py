@@ -228,10 +228,19 @@ def _json_list(raw: Any) -> list[str]:
     if isinstance(raw, str) and raw:
         try:
             value = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return []
         return [str(item) for item in value] if isinstance(value, list) else []
     return []
+
+
+def _post_id(raw: Any) -> str:
+    """The id of a post that could not be parsed, when the server put it first as it does."""
+    found = _LEADING_ID.match(raw) if isinstance(raw, str) else None
+    return found.group(1) if found else "-"
+
+
+_LEADING_ID = re.compile(r'\{\s*"id"\s*:\s*"([A-Za-z0-9]{1,64})"')
 
 
 def _transient(error: MattermostApiError) -> bool:
