@@ -32,6 +32,10 @@ MAX_BACKOFF = 60.0
 # A connection that stayed up this long was healthy: the next drop backs off from 1 s again.
 HEALTHY_AFTER = 30.0
 PROBE_EVERY = 1.0
+# Events handled at once. Past it the stream stops reading until one finishes: the socket
+# (then Mattermost's queue for the connection, replayed on a resume) holds the rest, so a
+# flood costs a bounded number of tasks and store writes in flight and loses nothing.
+MAX_HANDLERS = 16
 
 
 class TokenRejected(Exception):
@@ -64,6 +68,7 @@ class EventStream:
         heartbeat: float = 30.0,
         on_fresh: Callable[[], None] | None = None,
         probe_url: str = "",
+        max_handlers: int = MAX_HANDLERS,
     ) -> None:
         self._url = url
         self._token = token
@@ -82,6 +87,8 @@ class EventStream:
         self._reconnects = 0
         self._last_error = ""
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max_handlers)
+        self.held_back = 0  # times an event waited for a free handler (/healthz)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
 
     def status(self) -> StreamStatus:
@@ -197,14 +204,14 @@ class EventStream:
             try:
                 async for message in ws:
                     if message.type == aiohttp.WSMsgType.TEXT:
-                        self._receive(message.data)
+                        await self._receive(message.data)
                     elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
                         break
             finally:
                 closer.cancel()
         log.info("event=websocket_closed code=%s", ws.close_code)
 
-    def _receive(self, raw: str) -> None:
+    async def _receive(self, raw: str) -> None:
         try:
             event = json.loads(raw)
         except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
@@ -231,6 +238,15 @@ class EventStream:
             if seq < self._next_seq and event["event"] != "hello":
                 return  # already handled before the drop
             self._next_seq = seq + 1
+        if self._slots.locked():
+            self.held_back += 1
+            if self.held_back % 100 == 1:
+                log.warning(
+                    "event=websocket_busy handlers=%d held_back=%d action=reading_paused",
+                    len(self._tasks),
+                    self.held_back,
+                )
+        await self._slots.acquire()
         task = asyncio.create_task(self._dispatch(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -240,6 +256,8 @@ class EventStream:
             await self._handler(event)
         except Exception:
             log.exception("event=handler_failed ws_event=%s", event.get("event"))
+        finally:
+            self._slots.release()
 
 
 async def _close_when(stop: asyncio.Event, ws: aiohttp.ClientWebSocketResponse) -> None:
