@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 ENV_PREFIX = "INTRA_BOT_"
 DEFAULT_CONFIG_FILE = Path("config.toml")
@@ -44,6 +52,8 @@ class MattermostSettings(SettingsTable):
 
 
 MIN_SIGNING_SECRET = 32
+MIN_SECRET = MIN_SIGNING_SECRET
+MAKE_SECRET = "the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
 
 
 class HttpSettings(SettingsTable):
@@ -120,11 +130,30 @@ class MatrixSettings(SettingsTable):
     device_id: str = Field("", description="the device of access_token (needed for E2EE)")
     pickle_key: SecretStr = Field(
         SecretStr(""),
-        description="encrypts the crypto store's keys at rest; keep it with the store",
+        description="encrypts the crypto store's keys at rest; required with a homeserver, "
+        "from the configuration or INTRA_BOT_MATRIX__PICKLE_KEY, never kept in the store",
+        validate_default=True,
     )
     crypto_store_url: str = Field(
         "", description="crypto and room state; empty: derived from [store] url"
     )
+
+    @field_validator("pickle_key")
+    @classmethod
+    def _pickle_key(cls, key: SecretStr, info: ValidationInfo) -> SecretStr:
+        # The crypto store it protects sits beside the main store: a key kept there too
+        # would protect nothing from whoever reads one of them.
+        value = key.get_secret_value()
+        if info.data.get("homeserver") and not value:
+            raise ValueError(
+                "required when matrix.homeserver is set: give it in the configuration or in "
+                f"INTRA_BOT_MATRIX__PICKLE_KEY, at least {MIN_SECRET} characters, e.g. {MAKE_SECRET}"
+            )
+        if value and len(value) < MIN_SECRET:
+            raise ValueError(
+                f"too short ({len(value)} characters): use at least {MIN_SECRET}, e.g. {MAKE_SECRET}"
+            )
+        return key
     recovery_key_file: str = Field(
         "",
         description="where the first start writes the cross-signing recovery key (mode 0600); "

@@ -194,6 +194,7 @@ def without_mautrix(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[s
     config.write_text(
         f'[store]\nurl = "sqlite:///{tmp_path / "store.sqlite3"}"\n'
         '[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@intra-bot:localhost"\n'
+        f'pickle_key = "{"k" * 32}"\n'
         "[http]\nport = 0\n",
         encoding="utf-8",
     )

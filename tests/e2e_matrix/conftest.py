@@ -30,6 +30,8 @@ from tests.e2e_matrix.referents import MARINE
 from tests.servers import LEASES, SYNAPSE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# matrix.pickle_key is required with a homeserver (never kept in the store it protects).
+PICKLE_KEY = "e2e-pickle-key-0123456789abcdefghijklmnop"
 # A cold `up` installs Synapse from PyPI into a venv (about a minute, more on a busy machine).
 UP_TIMEOUT_S = int(os.environ.get("INTRA_BOT_SYNAPSE_UP_TIMEOUT", "1200"))
 
@@ -151,6 +153,7 @@ def bot_matrix_section(synapse: SynapseServer, **overrides: object) -> dict[str,
         "homeserver": synapse.url,
         "user_id": synapse.bot_user_id,
         "password": synapse.bot_password,
+        "pickle_key": PICKLE_KEY,
         "public_room": synapse.public_room_alias,
         "private_room": synapse.private_room_id,
         # The e2e tests send questions back to back; Tchap's 1/s pace is tested in unit tests.

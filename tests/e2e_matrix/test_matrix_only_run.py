@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e_matrix.conftest import REPO_ROOT, SynapseServer
+from tests.e2e_matrix.conftest import PICKLE_KEY, REPO_ROOT, SynapseServer
 from tests.e2e_matrix.nio_user import NioUser
 
 pytestmark = pytest.mark.e2e
@@ -55,6 +55,7 @@ async def test_a_matrix_only_process_answers_and_is_healthy(
             "INTRA_BOT_STORE__URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
             "INTRA_BOT_REMINDERS__ENABLED": "false",
             "INTRA_BOT_MATRIX__HOMESERVER": synapse.url,
+            "INTRA_BOT_MATRIX__PICKLE_KEY": PICKLE_KEY,
             "INTRA_BOT_MATRIX__USER_ID": synapse.bot_user_id,
             "INTRA_BOT_MATRIX__PASSWORD": synapse.bot_password,
             "INTRA_BOT_MATRIX__PUBLIC_ROOM": synapse.public_room_alias,

@@ -30,7 +30,7 @@ from bot.schema import reminder_posts
 from bot.store import Store
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.e2e_matrix.apps import room_events
-from tests.e2e_matrix.conftest import REPO_ROOT, SynapseServer
+from tests.e2e_matrix.conftest import PICKLE_KEY, REPO_ROOT, SynapseServer
 from tests.e2e_matrix.test_matrix_only_run import READY_TIMEOUT_S, free_port, healthz
 from tests.integration.harness import club_at, planned_for, reminder, unique_prefix, write_content
 
@@ -75,6 +75,7 @@ def replica_environment(synapse: SynapseServer, content: Path, store_url: str) -
             "INTRA_BOT_CONTENT__DIR": str(content),
             "INTRA_BOT_STORE__URL": store_url,
             "INTRA_BOT_MATRIX__HOMESERVER": synapse.url,
+            "INTRA_BOT_MATRIX__PICKLE_KEY": PICKLE_KEY,
             "INTRA_BOT_MATRIX__USER_ID": synapse.bot_user_id,
             "INTRA_BOT_MATRIX__PASSWORD": synapse.bot_password,
             "INTRA_BOT_MATRIX__PUBLIC_ROOM": synapse.public_room_alias,

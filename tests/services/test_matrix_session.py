@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from bot.adapters.matrix.session import (
     MatrixStartupError,
@@ -17,6 +19,7 @@ from bot.adapters.matrix.session import (
     stored_session,
 )
 from bot.config import MatrixSettings
+from bot.named_values import with_prefix
 from bot.store import Store
 
 BOT = "@intra-bot:agent.dinum.tchap.gouv.fr"
@@ -59,6 +62,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def settings(**values: Any) -> MatrixSettings:
+    values = {"pickle_key": "k" * 32, **values}
     return MatrixSettings.model_validate({"homeserver": "http://hs", "user_id": BOT, **values})
 
 
@@ -106,7 +110,39 @@ def test_the_session_round_trips_through_the_store_and_secrets_stay_out_of_reprs
     assert "hunter2" not in repr(settings(password=SecretStr("hunter2")))
 
 
-def test_the_pickle_key_is_made_once_then_kept(store: Store) -> None:
-    made = pickle_key(settings(), store)
-    assert made and pickle_key(settings(), store) == made
-    assert pickle_key(settings(pickle_key="configured"), store) == "configured"
+def test_the_pickle_key_comes_from_the_configuration_and_never_enters_the_store(
+    store: Store,
+) -> None:
+    key = "c" * 40
+    assert pickle_key(settings(pickle_key=key), store) == key
+    assert [v.name for v in with_prefix(store, "matrix.pickle_key")] == []
+
+
+def test_the_key_an_earlier_version_kept_in_the_store_is_removed_once_configured(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    legacy = "L" * 43
+    store.set_value(f"matrix.pickle_key:{BOT}", legacy)
+    with pytest.raises(MatrixStartupError, match="differs from the key an earlier version kept"):
+        pickle_key(settings(pickle_key="c" * 40), store)
+    assert store.get_value(f"matrix.pickle_key:{BOT}") == legacy  # kept until configured
+    with caplog.at_level(logging.WARNING):
+        assert pickle_key(settings(pickle_key=legacy), store) == legacy
+    assert store.get_value(f"matrix.pickle_key:{BOT}") is None
+    assert "event=matrix_pickle_key_removed_from_store" in caplog.text
+    assert legacy not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("", "required when matrix.homeserver is set"), ("short", "too short (5 characters)")],
+)
+def test_a_missing_or_short_pickle_key_is_refused_by_the_configuration(
+    value: str, problem: str
+) -> None:
+    with pytest.raises(ValidationError, match=re.escape(problem)):
+        MatrixSettings.model_validate(
+            {"homeserver": "http://hs", "user_id": BOT, "pickle_key": value}
+        )
+    # Matrix off: nothing to encrypt, nothing required.
+    assert MatrixSettings.model_validate({}).pickle_key.get_secret_value() == ""

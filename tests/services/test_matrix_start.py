@@ -26,7 +26,7 @@ def closed_port() -> int:
 def adapter(tmp_path: Path, **values: object) -> MatrixAdapter:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     settings = MatrixSettings.model_validate(
-        {"user_id": "@intra-bot:example.org", "password": "pw", **values}
+        {"user_id": "@intra-bot:example.org", "password": "pw", "pickle_key": "k" * 32, **values}
     )
     return MatrixAdapter(
         settings,
@@ -65,7 +65,12 @@ def test_the_adapter_keeps_its_recovery_key_beside_a_sqlite_store(tmp_path: Path
 
 def test_an_adapter_on_postgresql_without_a_recovery_key_file_is_refused(tmp_path: Path) -> None:
     settings = MatrixSettings.model_validate(
-        {"homeserver": "http://hs", "user_id": "@intra-bot:example.org", "password": "pw"}
+        {
+            "homeserver": "http://hs",
+            "user_id": "@intra-bot:example.org",
+            "password": "pw",
+            "pickle_key": "k" * 32,
+        }
     )
     store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     conversation = Conversation(ContentSource(DEFAULT_CONTENT_DIR))

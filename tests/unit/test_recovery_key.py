@@ -24,7 +24,12 @@ PG_URL = "postgresql://bot:pw@127.0.0.1:9/intrabot"  # port 9: nothing may conne
 
 def matrix(**values: str) -> MatrixSettings:
     return MatrixSettings.model_validate(
-        {"homeserver": "http://127.0.0.1:9", "user_id": "@bot:example.org", **values}
+        {
+            "homeserver": "http://127.0.0.1:9",
+            "user_id": "@bot:example.org",
+            "pickle_key": "k" * 32,
+            **values,
+        }
     )
 
 
@@ -111,15 +116,46 @@ def test_the_secret_is_written_0600_in_a_directory_made_0700(
     assert [p.name for p in key.parent.iterdir()] == [key.name]  # no temporary file left
 
 
-def test_an_existing_directory_keeps_the_mode_its_owner_gave_it(
+def test_a_directory_open_to_others_is_refused_and_left_as_it_is(
     tmp_path: Path, umask_zero: None
 ) -> None:
     shared = tmp_path / "secrets"
     shared.mkdir(mode=0o750)
     shared.chmod(0o750)
-    write_secret(shared / "key.txt", "EsTc")
+    with pytest.raises(ConfigError, match=r"is open to others \(mode 750\): chmod 700"):
+        write_secret(shared / "key.txt", "EsTc")
+    with pytest.raises(ConfigError, match="is open to others"):
+        recovery_key_path(matrix(recovery_key_file=str(shared / "key.txt")), PG_URL)
     assert mode(shared) == 0o750
-    assert mode(shared / "key.txt") == 0o600
+    assert list(shared.iterdir()) == []
+
+
+def test_a_directory_of_another_user_or_a_symlink_is_refused(tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, 1, 1)  # root runs the tests: give it to « daemon »
+    with pytest.raises(ConfigError, match="belongs to user id 1"):
+        recovery_key_path(matrix(recovery_key_file=str(theirs / "key.txt")), PG_URL)
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(real)
+    with pytest.raises(ConfigError, match="is not a directory"):
+        write_secret(tmp_path / "link" / "key.txt", "EsTc")
+    assert list(real.iterdir()) == []
+
+
+def test_a_symlink_planted_where_the_temporary_file_went_is_never_followed(
+    tmp_path: Path,
+) -> None:
+    secrets_dir = tmp_path / "store-secrets"
+    secrets_dir.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched\n", encoding="utf-8")
+    # The name the earlier version always used for its temporary file.
+    (secrets_dir / "matrix-recovery-key.txt.tmp").symlink_to(victim)
+    write_secret(secrets_dir / "matrix-recovery-key.txt", "EsTc abcd")
+    assert victim.read_text(encoding="utf-8") == "untouched\n"
+    assert (secrets_dir / "matrix-recovery-key.txt").read_text(encoding="utf-8") == "EsTc abcd\n"
 
 
 def test_a_key_left_beside_the_store_by_an_earlier_version_is_moved_into_the_secrets_dir(
@@ -156,6 +192,7 @@ def config_file(tmp_path: Path, store_url: str, **matrix_values: str) -> Path:
     config = tmp_path / "config.toml"
     lines = ["[store]", f'url = "{store_url}"', "[http]", "port = 0", "[matrix]"]
     lines += ['homeserver = "http://127.0.0.1:9"', 'user_id = "@bot:example.org"']
+    lines += [f'pickle_key = "{"k" * 32}"']
     lines += [f'{key} = "{value}"' for key, value in matrix_values.items()]
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config

@@ -12,12 +12,14 @@ No mautrix here: the command line checks the path before anything connects.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import secrets
 from pathlib import Path
 
 from bot.config import ConfigError, MatrixSettings
-from bot.files import private_dir
+from bot.files import private_dir, private_dir_problem
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ def recovery_key_path(settings: MatrixSettings, store_url: str) -> Path:
     Raises ConfigError (the operator's to fix, exit 2) for a store that is not a file.
     """
     if settings.recovery_key_file:
-        return Path(settings.recovery_key_file).expanduser().resolve()
+        return _checked(Path(settings.recovery_key_file).expanduser().resolve())
     store_file = sqlite_file(store_url)
     if store_file is None:
         raise ConfigError(
@@ -57,7 +59,18 @@ def recovery_key_path(settings: MatrixSettings, store_url: str) -> Path:
             "./matrix-recovery-key.txt in the working directory: point it at that file if it "
             "exists)."
         )
-    return secrets_dir(store_file) / KEY_FILE_NAME
+    return _checked(secrets_dir(store_file) / KEY_FILE_NAME)
+
+
+def _checked(key_file: Path) -> Path:
+    """The key's path, once its directory is known to be the bot's alone (or not made yet)."""
+    problem = private_dir_problem(key_file.parent)
+    if problem is not None:
+        raise ConfigError(
+            f"matrix.recovery_key_file: {problem}; the recovery key goes only into a directory "
+            "owned by the bot's user with mode 0700 (or one the bot creates itself)"
+        )
+    return key_file
 
 
 def legacy_recovery_key_path(settings: MatrixSettings, store_url: str) -> Path | None:
@@ -81,11 +94,24 @@ def adopt_legacy_key(settings: MatrixSettings, store_url: str, key_file: Path) -
 
 
 def write_secret(path: Path, text: str) -> None:
-    """Write `text` to `path`, readable by its owner only from the first byte."""
+    """Write `text` to `path`, readable by its owner only from the first byte.
+
+    Through a new file of an unguessable name (O_EXCL: never one that exists, O_NOFOLLOW:
+    never through a symlink), renamed over `path`, in a directory checked to be private."""
     private_dir(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text + "\n")
-    os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply to a file left by a crash
-    os.replace(tmp, path)
+    problem = private_dir_problem(path.parent)
+    if problem is not None:
+        raise ConfigError(f"matrix.recovery_key_file: {problem}")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), 0o600)  # O_CREAT's mode is masked by the umask
+            file.write(text + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 from dataclasses import dataclass
 
 from mautrix.client import Client
@@ -19,6 +18,7 @@ from mautrix.errors import MForbidden, MUnknownToken
 from mautrix.types import UserID
 
 from bot.config import MatrixSettings
+from bot.named_values import forget
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,19 +55,30 @@ def remember_session(store: Store, user_id: str, session: Session) -> None:
 
 
 def pickle_key(settings: MatrixSettings, store: Store) -> str:
-    """The key the crypto store encrypts its secrets with: configured, or made once and kept."""
+    """The key the crypto store encrypts its secrets with: configured, never from the store.
+
+    Versions before this one made a key and kept it in the store, beside the crypto store
+    it protects. Configured with that same key, the store's copy is deleted; a different key
+    could not read the crypto store, and no key at all is refused by the configuration."""
     configured = settings.pickle_key.get_secret_value()
-    if configured:
-        return configured
-    name = f"matrix.pickle_key:{settings.user_id}"
-    key = store.get_value(name)
-    if key is None:
-        key = secrets.token_urlsafe(32)
-        store.set_value(name, key)
-        log.warning(
-            "event=matrix_pickle_key_generated hint='set matrix.pickle_key to keep it out of the store'"
+    name = _legacy_pickle_key(settings.user_id)
+    kept = store.get_value(name)
+    if kept is not None and kept != configured:
+        raise MatrixStartupError(
+            f"matrix.pickle_key differs from the key an earlier version kept in the store "
+            f"('{name}' in kv_values), which encrypts the crypto store: set matrix.pickle_key "
+            "(or INTRA_BOT_MATRIX__PICKLE_KEY) to that value, e.g. from `sqlite3 STORE "
+            f"\"select value from kv_values where name='{name}'\"`, and start again; the bot "
+            "then deletes the store's copy"
         )
-    return key
+    if kept is not None:
+        forget(store, [name])
+        log.warning("event=matrix_pickle_key_removed_from_store name=%s", name)
+    return configured
+
+
+def _legacy_pickle_key(user_id: str) -> str:
+    return f"matrix.pickle_key:{user_id}"
 
 
 async def establish(client: Client, settings: MatrixSettings, store: Store) -> Session:
