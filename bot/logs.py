@@ -34,7 +34,10 @@ def configure_logging(level: str = "INFO", fmt: str = "keyvalue") -> None:
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    # DEBUG is for the bot's own lines: every other logger (a library's, named or not) stays
+    # at INFO or above, since a library's DEBUG may print bodies, tokens or messages.
+    root.setLevel(max(logging.INFO, logging.getLevelName(level.upper())))
+    logging.getLogger("bot").setLevel(level.upper())
     # The driver logs every error response at ERROR and its retries at WARNING: ours say it better.
     for name in (
         "mattermostautodriver",
@@ -44,8 +47,8 @@ def configure_logging(level: str = "INFO", fmt: str = "keyvalue") -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     # At DEBUG these print what must never reach a log: request bodies with the Matrix
     # password (cross-signing's auth), message bodies, SQL parameters with pickled keys.
-    # They stay at INFO or above whatever `logging.level` says; DEBUG is for the bot's own.
-    floor = max(logging.INFO, root.level)
+    # Their own level too, should anything lower the root's later.
+    floor = root.level
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(floor)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

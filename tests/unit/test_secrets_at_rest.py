@@ -97,5 +97,9 @@ def test_libraries_that_log_bodies_stay_above_debug_whatever_the_level() -> None
         logger = logging.getLogger(name)
         assert not logger.isEnabledFor(logging.DEBUG), name
         assert logger.isEnabledFor(logging.INFO), name
+    # Any library, named here or not (the driver's websocket, a future dependency).
+    for name in ("aiohttp.client", "websockets.client", "some.library.added.later"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
     configure_logging("WARNING")
     assert not logging.getLogger("mau.http").isEnabledFor(logging.INFO)  # never lowered
+    assert not logging.getLogger("bot.app").isEnabledFor(logging.INFO)
