@@ -10,9 +10,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +22,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
+from bot.database_url import DatabaseUrl
 
 ENV_PREFIX = "INTRA_BOT_"
 DEFAULT_CONFIG_FILE = Path("config.toml")
@@ -51,6 +54,8 @@ class MattermostSettings(SettingsTable):
     catchup_hours: float = Field(24.0, ge=0)
 
 
+# Printed masked wherever a settings object is (bot/database_url.py), used as a plain str.
+DatabaseUrlField = Annotated[str, AfterValidator(DatabaseUrl)]
 MIN_SIGNING_SECRET = 32
 MIN_SECRET = MIN_SIGNING_SECRET
 MAKE_SECRET = "the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
@@ -81,7 +86,7 @@ class HttpSettings(SettingsTable):
 
 
 class StoreSettings(SettingsTable):
-    url: str = "sqlite:///intra-bot.sqlite3"
+    url: DatabaseUrlField = Field("sqlite:///intra-bot.sqlite3", validate_default=True)
     # Claims of handled messages and reactions (post and event ids) are deleted after this.
     claims_retention_days: float = Field(30.0, ge=1)
 
@@ -134,8 +139,10 @@ class MatrixSettings(SettingsTable):
         "from the configuration or INTRA_BOT_MATRIX__PICKLE_KEY, never kept in the store",
         validate_default=True,
     )
-    crypto_store_url: str = Field(
-        "", description="crypto and room state; empty: derived from [store] url"
+    crypto_store_url: DatabaseUrlField = Field(
+        "",
+        description="crypto and room state; empty: derived from [store] url",
+        validate_default=True,
     )
 
     @field_validator("pickle_key")

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.config import load_settings
+from bot.database_url import DatabaseUrl
 from bot.files import private_file
 from bot.logs import QUIET_LIBRARIES, configure_logging
 from bot.store import Store, StoreError, _safe
@@ -103,3 +105,23 @@ def test_libraries_that_log_bodies_stay_above_debug_whatever_the_level() -> None
     configure_logging("WARNING")
     assert not logging.getLogger("mau.http").isEnabledFor(logging.INFO)  # never lowered
     assert not logging.getLogger("bot.app").isEnabledFor(logging.INFO)
+
+
+def test_database_urls_are_secrets_in_the_settings_printed_masked(tmp_path: Path) -> None:
+    url = "postgresql://bot:hunter2@db/intrabot?sslpassword=s3cret&sslmode=require"
+    empty = tmp_path / "config.toml"
+    empty.touch()
+    settings = load_settings(
+        environ={
+            "INTRA_BOT_CONFIG": str(empty),
+            "INTRA_BOT_STORE__URL": url,
+            "INTRA_BOT_MATRIX__CRYPTO_STORE_URL": url,
+        }
+    )
+    for printed in (repr(settings), str(settings), repr(settings.store), repr(settings.matrix)):
+        assert "hunter2" not in printed and "s3cret" not in printed
+        assert "postgresql://bot:***@db/intrabot?sslpassword=***&sslmode=require" in printed
+    # Used as the string it is: what SQLAlchemy and mautrix are given is the whole URL.
+    assert settings.store.url == url and f"{settings.matrix.crypto_store_url}" == url
+    default = load_settings(environ={"INTRA_BOT_CONFIG": str(empty)}).store.url
+    assert default == "sqlite:///intra-bot.sqlite3" and isinstance(default, DatabaseUrl)
