@@ -41,6 +41,9 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 SEND_RETRIES = 5
+# Syncs at once before the sync loop's pace applies: a start's first syncs, the one after
+# a join. Idle, a sync is a 30 s long poll; busy, one a second.
+SYNC_BURST = 3
 
 
 class MatrixAdapter:
@@ -69,6 +72,8 @@ class MatrixAdapter:
         self.key_file = recovery_key_path(settings, store_url)
         self._conversation = conversation
         self.limiter = RateLimiter(settings.requests_per_second, settings.burst)
+        # The sync loop's own pace: never queued behind replies (http.py).
+        self.sync_limiter = RateLimiter(settings.requests_per_second, SYNC_BURST)
         self.client: Client | None = None
         self.router: MatrixEventRouter | None = None
         self.sync: SyncLoop | None = None
@@ -130,7 +135,10 @@ class MatrixAdapter:
         # an answer claimed in the store must outlive a homeserver restart, or it is lost.
         # A retried send keeps its transaction id, so the homeserver never posts it twice.
         api = PacedHTTPAPI(
-            settings.homeserver, limiter=self.limiter, default_retry_count=self._send_retries
+            settings.homeserver,
+            limiter=self.limiter,
+            sync_limiter=self.sync_limiter,
+            default_retry_count=self._send_retries,
         )
         client = BotClient(mxid=user_id, api=api, state_store=self._stores.state)
         self.client = client
@@ -157,7 +165,11 @@ class MatrixAdapter:
         self.router.bot_names = await self._display_names(client)
         self.router.attach()
         self.sync = SyncLoop(
-            client, self._stores.crypto, self.router, timeline_limit=self._timeline_limit
+            client,
+            self._stores.crypto,
+            self.router,
+            timeline_limit=self._timeline_limit,
+            store=self._store,
         )
         self.started_at = time.monotonic()
 
@@ -274,5 +286,6 @@ class MatrixAdapter:
             "cross_signing": self.cross_signing,
             "requests": self.limiter.requests,
             "requests_waiting": self.limiter.waiting,
+            "syncs_requested": self.sync_limiter.requests,
             "throttled_s": round(self.limiter.waited_seconds, 1),
         }

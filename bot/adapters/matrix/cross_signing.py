@@ -44,7 +44,14 @@ async def ensure_cross_signing(
     public = await machine.get_own_cross_signing_public_keys()
     if public is None:
         return await _bootstrap_once(machine, store, settings, key_file)
+    # Seen signed by this self-signing key at an earlier start: no query this time (each
+    # request of a start is a second the first answer waits, at Tchap's pace).
+    seen = _signed_key(machine)
+    if await asyncio.to_thread(store.get_value, seen) == public.self_signing_key:
+        log.info("event=matrix_cross_signing state=present device_signed=remembered")
+        return "present"
     if await own_device_signed(machine, public.self_signing_key):
+        await asyncio.to_thread(store.set_value, seen, public.self_signing_key)
         log.info("event=matrix_cross_signing state=present device_signed=true")
         return "present"
     if key_file.is_file():
@@ -68,6 +75,11 @@ async def ensure_cross_signing(
         key_file,
     )
     return "device_unsigned"
+
+
+def _signed_key(machine: OlmMachine) -> str:
+    """The store's name for « this device was seen signed by this self-signing key »."""
+    return f"matrix.device_signed:{machine.client.mxid}:{machine.client.device_id}"
 
 
 async def own_device_signed(machine: OlmMachine, self_signing_key: str) -> bool:

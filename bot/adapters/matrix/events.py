@@ -29,6 +29,7 @@ from mautrix.types import (
 
 from bot.adapters.matrix.addressing import Addressed, addressed, server_of
 from bot.adapters.matrix.decisions import MatrixDecisions
+from bot.adapters.matrix.limiter import LANE
 from bot.adapters.matrix.newcomers import is_newcomer
 from bot.adapters.matrix.platform import MatrixPlatform
 from bot.answers.conversation import Conversation
@@ -96,6 +97,7 @@ class MatrixEventRouter:
     async def on_message(self, evt: MessageEvent) -> None:
         if not self.live:
             return
+        LANE.set(str(evt.sender))  # what answering costs takes its turn as this person's
         content = evt.content.serialize()
         direct = await self._is_direct(evt.room_id)
         question = addressed(

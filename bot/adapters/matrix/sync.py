@@ -2,23 +2,31 @@
 
 mautrix's own loop stores the token before its handlers run, so a crash in
 between would lose those events. Here the token is written once every handler
-of a batch has finished: a crash replays the batch, and the store's claims make
-the replay answer nothing twice.
+of a batch, and of every batch before it, has finished: a crash replays them, and
+the store's claims make the replay answer nothing twice.
+
+The next sync does not wait for a batch's handlers, though (up to
+`MAX_BATCHES_IN_FLIGHT` batches are handled at once): replies go out at Tchap's pace,
+one a second, and a question asked meanwhile must not wait behind them all. Only a
+first sync (history, not questions) is handled before the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import random
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from mautrix.client import Client, SyncStream
 from mautrix.client.state_store import SyncStore
-from mautrix.errors import MUnknownToken
+from mautrix.errors import MatrixRequestError, MUnknownToken
 from mautrix.types import (
     EventFilter,
     EventType,
@@ -35,10 +43,14 @@ from mautrix.types import (
 
 from bot.adapters.matrix.events import MatrixEventRouter
 from bot.adapters.matrix.session import MatrixStartupError
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 LONG_POLL_MS = 30_000
+# Batches whose handlers may run while the next syncs come; past it the loop waits for the
+# oldest (a bound on the work in hand, not a pace: the limiter sets that).
+MAX_BATCHES_IN_FLIGHT = 8
 # Events per room per sync; a bigger gap (a long outage in a busy room) is fetched back.
 TIMELINE_LIMIT = 100
 MAX_GAP_PAGES = 20  # 2,000 events: beyond that, an outage's history is skipped (and logged)
@@ -86,7 +98,9 @@ class SyncLoop:
         *,
         long_poll_ms: int = LONG_POLL_MS,
         timeline_limit: int = TIMELINE_LIMIT,
+        store: Store | None = None,
     ) -> None:
+        self._store = store  # remembers the sync filter's id
         self._timeline_limit = timeline_limit
         self._client = client
         self._tokens = tokens
@@ -100,14 +114,27 @@ class SyncLoop:
         self._router.live = token is not None
         self.status.resumed = token is not None
         log.info("event=matrix_sync_start resumed=%s", token is not None)
+        in_flight: deque[tuple[asyncio.Future[Any], SyncToken]] = deque()
+        try:
+            await self._sync_until(stop, token, in_flight)
+        except BaseException:
+            for handling, _ in in_flight:
+                handling.cancel()
+            raise
+        await self._settle(in_flight, everything=True)
+
+    async def _sync_until(
+        self,
+        stop: asyncio.Event,
+        token: SyncToken | None,
+        in_flight: deque[tuple[asyncio.Future[Any], SyncToken]],
+    ) -> None:
         attempt = 0
         filter_id: FilterID | None = None
         while not stop.is_set():
             try:
                 if filter_id is None:
-                    filter_id = await self._client.create_filter(
-                        sync_filter(self._client.mxid, self._timeline_limit)
-                    )
+                    filter_id = await self._filter()
                 data = await self._client.sync(
                     since=token,
                     filter_id=filter_id,
@@ -123,6 +150,11 @@ class SyncLoop:
                     "log the bot in again (see the README, « On Tchap »)"
                 ) from None
             except Exception as error:  # network, 5xx, timeouts: the homeserver comes back
+                if isinstance(error, MatrixRequestError) and 400 <= error.http_status < 500:
+                    # Perhaps a remembered filter the homeserver no longer knows: a new one.
+                    if self._store is not None:
+                        await asyncio.to_thread(self._store.set_value, self._filter_key(), "")
+                    filter_id = None
                 self.status.connected = False
                 self.status.errors += 1
                 # /healthz shows the kind of failure; the text (with addresses) is logged.
@@ -139,15 +171,56 @@ class SyncLoop:
                 continue
             attempt = 0
             if token is not None:
+                if _limited(data):
+                    # A room joined by a batch still in hand comes cut too: its join must
+                    # be recorded (router.just_joined) before its history is looked at.
+                    await self._settle(in_flight, everything=True)
                 await self._fill_gaps(data, token)
-            await asyncio.gather(*self._client.handle_sync(data))
             token = SyncToken(data["next_batch"])
-            await self._tokens.put_next_batch(token)
+            in_flight.append((asyncio.gather(*self._client.handle_sync(data)), token))
+            # History first: nothing of a first sync is answered, so the bot goes live
+            # only once its handlers have all seen it.
+            await self._settle(in_flight, everything=not self._router.live)
             self._router.live = True
             self.status.connected = True
             self.status.syncs += 1
             self.status.last_sync_at = time.monotonic()
             self.first_sync.set()
+
+    async def _filter(self) -> FilterID:
+        """The sync filter's id: made once and remembered, not one more request per start
+        (at Tchap's pace, each request of a start is a second the first answer waits)."""
+        known = (
+            await asyncio.to_thread(self._store.get_value, self._filter_key())
+            if self._store
+            else None
+        )
+        if known:
+            return FilterID(known)
+        made = await self._client.create_filter(
+            sync_filter(self._client.mxid, self._timeline_limit)
+        )
+        if self._store is not None:
+            await asyncio.to_thread(self._store.set_value, self._filter_key(), str(made))
+        return made
+
+    def _filter_key(self) -> str:
+        wanted = json.dumps(sync_filter(self._client.mxid, self._timeline_limit).serialize())
+        digest = hashlib.sha256(wanted.encode()).hexdigest()[:16]
+        return f"matrix.sync_filter:{self._client.mxid}:{digest}"
+
+    async def _settle(
+        self, in_flight: deque[tuple[asyncio.Future[Any], SyncToken]], *, everything: bool = False
+    ) -> None:
+        """Store the token after the batches handled so far, in order; wait for the oldest
+        while too many are in hand (or for all of them, `everything`)."""
+        while in_flight and (
+            everything or in_flight[0][0].done() or len(in_flight) > MAX_BATCHES_IN_FLIGHT
+        ):
+            handling, token = in_flight[0]
+            await handling
+            in_flight.popleft()
+            await self._tokens.put_next_batch(token)
 
     async def _fill_gaps(self, data: dict[str, Any], since: SyncToken) -> None:
         """Fetch and handle what a resumed sync cut off (over `timeline_limit` in a room).
@@ -193,3 +266,9 @@ class SyncLoop:
                 len(events),
             )
         return list(reversed(events))
+
+
+def _limited(data: dict[str, Any]) -> bool:
+    """Whether a room's timeline in this sync was cut (a gap, or a room just joined)."""
+    joined = (data.get("rooms") or {}).get("join") or {}
+    return any((room.get("timeline") or {}).get("limited") for room in joined.values())
