@@ -109,6 +109,9 @@ class RemindersSettings(SettingsTable):
 class AnswersSettings(SettingsTable):
     record_questions: bool = True
     retention_days: float = Field(90.0, ge=1)
+    # How long a process holds a question while it replies (Tchap's retries take about two
+    # minutes); a process that died holding one is replaced after that.
+    claim_lease_seconds: float = Field(180.0, gt=0)
     # Each person's share: `question_burst` at once, refilled at this pace (0: no limit).
     questions_per_minute: float = Field(6.0, ge=0)
     question_burst: int = Field(6, ge=1)

@@ -24,6 +24,7 @@ from bot.adapters.mattermost.http import CommandEndpoint
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.render import SignedButtons
 from bot.adapters.mattermost.signing import derive_secret
+from bot.adapters.mattermost.unfinished import UnfinishedAnswers
 from bot.adapters.mattermost.websocket import EventStream, sleep_unless
 from bot.answers.conversation import Conversation
 from bot.answers.welcome import WelcomeSettings
@@ -75,6 +76,7 @@ class MattermostAdapter:
         self.connected = asyncio.Event()
         self.stream: EventStream | None = None
         self.catchup: CatchUp | None = None
+        self.unfinished: UnfinishedAnswers | None = None
         self.api_ok = False
         self.api_checked_at: float | None = None
 
@@ -88,14 +90,17 @@ class MattermostAdapter:
         Raises TokenRejected (a PlatformRefused) when Mattermost refuses the token: no
         retry can fix that.
         """
-        watch = asyncio.create_task(self._watch_api(stop), name="mattermost-watch-api")
+        tasks = [asyncio.create_task(self._watch_api(stop), name="mattermost-watch-api")]
         try:
             if await self._connect(stop):
-                assert self.stream is not None
+                assert self.stream is not None and self.unfinished is not None
+                unfinished = self.unfinished.run(stop)
+                tasks.append(asyncio.create_task(unfinished, name="mattermost-unfinished"))
                 await self.stream.run(stop)
         finally:
-            watch.cancel()
-            await asyncio.gather(watch, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _connect(self, stop: asyncio.Event) -> bool:
         mattermost = self._settings.mattermost
@@ -115,6 +120,7 @@ class MattermostAdapter:
             self._greeter,
             self.signer,
             self._outbox,
+            dt.timedelta(seconds=self._settings.answers.claim_lease_seconds),
         )
         self.platform.bind(team_id, me.id, me.username)
         self.catchup = CatchUp(
@@ -125,6 +131,10 @@ class MattermostAdapter:
             dt.timedelta(hours=mattermost.catchup_hours),
             clock=utc_now,
         )
+        window = dt.timedelta(hours=mattermost.catchup_hours)
+        # Looked at within half a lease of its end (at most every 30 s).
+        every = min(30.0, max(1.0, self._settings.answers.claim_lease_seconds / 2))
+        self.unfinished = UnfinishedAnswers(self.api, self._store, router, window, utc_now, every)
         self.stream = EventStream(
             self.api.websocket_url,
             mattermost.token.get_secret_value(),

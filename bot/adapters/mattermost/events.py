@@ -1,7 +1,9 @@
 """Websocket events -> the core: DMs and mentions are answered, joiners welcomed.
 
 Each post is claimed in the store before it is answered, so a replayed event, a
-second replica or a restart never answers the same post twice.
+second replica or a restart never answers the same post twice; the claim is done once the
+reply is on Mattermost. A process killed in between leaves it unfinished: after its lease
+another one takes it over (`unfinished.py`) and first looks for the reply by its key.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.adapters.mattermost.api import MattermostApi, MattermostApiError, MattermostUnavailable
@@ -20,6 +23,7 @@ from bot.adapters.mattermost.render import SignedButtons, post_props
 from bot.answers.conversation import Conversation
 from bot.answers.welcome import WelcomeSettings, should_welcome
 from bot.chat import Message, Reply, User, Visibility
+from bot.clock import utc_now
 from bot.greeter import Greeter
 from bot.outbox.store import Effect, Job, OutboxStore
 from bot.outbox.worker import OutboxWorker, Permanent
@@ -33,6 +37,8 @@ PLATFORM = "mattermost"  # the name messages and effects carry (MattermostPlatfo
 
 # What `_post_reply` returns for a reply the outbox will send once Mattermost is back.
 QUEUED = "queued"
+# How long a process holds a question it answers: longer than the slowest reply.
+ANSWER_LEASE = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,10 @@ class EventRouter:
         greeter: Greeter,
         signer: SignedButtons | None = None,
         outbox: OutboxWorker | None = None,
+        answer_lease: timedelta = ANSWER_LEASE,
     ) -> None:
         self._signer = signer
+        self._lease = answer_lease
         self._api = api
         self._store = store
         self._conversation = conversation
@@ -91,9 +99,26 @@ class EventRouter:
             return
         if text is None:
             return
-        if not await asyncio.to_thread(self._store.claim_event, f"post:{post['id']}"):
+        claim = await asyncio.to_thread(
+            self._store.claim_answer,
+            f"post:{post['id']}",
+            self._outbox.owner,
+            utc_now(),
+            self._lease,
+            str(post.get("channel_id") or ""),
+        )
+        if claim is None:
             log.info("event=post_already_answered post_id=%s", post["id"])
             return
+        if claim.takeover:
+            log.warning("event=answer_taken_over post_id=%s", post["id"])
+        await self._answer(post, data, text, claim.takeover)
+        await asyncio.to_thread(self._store.answer_done, claim)
+
+    async def _answer(
+        self, post: dict[str, Any], data: dict[str, Any], text: str, takeover: bool
+    ) -> None:
+        """Reply to a claimed post; after a takeover, a reply already there is not re-posted."""
         direct = data.get("channel_type") == "D"
         thread = (
             str(post.get("root_id") or "") if direct else str(post.get("root_id") or post["id"])
@@ -114,9 +139,9 @@ class EventRouter:
             log.info("event=not_answered reason=budget post_id=%s", post["id"])
             return
         if reply.visibility is Visibility.ASKER and not direct:
-            await self._reply_privately(message, reply)
+            await self._reply_privately(message, reply, check=takeover)
         else:
-            await self._post_reply(message, reply)
+            await self._post_reply(message, reply, check=takeover)
 
     def addressed_text(self, post: dict[str, Any], data: dict[str, Any]) -> str | None:
         """The text to answer if this post is for the bot (a DM or a mention), else None."""
@@ -136,8 +161,8 @@ class EventRouter:
             return self._mention.sub(" ", message).strip()
         return None
 
-    async def _post_reply(self, message: Message, reply: Reply) -> str:
-        """Post `reply` where `message` was written.
+    async def _post_reply(self, message: Message, reply: Reply, *, check: bool = False) -> str:
+        """Post `reply` where `message` was written (unless, with `check`, it is there).
 
         Returns the new post's id, `QUEUED` when Mattermost is away and the outbox will
         send it, or "" when Mattermost refused it.
@@ -147,6 +172,8 @@ class EventRouter:
         key = f"reply:{message.post_id}:{message.channel_id}"
         # The key in the props lets a retry see whether this attempt's post was created.
         props = {**post_props(reply, self._signer), MARKER_PROP: key}
+        if check and await self._already_sent(message.channel_id, key):
+            return key
         try:
             post_id = await self._api.create_post(
                 message.channel_id, reply.text, root_id=message.thread_id, props=props
@@ -170,7 +197,7 @@ class EventRouter:
         log.info("event=replied post_id=%s reply_id=%s", message.post_id, post_id)
         return post_id
 
-    async def _reply_privately(self, message: Message, reply: Reply) -> None:
+    async def _reply_privately(self, message: Message, reply: Reply, check: bool = False) -> None:
         """An ASKER reply to a mention in a channel: by DM, and a pointer in the thread.
 
         The bot cannot post ephemerally (that needs a system-wide permission), so the
@@ -183,9 +210,11 @@ class EventRouter:
             log.error("event=private_reply_failed post_id=%s error=%r", message.post_id, str(error))
             return
         if await self._post_reply(
-            Message(message.text, message.user, dm, message.post_id, platform=PLATFORM), reply
+            Message(message.text, message.user, dm, message.post_id, platform=PLATFORM),
+            reply,
+            check=check,
         ):
-            await self._post_reply(message, self._conversation.private_pointer)
+            await self._post_reply(message, self._conversation.private_pointer, check=check)
 
     async def send_reply(self, job: Job) -> None:
         """A deferred reply: sent unless the first attempt's post reached Mattermost."""
@@ -213,7 +242,7 @@ class EventRouter:
         await self._greeter.joined(PLATFORM, user_id)
 
     async def _already_sent(self, channel_id: str, key: str) -> bool:
-        """A reply sent by an attempt that died before marking it done."""
+        """A reply (keyed `key`) sent by an attempt that died before marking it done."""
         since = int(time.time() * 1000) - 86_400_000
         for post in await self._api.posts_since(channel_id, since):
             if (post.get("props") or {}).get(MARKER_PROP) == key and not post.get("delete_at"):
