@@ -106,6 +106,14 @@ def _with_store(args: argparse.Namespace, go: Work) -> int:
     from bot.store import Store, StoreError
 
     settings = load_settings(args.config)
+    missing = _missing_sqlite_file(settings.store.url)
+    if missing is not None:  # opening it would create an empty store, and find nobody
+        print(
+            f"Cannot open the store: {missing} does not exist (check [store] url, or pass "
+            "--config with the configuration the bot runs with)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     try:
         store = Store.open(settings.store.url)
     except StoreError as error:
@@ -119,3 +127,10 @@ def _with_store(args: argparse.Namespace, go: Work) -> int:
     finally:
         store.close()
     return EXIT_OK
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).expanduser()
+    return None if path.exists() else path

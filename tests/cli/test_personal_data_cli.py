@@ -75,3 +75,12 @@ def test_the_commands_exit_2_on_a_bad_retention(tmp_path: Path) -> None:
     result = run("forget", ALICE, "--config", str(path))
     assert result.returncode == 2
     assert "'invitations.pending_retention_days'" in result.stderr
+
+
+def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/none.db"\n', encoding="utf-8")
+    result = run("export", ALICE, "--config", str(path))
+    assert result.returncode == 2
+    assert "none.db does not exist" in result.stderr
+    assert not (tmp_path / "none.db").exists()
