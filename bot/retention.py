@@ -26,9 +26,10 @@ log = logging.getLogger(__name__)
 ANSWERED_PREFIXES = ("post:", "matrix:")
 # Named values that go stale: what the reactions on a Matrix notice stand for
 # (bot/adapters/matrix/notices.py), useless once no request it may be about is left.
-# Every other name is kept while it is in use: the sync marks, the Matrix session and
-# pickle key, the cross-signing claim, the club feed's last copy, a person's DM room
-# (that one until `intra-bot forget`).
+# Every other name is kept while it is in use, none of them about a person but the DM
+# rooms: Mattermost's catch-up marks, the bot's Matrix session, pickle key, sync filter,
+# device signature and cross-signing claim, the club feed's last copy, and a person's DM
+# room (that one until `intra-bot forget`: bot/adapters/matrix/personal.py).
 STALE_PREFIXES = ("matrix.choices:",)
 
 
