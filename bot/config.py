@@ -183,6 +183,9 @@ class MatrixSettings(SettingsTable):
     )
     burst: int = Field(10, ge=1, description="requests allowed at once before the pace applies")
     command_prefix: str = Field("!intra", min_length=1)
+    dm_retention_days: float = Field(
+        365.0, ge=1, description="a person's DM room record is forgotten after this long unused"
+    )
 
 
 class LoggingSettings(SettingsTable):

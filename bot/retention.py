@@ -25,12 +25,13 @@ log = logging.getLogger(__name__)
 # The prefixes of the claims of answered messages: Mattermost posts, Matrix events.
 ANSWERED_PREFIXES = ("post:", "matrix:")
 # Named values that go stale: what the reactions on a Matrix notice stand for
-# (bot/adapters/matrix/notices.py), useless once no request it may be about is left.
-# Every other name is kept while it is in use, none of them about a person but the DM
-# rooms: Mattermost's catch-up marks, the bot's Matrix session, pickle key, sync filter,
-# device signature and cross-signing claim, the club feed's last copy, and a person's DM
-# room (that one until `intra-bot forget`: bot/adapters/matrix/personal.py).
-STALE_PREFIXES = ("matrix.choices:",)
+# (bot/adapters/matrix/notices.py), useless once no request it may be about is left; a
+# person's Matrix DM room, once unused for [matrix] dm_retention_days (each use rewrites it,
+# bot/adapters/matrix/directs.py). Every other name is kept while it is in use, none of
+# them about a person: Mattermost's catch-up marks, the bot's Matrix session, pickle key,
+# sync filter, device signature and cross-signing claim, the club feed's last copy.
+CHOICES_PREFIX = "matrix.choices:"
+DIRECT_PREFIX = "matrix.dm:"
 
 
 class Retention:
@@ -50,11 +51,13 @@ class Retention:
         self._effects_kept = dt.timedelta(days=settings.outbox.retention_days)
         self._pending_kept = dt.timedelta(days=settings.invitations.pending_retention_days)
         # A notice's choices outlive every request they may be about, decided or not.
-        self._choices_kept = dt.timedelta(
-            days=max(
-                settings.invitations.retention_days, settings.invitations.pending_retention_days
-            )
+        choices_days = max(
+            settings.invitations.retention_days, settings.invitations.pending_retention_days
         )
+        self._stale = {
+            CHOICES_PREFIX: dt.timedelta(days=choices_days),
+            DIRECT_PREFIX: dt.timedelta(days=settings.matrix.dm_retention_days),
+        }
         self._clock = clock
 
     async def forget_answered_posts(self) -> None:
@@ -89,8 +92,8 @@ class Retention:
             )
 
     async def forget_stale_values(self) -> None:
-        cutoff = self._clock() - self._choices_kept
-        for prefix in STALE_PREFIXES:
+        for prefix, kept in self._stale.items():
+            cutoff = self._clock() - kept
             forgotten = await asyncio.to_thread(
                 named_values.forget_before, self._store, prefix, cutoff
             )

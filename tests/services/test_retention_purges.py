@@ -69,8 +69,8 @@ async def test_only_stale_reaction_choices_are_forgotten_among_named_values(
         "matrix.choices:$old",
         "matrix.session:@bot:s",
         "matrix.pickle_key:@bot:s",
-        "matrix.dm:@bot:s:@carol:s",
         "matrix.cross_signing_claim:@bot:s",
+        "matrix.sync_filter:@bot:s:abc",
         "mattermost:handled_until_ms",
         "club_feed:https://example.org/agenda.ics",
     ):
@@ -84,8 +84,8 @@ async def test_only_stale_reaction_choices_are_forgotten_among_named_values(
     for kept in (
         "matrix.session:@bot:s",
         "matrix.pickle_key:@bot:s",
-        "matrix.dm:@bot:s:@carol:s",
         "matrix.cross_signing_claim:@bot:s",
+        "matrix.sync_filter:@bot:s:abc",
         "mattermost:handled_until_ms",
         "club_feed:https://example.org/agenda.ics",
     ):
@@ -123,6 +123,7 @@ async def test_claims_of_handled_posts_follow_the_configured_retention(store: St
         ("outbox", "retention_days"),
         ("store", "claims_retention_days"),
         ("answers", "retention_days"),
+        ("matrix", "dm_retention_days"),
     ],
 )
 def test_a_negative_retention_is_refused_naming_the_key(
