@@ -9,7 +9,7 @@ import pytest
 from bot.adapters.mattermost.api import MattermostApi
 from bot.adapters.mattermost.platform import MattermostPlatform
 from bot.adapters.mattermost.render import SignedButtons
-from bot.adapters.mattermost.signing import verify
+from bot.adapters.mattermost.signing import verify_button
 from bot.chat import AddFailed, Button, Reply, User
 from tests.contract.fake_rest import FakeRest, error, serving
 
@@ -77,7 +77,7 @@ async def test_a_direct_message_opens_the_dm_once_and_carries_signed_buttons(wor
     assert posted[0]["channel_id"] == "dm-1" and posted[0]["message"] == "Une demande"
     [action] = posted[0]["props"]["attachments"][0]["actions"]
     context = action["integration"]["context"]
-    assert verify(SECRET, context["sig"], "accept", "inv1")
+    assert verify_button(SECRET, context["sig"], "accept", "inv1", context["expires"])
     assert "props" not in posted[1]  # no buttons, no attachments
 
 
