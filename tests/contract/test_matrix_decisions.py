@@ -55,6 +55,9 @@ class Setup:
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         content = ContentSource(content_dir)
         self.store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+        # ROOM is the DM the bot made with each of them: an answer for the asker stays there.
+        for person in (REFERENT, INTRA):
+            self.store.set_value(f"matrix.dm:{BOT}:{person}", ROOM)
         self.matrix = FakeChatPlatform(name="matrix")
         self.service = InvitationService(
             content, self.store, Platforms(self.matrix), InvitationSettings(), FakeClock()

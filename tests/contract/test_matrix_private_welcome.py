@@ -52,6 +52,14 @@ class DmClient(FakeClient):
         self.state_store = DmStateStore(self.state_store.members)
         self.created: list[list[str]] = []
         self.txn_ids: list[str | None] = []
+        self.direct: dict[str, list[str]] | None = None  # the bot's m.direct; None: never set
+
+    async def get_account_data(self, event_type: object) -> dict[str, list[str]]:
+        from mautrix.errors import MNotFound
+
+        if self.direct is None:
+            raise MNotFound(404, "Account data not found")
+        return self.direct
 
     async def create_room(self, *, invitees: list[str], **_options: Any) -> str:
         self.created.append(invitees)
@@ -124,10 +132,38 @@ async def test_a_private_reply_to_a_room_question_goes_by_dm_with_a_pointer_in_t
 
 async def test_a_private_reply_in_a_dm_stays_in_the_dm(store: Store) -> None:
     client = DmClient()
+    store.set_value(f"matrix.dm:{BOT}:{ALICE}", ROOM)  # the room the bot made for Alice
     await router(client, store).on_message(message("demandes", "$ask", ROOM))
     assert client.created == []
     assert [room for room, _ in client.sent] == [ROOM]
     assert client.sent[0][1]["body"] != PRIVATE_POINTER.text
+
+
+async def test_a_private_reply_stays_in_a_dm_the_bots_m_direct_lists(store: Store) -> None:
+    client = DmClient()
+    client.direct = {ALICE: ["!old:agent.dinum.tchap.gouv.fr", ROOM]}
+    await router(client, store).on_message(message("demandes", "$ask", ROOM))
+    assert client.created == [] and [room for room, _ in client.sent] == [ROOM]
+
+
+@pytest.mark.parametrize(
+    "direct",
+    [None, {}, {"@bob:agent.dinum.tchap.gouv.fr": [ROOM]}, {ALICE: ["!other:x"]}],
+    ids=["no-m.direct", "empty", "another-persons-dm", "another-room"],
+)
+async def test_a_private_reply_in_a_room_of_two_that_is_no_dm_goes_by_dm(
+    store: Store, direct: dict[str, list[str]] | None
+) -> None:
+    """Two members (Alice and the bot) but neither the bot's DM room with Alice nor listed
+    in its m.direct: maybe a public room nobody else has joined yet. The answer goes to the
+    DM, a pointer says so in the room."""
+    client = DmClient()
+    client.direct = direct
+    store.set_value(f"matrix.dm:{BOT}:{ALICE}", "!dm-elsewhere:agent.dinum.tchap.gouv.fr")
+    await router(client, store).on_message(message("demandes", "$ask", ROOM))
+    (dm_room, private), (room, pointer) = client.sent
+    assert dm_room != ROOM and "référent" in private["body"].lower()
+    assert room == ROOM and pointer["body"] == PRIVATE_POINTER.text
 
 
 async def test_an_answer_for_everyone_stays_in_the_room_thread(store: Store) -> None:

@@ -29,6 +29,7 @@ from mautrix.types import (
 
 from bot.adapters.matrix.addressing import Addressed, addressed, server_of
 from bot.adapters.matrix.decisions import MatrixDecisions
+from bot.adapters.matrix.directs import is_dm_with
 from bot.adapters.matrix.limiter import LANE
 from bot.adapters.matrix.newcomers import is_newcomer
 from bot.adapters.matrix.platform import MatrixPlatform
@@ -130,7 +131,11 @@ class MatrixEventRouter:
         if reply is None:  # past the asker's share, and told so already
             log.info("event=matrix_not_answered reason=budget event_id=%s", evt.event_id)
             return
-        if reply.visibility is Visibility.ASKER and not direct:
+        # For the asker only: kept in the room only if it is their DM with the bot, not
+        # merely a room of two (see directs.is_dm_with); elsewhere by DM, with a pointer.
+        if reply.visibility is Visibility.ASKER and not (
+            direct and await is_dm_with(self._client, self._store, evt.room_id, str(evt.sender))
+        ):
             await self._reply_privately(message, reply)
             return
         if await self._post(message, reply):
