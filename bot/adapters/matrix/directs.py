@@ -1,7 +1,8 @@
 """The bot's DM room with each person: created once, encrypted, remembered in the store.
 
 Tchap's « direct » kind: a trusted private room, encrypted from its creation. The room id
-is kept in the store, so a restart or another replica reuses it while both are still in it.
+is kept in the store, so a restart or another replica reuses it while both are still in it;
+a record unused for `[matrix] dm_retention_days` is forgotten (the next DM opens a new room).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class DirectRooms:
         async with self._lock:
             known = await asyncio.to_thread(self._store.get_value, key)
             if known and await _usable(client, RoomID(known), UserID(user_id)):
+                # In use: kept another [matrix] dm_retention_days (bot/retention.py).
+                await asyncio.to_thread(self._store.set_value, key, known)
                 return RoomID(known)
             room = await client.create_room(
                 preset=RoomCreatePreset.TRUSTED_PRIVATE,
