@@ -14,8 +14,9 @@ import time
 from typing import Any
 
 from mautrix.client import Client, SyncStream
-from mautrix.errors import DecryptionError, MatrixError, SessionNotFound
+from mautrix.errors import DecryptedPayloadError, DecryptionError, MatrixError, SessionNotFound
 from mautrix.types import (
+    BaseMessageEventContent,
     EncryptedEvent,
     EncryptedMegolmEventContent,
     Event,
@@ -24,6 +25,7 @@ from mautrix.types import (
     MemberStateEventContent,
     MessageEvent,
     RoomID,
+    SerializerError,
     StateEvent,
 )
 
@@ -97,6 +99,9 @@ class MatrixEventRouter:
 
     async def on_message(self, evt: MessageEvent) -> None:
         if not self.live:
+            return
+        if not isinstance(evt.content, BaseMessageEventContent):  # e.g. "msgtype": ["m.text"]
+            self._unsupported(evt, "not a message content mautrix can read")
             return
         LANE.set(str(evt.sender))  # what answering costs takes its turn as this person's
         content = evt.content.serialize()
@@ -217,6 +222,9 @@ class MatrixEventRouter:
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
             return
+        except (DecryptedPayloadError, SerializerError) as error:
+            self._unsupported(evt, error)  # decrypted: its key did arrive
+            return
         except DecryptionError as error:
             self._undecryptable(evt, error)
             return
@@ -232,6 +240,9 @@ class MatrixEventRouter:
             return
         try:
             decrypted = await crypto.decrypt_megolm_event(evt)
+        except (DecryptedPayloadError, SerializerError) as error:
+            self._unsupported(evt, error)  # decrypted: its key did arrive
+            return
         except DecryptionError as error:
             self._undecryptable(evt, error)
             return
@@ -239,10 +250,30 @@ class MatrixEventRouter:
 
     async def _decrypted(self, evt: Event) -> None:
         if isinstance(evt, MessageEvent) and evt.type == EventType.ROOM_MESSAGE:
-            evt.content.trim_reply_fallback()
+            if not isinstance(evt.content, BaseMessageEventContent):
+                # mautrix's `Obj` for a shape it cannot read: calling its methods raises.
+                self._unsupported(evt, "not a message content mautrix can read")
+                return
+            try:
+                evt.content.trim_reply_fallback()
+            except (TypeError, AttributeError, ValueError) as error:  # a body that is no text
+                self._unsupported(evt, error)
+                return
             await self.on_message(evt)
         elif evt.type == EventType.REACTION:
             await self.on_reaction(evt)
+
+    def _unsupported(self, evt: object, error: object) -> None:
+        """A message whose content the bot cannot read (a sender's bug or a probe), one line.
+
+        Not `undecryptable`: that count (in /healthz) is for room keys that never came."""
+        log.warning(
+            "event=matrix_unsupported_content event_id=%s room_id=%s sender=%s error=%r",
+            getattr(evt, "event_id", ""),
+            getattr(evt, "room_id", ""),
+            getattr(evt, "sender", ""),
+            str(error)[:200],
+        )
 
     def _undecryptable(self, evt: EncryptedEvent, error: object) -> None:
         self.undecryptable += 1
