@@ -148,22 +148,6 @@ class MatrixSettings(SettingsTable):
         validate_default=True,
     )
 
-    @field_validator("pickle_key")
-    @classmethod
-    def _pickle_key(cls, key: SecretStr, info: ValidationInfo) -> SecretStr:
-        # The crypto store it protects sits beside the main store: a key kept there too
-        # would protect nothing from whoever reads one of them.
-        value = key.get_secret_value()
-        if info.data.get("homeserver") and not value:
-            raise ValueError(
-                "required when matrix.homeserver is set: give it in the configuration or in "
-                f"INTRA_BOT_MATRIX__PICKLE_KEY, at least {MIN_SECRET} characters, e.g. {MAKE_SECRET}"
-            )
-        if value and len(value) < MIN_SECRET:
-            raise ValueError(
-                f"too short ({len(value)} characters): use at least {MIN_SECRET}, e.g. {MAKE_SECRET}"
-            )
-        return key
     recovery_key_file: str = Field(
         "",
         description="where the first start writes the cross-signing recovery key (mode 0600); "
@@ -186,6 +170,23 @@ class MatrixSettings(SettingsTable):
     dm_retention_days: float = Field(
         365.0, ge=1, description="a person's DM room record is forgotten after this long unused"
     )
+
+    @field_validator("pickle_key")
+    @classmethod
+    def _pickle_key(cls, key: SecretStr, info: ValidationInfo) -> SecretStr:
+        # The crypto store it protects sits beside the main store: a key kept there too
+        # would protect nothing from whoever reads one of them.
+        value = key.get_secret_value()
+        if info.data.get("homeserver") and not value:
+            raise ValueError(
+                "required when matrix.homeserver is set: give it in the configuration or in "
+                f"INTRA_BOT_MATRIX__PICKLE_KEY, at least {MIN_SECRET} characters, e.g. {MAKE_SECRET}"
+            )
+        if value and len(value) < MIN_SECRET:
+            raise ValueError(
+                f"too short ({len(value)} characters): use at least {MIN_SECRET}, e.g. {MAKE_SECRET}"
+            )
+        return key
 
 
 class LoggingSettings(SettingsTable):
