@@ -193,6 +193,8 @@ class BotApp:
                 self.conversation,
                 invitations=self.invitations,
                 greeter=self.greeter,
+                owner=self.outbox.owner,
+                answer_lease=dt.timedelta(seconds=self.settings.answers.claim_lease_seconds),
             )
         except MatrixStartupError as error:
             raise StartupError(f"Matrix: {error}") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -23,7 +24,7 @@ from bot.adapters.matrix.addressing import server_of
 from bot.adapters.matrix.client import BotClient
 from bot.adapters.matrix.cross_signing import ensure_cross_signing
 from bot.adapters.matrix.decisions import MatrixDecisions
-from bot.adapters.matrix.events import MatrixEventRouter
+from bot.adapters.matrix.events import ANSWER_LEASE, MatrixEventRouter
 from bot.adapters.matrix.http import PacedHTTPAPI
 from bot.adapters.matrix.limiter import RateLimiter
 from bot.adapters.matrix.platform import MatrixPlatform
@@ -31,6 +32,7 @@ from bot.adapters.matrix.recovery_key import adopt_legacy_key, recovery_key_path
 from bot.adapters.matrix.session import MatrixStartupError, establish, pickle_key
 from bot.adapters.matrix.stores import MatrixStoreError, MatrixStores, crypto_store_url
 from bot.adapters.matrix.sync import TIMELINE_LIMIT, SyncLoop, backoff
+from bot.adapters.matrix.unfinished import UnfinishedQuestions
 from bot.answers.conversation import Conversation
 from bot.chat import PlatformRefused
 from bot.config import MatrixSettings
@@ -58,7 +60,11 @@ class MatrixAdapter:
         send_retries: int = SEND_RETRIES,
         timeline_limit: int = TIMELINE_LIMIT,
         greeter: Greeter | None = None,
+        owner: str = "matrix",
+        answer_lease: dt.timedelta = ANSWER_LEASE,
     ) -> None:
+        self._owner = owner  # this process, in the claims of the questions it answers
+        self._answer_lease = answer_lease
         if not settings.homeserver or not settings.user_id:
             raise MatrixStartupError("matrix.homeserver and matrix.user_id are both needed")
         if not server_of(settings.user_id):
@@ -157,6 +163,8 @@ class MatrixAdapter:
             shared_rooms=frozenset(rooms.values()),
             public_room=rooms.get(settings.public_room, ""),
             greeter=self._greeter,
+            owner=self._owner,
+            answer_lease=self._answer_lease,
         )
         if self._invitations is not None:
             self.router.decisions = MatrixDecisions(
@@ -249,8 +257,16 @@ class MatrixAdapter:
             raise PlatformRefused(f"Matrix: {error}") from None
 
     async def run(self, stop: asyncio.Event) -> None:
-        assert self.sync is not None, "start() first"
-        await self.sync.run(stop)
+        assert self.sync is not None and self.client and self.router, "start() first"
+        # Looked at within half a lease of its end (at most every 30 s).
+        every = min(30.0, max(1.0, self._answer_lease.total_seconds() / 2))
+        unfinished = UnfinishedQuestions(self.client, self._store, self.router, every=every)
+        resume = asyncio.create_task(unfinished.run(stop, self.sync.first_sync))
+        try:
+            await self.sync.run(stop)
+        finally:
+            resume.cancel()
+            await asyncio.gather(resume, return_exceptions=True)
 
     async def close(self) -> None:
         self.platform.unbind()  # calls from now on wait for the next start (or replica)

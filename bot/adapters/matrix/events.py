@@ -1,7 +1,9 @@
 """Matrix events -> the core: questions answered, invitations accepted or refused.
 
 Each question is claimed in the store before it is answered, so a replayed sync
-(a restart, a homeserver restart, a second replica) never answers it twice.
+(a restart, a homeserver restart, a second replica) never answers it twice; the claim is
+done once the reply is sent. One left by a process that died in between is taken over after
+its lease (`unfinished.py`), and its reply looked for by its key before it is sent.
 Encrypted events are decrypted here rather than by mautrix's dispatcher, so a
 message whose room key arrives a moment later waits for it instead of being dropped.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from mautrix.client import Client, SyncStream
@@ -37,6 +40,7 @@ from bot.adapters.matrix.newcomers import is_newcomer
 from bot.adapters.matrix.platform import MatrixPlatform
 from bot.answers.conversation import Conversation
 from bot.chat import Message, Reply, User, Visibility
+from bot.clock import utc_now
 from bot.greeter import Greeter
 from bot.store import Store
 
@@ -44,6 +48,8 @@ log = logging.getLogger(__name__)
 
 # How long a message may wait for its room key (sent to the bot's device separately).
 ROOM_KEY_WAIT_S = 30.0
+# How long a process holds a question it answers: beyond a send's retries (about 2 min).
+ANSWER_LEASE = timedelta(minutes=3)
 
 
 class MatrixEventRouter:
@@ -59,7 +65,11 @@ class MatrixEventRouter:
         shared_rooms: frozenset[str] = frozenset(),
         public_room: str = "",
         greeter: Greeter | None = None,
+        owner: str = "matrix",
+        answer_lease: timedelta = ANSWER_LEASE,
     ) -> None:
+        self._owner = owner  # this process, in the claims of the questions it answers
+        self._lease = answer_lease
         self._client = client
         self._store = store
         self._conversation = conversation
@@ -117,12 +127,25 @@ class MatrixEventRouter:
         )
         if question is None:
             return
-        if not await asyncio.to_thread(self._store.claim_event, f"matrix:{evt.event_id}"):
+        claim = await asyncio.to_thread(
+            self._store.claim_answer,
+            f"matrix:{evt.event_id}",
+            self._owner,
+            utc_now(),
+            self._lease,
+            str(evt.room_id),
+        )
+        if claim is None:
             log.info("event=matrix_already_answered event_id=%s", evt.event_id)
             return
-        await self._answer(evt, question, direct)
+        if claim.takeover:
+            log.warning("event=matrix_answer_taken_over event_id=%s", evt.event_id)
+        await self._answer(evt, question, direct, claim.takeover)
+        await asyncio.to_thread(self._store.answer_done, claim)
 
-    async def _answer(self, evt: MessageEvent, question: Addressed, direct: bool) -> None:
+    async def _answer(
+        self, evt: MessageEvent, question: Addressed, direct: bool, takeover: bool = False
+    ) -> None:
         user = User(id=str(evt.sender), username=str(evt.sender), full_name=await self._name(evt))
         message = Message(
             text=question.text,
@@ -141,16 +164,17 @@ class MatrixEventRouter:
         if reply.visibility is Visibility.ASKER and not (
             direct and await is_dm_with(self._client, self._store, evt.room_id, str(evt.sender))
         ):
-            await self._reply_privately(message, reply)
+            await self._reply_privately(message, reply, takeover)
             return
-        if await self._post(message, reply):
+        if await self._post(message, reply, takeover):
             self.answered += 1
 
-    async def _post(self, message: Message, reply: Reply) -> str:
+    async def _post(self, message: Message, reply: Reply, retry: bool = False) -> str:
         """`reply` where `message` was asked (in its thread, if any); "" if it failed.
 
         Keyed by the question and the room, so one question's DM and its public pointer
-        are two posts, and a retried send is the same event for the homeserver.
+        are two posts, and a retried send is the same event for the homeserver; a `retry`
+        (a takeover) first looks for that event in the room.
         """
         key = f"reply:{message.post_id}:{message.channel_id}"
         try:
@@ -160,6 +184,7 @@ class MatrixEventRouter:
                 thread_id=message.thread_id,
                 reply_to=message.post_id,
                 key=key,
+                retry=retry,
             )
         except (MatrixError, OSError, TimeoutError) as error:
             log.error("event=matrix_reply_failed event_id=%s error=%r", message.post_id, str(error))
@@ -167,14 +192,14 @@ class MatrixEventRouter:
         log.info("event=matrix_replied event_id=%s reply_id=%s", message.post_id, reply_id)
         return reply_id
 
-    async def _reply_privately(self, message: Message, reply: Reply) -> None:
+    async def _reply_privately(self, message: Message, reply: Reply, retry: bool = False) -> None:
         """An ASKER reply to a question in a room: by DM, and the core's pointer in the thread.
 
         Matrix has no ephemeral messages. If the DM fails, nothing is posted in public instead.
         """
         try:
             room, reply_id = await self._platform.send_direct(
-                message.user.id, reply, key=f"reply:{message.post_id}:dm"
+                message.user.id, reply, key=f"reply:{message.post_id}:dm", retry=retry
             )
         except (MatrixError, OSError, TimeoutError) as error:
             log.error(
@@ -190,7 +215,7 @@ class MatrixEventRouter:
             room,
             reply_id,
         )
-        await self._post(message, self._conversation.private_pointer)
+        await self._post(message, self._conversation.private_pointer, retry)
 
     async def _name(self, evt: MessageEvent) -> str:
         state = self._client.state_store

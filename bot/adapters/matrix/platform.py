@@ -123,12 +123,13 @@ class MatrixPlatform:
         thread_id: str = "",
         reply_to: str = "",
         key: str = "",
+        retry: bool = False,
     ) -> str:
         """A reply where a question was asked (in its thread when `thread_id`)."""
         content = reply_content(reply)
         if thread_id:
             content = in_thread(content, thread_id, reply_to or thread_id)
-        return await self._send(RoomID(channel_id), content, key)
+        return await self._post_once(RoomID(channel_id), content, key, retry)
 
     async def room_id(self, name: str) -> RoomID:
         """A configured room (id or alias) as its id; aliases are resolved once."""
