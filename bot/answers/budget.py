@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.chat import Reply, Visibility
+from bot.chat import Reply
 from bot.content.typography import french
 
 # People followed at once; beyond, the buckets already full again are forgotten first
@@ -78,13 +78,15 @@ class QuestionBudget:
 
 
 def slow_down(seconds: float) -> Reply:
-    """The one reply to a person past their share; `seconds`: until the bot answers again."""
+    """The one reply to a person past their share; `seconds`: until the bot answers again.
+
+    Where the question was asked (a DM, a mention's thread): one post, not a DM and a
+    pointer, while the bot is busy; a slash command's is the asker's only (conversation.py)."""
     minutes = max(1, math.ceil(seconds / 60))
     when = "dans une minute" if minutes == 1 else f"dans {minutes} minutes"
     return Reply(
         french(
             "Doucement 🙂 vous m'avez posé beaucoup de questions d'un coup ; "
             f"je vous réponds de nouveau {when}."
-        ),
-        visibility=Visibility.ASKER,
+        )
     )

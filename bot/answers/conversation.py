@@ -108,7 +108,7 @@ class Conversation:
         without), and only the asker sees it."""
         if self._verdict(message) is Verdict.ANSWER:
             return await self.respond(message)
-        return self._slow_down()
+        return replace(self._slow_down(), visibility=Visibility.ASKER)
 
     def _verdict(self, message: Message) -> Verdict:
         if self.budget is None:

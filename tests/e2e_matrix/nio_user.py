@@ -26,6 +26,7 @@ from nio import (
 )
 
 WAIT_TIMEOUT_S = 60.0
+TIMELINE_FILTER = {"room": {"timeline": {"limit": 500}}}
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class NioUser:
         return str(self.client.user_id)
 
     async def sync(self, timeout_ms: int = 1000) -> None:
-        response = await self.client.sync(timeout=timeout_ms)
+        # A long timeline: a burst of messages in one sync is seen whole, not cut (limited).
+        response = await self.client.sync(timeout=timeout_ms, sync_filter=TIMELINE_FILTER)
         now = time.perf_counter()
         assert isinstance(response, SyncResponse), f"sync failed: {response}"
         for room_id, info in response.rooms.join.items():

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.answers.budget import QuestionBudget, Verdict, slow_down
 from bot.answers.conversation import Conversation
-from bot.chat import Message, User, Visibility
+from bot.chat import Message, Reply, User, Visibility
 from bot.content.loader import ContentSource
 
 ANSWER, SLOW_DOWN, SILENT = Verdict.ANSWER, Verdict.SLOW_DOWN, Verdict.SILENT
@@ -75,7 +75,7 @@ def test_the_slow_down_says_when_and_is_for_the_asker() -> None:
     reply = slow_down(QuestionBudget(per_minute=6, burst=6).refill_seconds())
     assert reply.text.startswith("Doucement 🙂")
     assert "dans une minute" in reply.text
-    assert reply.visibility is Visibility.ASKER
+    assert reply.visibility is Visibility.EVERYONE  # where it was asked: one post
     assert (
         "dans 3 minutes" in slow_down(QuestionBudget(per_minute=2, burst=6).refill_seconds()).text
     )
@@ -131,12 +131,13 @@ def test_a_conversation_answers_posts_within_the_share_only() -> None:
 def test_a_slash_command_past_the_share_is_told_each_time() -> None:
     conversation = Conversation(ContentSource(), budget=QuestionBudget(6, 1), clock=lambda: 0.0)
 
-    async def commands() -> list[str]:
-        return [(await conversation.answer_command(_message("alice"))).text for _ in range(3)]
+    async def commands() -> list[Reply]:
+        return [await conversation.answer_command(_message("alice")) for _ in range(3)]
 
     replies = asyncio.run(commands())
-    assert not replies[0].startswith("Doucement")
-    assert all(text.startswith("Doucement") for text in replies[1:])
+    assert not replies[0].text.startswith("Doucement")
+    assert all(reply.text.startswith("Doucement") for reply in replies[1:])
+    assert all(reply.visibility is Visibility.ASKER for reply in replies[1:])  # ephemeral
 
 
 def test_without_a_budget_everyone_is_answered() -> None:
