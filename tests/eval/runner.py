@@ -1,7 +1,13 @@
-"""Score the bot's answers against the evaluation set (tests/eval/questions.yaml).
+"""Score the bot's answers against the evaluation sets.
+
+Two sets: the development set (tests/eval/questions.yaml), which the content's paraphrases
+are tuned on, and the held-out set (tests/eval/heldout.yaml), written blind from the public
+doc and never tuned on: its score says how the bot does on people's questions; the gap
+between the two, how much of the first is fitting.
 
 An in-scope question passes when every expected fact appears in the first `within`
-characters of the reply; an out-of-scope one when the reply is the honest « no answer ».
+characters of the reply; an out-of-scope one when the reply is the honest « no answer »; a
+greeting (« bonjour », « merci ») when the reply is a short one that points to `aide`.
 Replies come from the same path as `intra-bot ask`: the conversation, with the club
 service answering from the rule (no store, no server).
 """
@@ -22,7 +28,13 @@ from bot.club.service import ClubService
 from bot.content.loader import Content, ContentSource
 
 EVAL_SET = Path(__file__).resolve().parent / "questions.yaml"
+HELDOUT_SET = Path(__file__).resolve().parent / "heldout.yaml"
 PASS_MARK = 0.90
+# The held-out score may only go up. Issue 20 takes it to PASS_MARK with a gap to the
+# development set of at most MAX_GAP; until then this is the floor (58.7 % when written).
+HELDOUT_FLOOR = 0.55
+MAX_GAP = 0.05
+GREETING_LENGTH = 300
 NO_ANSWER_MARK = "je n'ai pas de réponse"
 _SPACES = re.compile(r"\s+")
 
@@ -34,6 +46,7 @@ class Outcome:
     reply: str
     missing: tuple[str, ...]
     out_of_scope: bool
+    greeting: bool = False
 
 
 def normalise(text: str) -> str:
@@ -71,6 +84,10 @@ def _judge(entry: dict[str, Any], reply: str, within: int) -> Outcome:
     honest = NO_ANSWER_MARK in normalise(reply)[:200]
     if entry.get("out_of_scope"):
         return Outcome(entry["q"], honest, reply, () if honest else ("(the honest answer)",), True)
+    if entry.get("greeting"):
+        short = len(reply) <= GREETING_LENGTH and "aide" in head and not honest
+        missing_greeting = () if short else ("(a short greeting pointing to aide)",)
+        return Outcome(entry["q"], short, reply, missing_greeting, False, greeting=True)
     missing = tuple(
         "|".join(options)
         for element in entry["expect"]
@@ -96,11 +113,17 @@ def report(outcomes: list[Outcome], *, verbose: bool = False) -> str:
             if not outcome.passed:
                 first = " ".join(outcome.reply.split())[:160]
                 lines.append(f"       → {first}")
-    in_scope = [o for o in outcomes if not o.out_of_scope]
+    lines.append(summary(outcomes))
+    return "\n".join(lines)
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    in_scope = [o for o in outcomes if not o.out_of_scope and not o.greeting]
     out = [o for o in outcomes if o.out_of_scope]
-    lines.append(
+    greetings = [o for o in outcomes if o.greeting]
+    return (
         f"score: {score(outcomes):.1%} ({sum(o.passed for o in outcomes)}/{len(outcomes)}) — "
         f"in scope {score(in_scope):.1%} ({len(in_scope)}), "
-        f"out of scope {score(out):.1%} ({len(out)}); pass mark {PASS_MARK:.0%}"
+        f"out of scope {score(out):.1%} ({len(out)})"
+        + (f", greetings {score(greetings):.1%} ({len(greetings)})" if greetings else "")
     )
-    return "\n".join(lines)
