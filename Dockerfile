@@ -1,16 +1,19 @@
 # intra-bot's image: `docker build -t intra-bot .`, then see the README, « Deploy ».
 #
-# The base is an argument so that it can be pinned by digest
-# (--build-arg BASE=python:3.11-slim-bookworm@sha256:…) or replaced by a local image of the same
-# Debian release where no registry is reachable (scripts/docker-smoke.sh does that).
-ARG BASE=python:3.11-slim-bookworm
+# The base is pinned by digest: the official python:3.11-slim-bookworm multi-platform index of
+# Python 3.11.16 (docker-library/repo-info, repos/python/remote/3.11-slim-bookworm.md), so a
+# rebuild gets the same base until this line is changed on purpose. It is an argument so that it
+# can be moved to a newer digest, or replaced by a local image of the same Debian release where
+# no registry is reachable (scripts/docker-smoke.sh does that).
+ARG BASE=python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
 
 # --- build: the locked dependencies and the bot, in a venv copied whole into the runtime stage
 FROM ${BASE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/intra-bot
 # The venv's own pip (the base's bundled one) refuses the lock in hash mode: a pinned, hashed
-# pip first (requirements/pip.txt, as scripts/venv does).
+# pip first (requirements/pip.txt, as scripts/venv does), with the locked build backend
+# (setuptools) that builds the bot below without build isolation: nothing unpinned is fetched.
 COPY requirements/pip.txt /tmp/requirements/pip.txt
 RUN /opt/intra-bot/bin/pip --version && /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/pip.txt
 COPY requirements/runtime.txt /tmp/requirements/runtime.txt
@@ -21,7 +24,7 @@ RUN /opt/intra-bot/bin/pip install --require-hashes -r /tmp/requirements/runtime
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN /opt/intra-bot/bin/pip install --no-deps . \
+RUN /opt/intra-bot/bin/pip install --no-deps --no-build-isolation . \
     && /opt/intra-bot/bin/python -m compileall -q /opt/intra-bot/lib
 
 # --- cleanroom: the fast test suites on the locked dev dependencies and nothing else (CI only;
@@ -36,7 +39,7 @@ COPY scripts/mattermost ./scripts/mattermost
 COPY scripts/mutation.py ./scripts/mutation.py
 COPY tests ./tests
 # Editable, as scripts/venv installs it: the bot finds its content beside its sources.
-RUN /opt/intra-bot/bin/pip install --no-deps -e .
+RUN /opt/intra-bot/bin/pip install --no-deps --no-build-isolation -e .
 RUN useradd --uid 10002 --create-home tester && chown -R tester /src
 USER tester
 ENV PATH=/opt/intra-bot/bin:$PATH
