@@ -62,3 +62,19 @@ def test_one_open_request_per_person_on_postgres(store: Store) -> None:
 def test_an_event_is_claimed_once_on_postgres(store: Store) -> None:
     key = f"post:{uuid.uuid4().hex}"
     assert race(6, lambda n: store.claim_event(key)).count(True) == 1
+
+
+def test_a_question_left_by_a_dead_holder_is_taken_over_once_on_postgres(store: Store) -> None:
+    key = f"post:{uuid.uuid4().hex}"
+    lease = dt.timedelta(minutes=2)
+    assert store.claim_answer(key, "dead", NOW, lease, "channel") is not None
+    assert store.claim_answer(key, "early", NOW + dt.timedelta(minutes=1), lease) is None
+    after = NOW + lease + dt.timedelta(seconds=1)
+    assert key in [left.key for left in store.unfinished_answers("post:", after, NOW)]
+    claims = race(6, lambda n: store.claim_answer(key, f"r{n}", after, lease))
+    [winner] = [claim for claim in claims if claim is not None]
+    assert winner.takeover and store.answer_done(winner)  # type: ignore[union-attr]
+    assert store.claim_answer(key, "late", after + lease * 10, lease) is None
+    assert key not in [
+        left.key for left in store.unfinished_answers("post:", after + lease * 10, NOW)
+    ]
