@@ -93,6 +93,12 @@ CRITICAL: dict[str, list[str]] = {
         "ReminderClaims.mark_reminder_skipped",
         "ReminderClaims._insert_reminder",
     ],
+    # the answer claims: a question held until its reply exists, a dead holder's taken over once
+    "bot/answer_claims.py": [
+        "AnswerClaims.claim_answer",
+        "AnswerClaims.answer_done",
+        "AnswerClaims.unfinished_answers",
+    ],
     # defusing
     "bot/text.py": ["defuse", "inline"],
     # the agenda rule, and when a reminder is due

@@ -33,6 +33,12 @@ def test_a_claim_left_by_a_dead_holder_is_taken_over_after_its_lease(tmp_path: P
     s = store(tmp_path)
     assert s.claim_answer("post:p1", "dead", NOW, LEASE, "channel1") is not None
     assert s.unfinished_answers("post:", NOW + timedelta(minutes=1), NOW - LEASE) == []
+    # The lease's last instant still belongs to the holder.
+    assert s.unfinished_answers("post:", NOW + LEASE, NOW) == []
+    assert s.claim_answer("post:p1", "b", NOW + LEASE, LEASE) is None
+    assert [left.key for left in s.unfinished_answers("post:", AFTER, NOW)] == ["post:p1"]
+    assert s.unfinished_answers("post:", AFTER, NOW + timedelta(microseconds=1)) == []
+    assert s.unfinished_answers("matrix:", AFTER, NOW) == []
     [left] = s.unfinished_answers("post:", AFTER, NOW - LEASE)
     assert (left.key, left.place) == ("post:p1", "channel1")
     taken = s.claim_answer("post:p1", "b", AFTER, LEASE)
