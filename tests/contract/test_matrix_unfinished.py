@@ -32,13 +32,13 @@ class RoomClient(FakeClient):
     def __init__(self) -> None:
         super().__init__()
         self.events: dict[str, Any] = {}
-        self.fail_sends = False
+        self.fail_sends: Exception | None = None
 
     async def send_message_event(
         self, room_id: str, _type: object, content: dict[str, Any], txn_id: str | None = None
     ) -> str:
-        if self.fail_sends:
-            raise RuntimeError("the process dies here")
+        if self.fail_sends is not None:
+            raise self.fail_sends
         return await super().send_message_event(room_id, _type, content, txn_id)
 
     async def get_event(self, room_id: str, event_id: str) -> Any:
@@ -110,10 +110,10 @@ async def test_a_reply_cut_off_by_a_crash_is_not_lost_and_not_doubled(tmp_path: 
     sweep, router, client, store = parts(tmp_path)
     question = message("référents", "$q1")
     client.events["$q1"] = question
-    client.fail_sends = True
+    client.fail_sends = RuntimeError("the process dies here")
     with pytest.raises(RuntimeError):
         await router.on_message(question)
-    client.fail_sends = False
+    client.fail_sends = None
     await router.on_message(question)  # a replayed sync, while the claim is held
     assert client.sent == [] and await sweep.once() == 0
     later = utc_now() + LEASE + dt.timedelta(seconds=1)
@@ -144,3 +144,22 @@ async def test_a_question_answered_live_is_done(tmp_path: Path) -> None:
     much_later = utc_now() + dt.timedelta(hours=1)
     assert store.unfinished_answers("matrix:", much_later, utc_now() - EXPIRED) == []
     assert BOT  # the fake's own id, replies are sent as it
+
+
+async def test_a_reply_the_homeserver_refused_after_its_retries_is_tried_again(
+    tmp_path: Path,
+) -> None:
+    _, router, client, store = parts(tmp_path)
+    question = message("référents", "$q1")
+    client.events["$q1"] = question
+    client.fail_sends = OSError("the homeserver is away")  # past the client's own retries
+    await router.on_message(question)
+    client.fail_sends = None
+    assert client.sent == []
+    later = utc_now() + LEASE + dt.timedelta(seconds=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("bot.adapters.matrix.events.utc_now", lambda: later)
+        late = UnfinishedQuestions(client, store, router, clock=lambda: later)  # type: ignore[arg-type]
+        assert await late.once() == 1
+    assert len(client.sent) == 1
+    assert store.unfinished_answers("matrix:", later + LEASE * 2, utc_now()) == []

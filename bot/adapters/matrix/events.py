@@ -140,12 +140,15 @@ class MatrixEventRouter:
             return
         if claim.takeover:
             log.warning("event=matrix_answer_taken_over event_id=%s", evt.event_id)
-        await self._answer(evt, question, direct, claim.takeover)
-        await asyncio.to_thread(self._store.answer_done, claim)
+        if await self._answer(evt, question, direct, claim.takeover):
+            await asyncio.to_thread(self._store.answer_done, claim)
+        else:  # the homeserver away beyond the retries: another look after the lease
+            log.warning("event=matrix_answer_left event_id=%s", evt.event_id)
 
     async def _answer(
         self, evt: MessageEvent, question: Addressed, direct: bool, takeover: bool = False
-    ) -> None:
+    ) -> bool:
+        """Reply to a claimed question; False if the reply could not be sent."""
         user = User(id=str(evt.sender), username=str(evt.sender), full_name=await self._name(evt))
         message = Message(
             text=question.text,
@@ -158,16 +161,17 @@ class MatrixEventRouter:
         reply = await self._conversation.answer_post(message)
         if reply is None:  # past the asker's share, and told so already
             log.info("event=matrix_not_answered reason=budget event_id=%s", evt.event_id)
-            return
+            return True
         # For the asker only: kept in the room only if it is their DM with the bot, not
         # merely a room of two (see directs.is_dm_with); elsewhere by DM, with a pointer.
         if reply.visibility is Visibility.ASKER and not (
             direct and await is_dm_with(self._client, self._store, evt.room_id, str(evt.sender))
         ):
-            await self._reply_privately(message, reply, takeover)
-            return
-        if await self._post(message, reply, takeover):
-            self.answered += 1
+            return await self._reply_privately(message, reply, takeover)
+        if not await self._post(message, reply, takeover):
+            return False
+        self.answered += 1
+        return True
 
     async def _post(self, message: Message, reply: Reply, retry: bool = False) -> str:
         """`reply` where `message` was asked (in its thread, if any); "" if it failed.
@@ -192,10 +196,11 @@ class MatrixEventRouter:
         log.info("event=matrix_replied event_id=%s reply_id=%s", message.post_id, reply_id)
         return reply_id
 
-    async def _reply_privately(self, message: Message, reply: Reply, retry: bool = False) -> None:
+    async def _reply_privately(self, message: Message, reply: Reply, retry: bool = False) -> bool:
         """An ASKER reply to a question in a room: by DM, and the core's pointer in the thread.
 
-        Matrix has no ephemeral messages. If the DM fails, nothing is posted in public instead.
+        Matrix has no ephemeral messages. If the DM fails, nothing is posted in public instead
+        (and False is returned).
         """
         try:
             room, reply_id = await self._platform.send_direct(
@@ -207,7 +212,7 @@ class MatrixEventRouter:
                 message.post_id,
                 str(error),
             )
-            return
+            return False
         self.answered += 1
         log.info(
             "event=matrix_replied_privately event_id=%s room_id=%s reply_id=%s",
@@ -216,6 +221,7 @@ class MatrixEventRouter:
             reply_id,
         )
         await self._post(message, self._conversation.private_pointer, retry)
+        return True
 
     async def _name(self, evt: MessageEvent) -> str:
         state = self._client.state_store
