@@ -28,7 +28,7 @@ class Recorder:
         self.messages: list[Message] = []
         self.reply = Reply("ok")
 
-    async def respond(self, message: Message) -> Reply:
+    async def answer_command(self, message: Message) -> Reply:
         self.messages.append(message)
         return self.reply
 
