@@ -218,6 +218,8 @@ class SyncLoop:
             everything or in_flight[0][0].done() or len(in_flight) > MAX_BATCHES_IN_FLIGHT
         ):
             handling, token = in_flight[0]
+            if not handling.done() and len(in_flight) > MAX_BATCHES_IN_FLIGHT:
+                log.warning("event=matrix_sync_busy batches_in_hand=%d", len(in_flight))
             await handling
             in_flight.popleft()
             await self._tokens.put_next_batch(token)

@@ -180,6 +180,8 @@ class MattermostAdapter:
                 "ok": bool(stream and stream.connected),
                 "connection_id": stream.connection_id if stream else "",
                 "reconnects": stream.reconnects if stream else 0,
+                # Events that waited for one of the 16 handlers (reading paused meanwhile).
+                "held_back": self.stream.held_back if self.stream else 0,
                 "last_event_age_s": round(now - stream.last_event_at, 1)
                 if stream and stream.last_event_at
                 else None,
