@@ -205,6 +205,8 @@ def _matrix_checks(docker: Docker, name: str) -> None:
         "-e",
         "INTRA_BOT_MATRIX__PASSWORD=smoke",
         "-e",
+        f"INTRA_BOT_MATRIX__PICKLE_KEY={'smoke-pickle-key-' * 2}",  # required with a homeserver
+        "-e",
         "INTRA_BOT_STORE__URL=sqlite:////tmp/setup-smoke.sqlite3",
         name,
         "intra-bot",

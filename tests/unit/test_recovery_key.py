@@ -130,12 +130,17 @@ def test_a_directory_open_to_others_is_refused_and_left_as_it_is(
     assert list(shared.iterdir()) == []
 
 
-def test_a_directory_of_another_user_or_a_symlink_is_refused(tmp_path: Path) -> None:
+def test_a_directory_of_another_user_or_a_symlink_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     theirs = tmp_path / "theirs"
     theirs.mkdir(mode=0o700)
-    os.chown(theirs, 1, 1)  # root runs the tests: give it to « daemon »
-    with pytest.raises(ConfigError, match="belongs to user id 1"):
+    owner = theirs.stat().st_uid
+    # Seen from another user (no chown needed: the clean room does not run as root).
+    monkeypatch.setattr("bot.files.os.geteuid", lambda: owner + 1)
+    with pytest.raises(ConfigError, match=f"belongs to user id {owner}, not to the bot's"):
         recovery_key_path(matrix(recovery_key_file=str(theirs / "key.txt")), PG_URL)
+    monkeypatch.undo()
     real = tmp_path / "real"
     real.mkdir(mode=0o700)
     (tmp_path / "link").symlink_to(real)
