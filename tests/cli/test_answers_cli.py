@@ -67,5 +67,6 @@ def test_unanswered_lists_grouped_questions_since_a_date(tmp_path: Path) -> None
 
 def test_the_evaluation_command_prints_the_score() -> None:
     result = run(module="tests.eval")
-    assert "score: " in result.stdout and "pass mark 90%" in result.stdout
+    assert "development score: " in result.stdout and "held-out    score: " in result.stdout
+    assert "gap: " in result.stdout and "pass marks: development 90%" in result.stdout
     assert result.returncode == 0, result.stdout[-2000:]

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.mattermost.http import COMMAND_PATH, CommandEndpoint, build_app, parse_form
 from bot.adapters.mattermost.render import SignedButtons
-from bot.adapters.mattermost.signing import verify
+from bot.adapters.mattermost.signing import verify_button
 from bot.chat import Button, Message, Reply, User
 from tests.contract.payloads import ALICE_ID, slash_command_form
 
@@ -87,7 +87,8 @@ async def test_the_answer_is_json_with_signed_buttons(world) -> None:  # type: i
     assert response.headers["Content-Type"] == "application/json"
     body = await response.json()
     [action] = body["attachments"][0]["actions"]
-    assert verify(SECRET, action["integration"]["context"]["sig"], "accept", "inv1")
+    context = action["integration"]["context"]
+    assert verify_button(SECRET, context["sig"], "accept", "inv1", context["expires"])
 
 
 async def test_the_command_is_logged_without_its_text(world, caplog) -> None:  # type: ignore[no-untyped-def]
