@@ -30,11 +30,23 @@ OTHER_ANSWER_WITHIN_S = 15.0
 @pytest.fixture
 async def paced_bot(synapse: SynapseServer, bot_home: Path) -> AsyncIterator[RunningBot]:
     """The bot at Tchap's pace (1 request/s, burst 10), with the default share per person."""
+    async for running in _paced(synapse, bot_home, QuestionBudget(per_minute=6, burst=6)):
+        yield running
+
+
+@pytest.fixture
+async def unlimited_bot(synapse: SynapseServer, bot_home: Path) -> AsyncIterator[RunningBot]:
+    """The bot at Tchap's pace with no share per person: every question is answered."""
+    async for running in _paced(synapse, bot_home, None):
+        yield running
+
+
+async def _paced(
+    synapse: SynapseServer, bot_home: Path, budget: QuestionBudget | None
+) -> AsyncIterator[RunningBot]:
     store_url = f"sqlite:///{bot_home / 'intra-bot.sqlite3'}"
     store = Store.open(store_url)
-    conversation = Conversation(
-        ContentSource(DEFAULT_CONTENT_DIR), budget=QuestionBudget(per_minute=6, burst=6)
-    )
+    conversation = Conversation(ContentSource(DEFAULT_CONTENT_DIR), budget=budget)
     running = RunningBot(
         bot_settings(synapse, requests_per_second=1.0, burst=10), store, store_url, conversation
     )
@@ -93,3 +105,34 @@ async def test_a_flood_does_not_hold_another_persons_answer(
     slow_downs = [e for e in replies if SLOW_DOWN in e.content.get("body", "")]
     assert len(slow_downs) == 1, [e.content.get("body", "")[:40] for e in replies]
     assert len(replies) == 7, [e.content.get("body", "")[:40] for e in replies]
+
+
+async def test_replies_take_turns_so_a_burst_of_answers_does_not_go_first(
+    synapse: SynapseServer, alice: NioUser, bruno: NioUser, unlimited_bot: RunningBot
+) -> None:
+    flood_room = await alice.create_dm(synapse.bot_user_id, encrypted=True)
+    other_room = await bruno.create_dm(synapse.bot_user_id, encrypted=True)
+    await alice.wait_joined(flood_room, synapse.bot_user_id)
+    await bruno.wait_joined(other_room, synapse.bot_user_id)
+    for user, room in ((alice, flood_room), (bruno, other_room)):  # room keys shared
+        mark = user.mark()
+        await user.send_text(room, "aide")
+        await user.wait_for("a first answer", _from_bot(synapse, room), after=mark)  # type: ignore[arg-type]
+    await asyncio.sleep(10)  # the bucket full again
+
+    for _ in range(30):  # thirty answers to send, one a second past the burst
+        await alice.send_text(flood_room, "certification")
+    await asyncio.sleep(3)  # the burst spent on them, the rest queued
+    bruno_mark = bruno.mark()
+    asked = time.monotonic()
+    await bruno.send_text(other_room, "certification")
+    await bruno.wait_for(
+        "the answer to the other person",
+        _from_bot(synapse, other_room),  # type: ignore[arg-type]
+        after=bruno_mark,
+        timeout=60,
+    )
+    waited = time.monotonic() - asked
+    # First in, first out, it would come after alice's remaining answers (about 17 s more);
+    # taking turns, after one of hers (a second or two, and the syncs' own).
+    assert waited < 10, f"the other person waited {waited:.1f} s"
