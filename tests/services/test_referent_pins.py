@@ -14,9 +14,11 @@ import pytest
 
 from bot.chat import Message, Platforms, PlatformUnavailable, User
 from bot.content.loader import ContentSource
+from bot.invitations.effects import NOTICE
 from bot.invitations.referents import CHANGED, MISSING, UNPINNED
 from bot.invitations.service import InvitationService, InvitationSettings
 from bot.invitations.texts import ACCEPT, REFERENTS_ONLY
+from bot.outbox.store import Effect
 from bot.store import Store
 from tests.fakes import CAMILLE, MAGALI, MARINE, FakeChatPlatform, FakeClock
 
@@ -212,3 +214,50 @@ def test_recalls_go_to_the_pinned_ids_only(service, directory) -> None:  # type:
     service.clock.now += dt.timedelta(days=4)  # type: ignore[attr-defined]
     assert asyncio.run(service.recall()) == 1
     assert [user_id for user_id, _ in directory.sent] == [MAGALI.id]
+
+
+def test_a_notice_queued_for_an_account_since_repinned_is_not_sent_to_the_new_one(
+    service, directory, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    service.outbox.deliver = _never  # type: ignore[method-assign]  # queued, not sent yet
+    invitation_id = request(service)
+    # Setup re-pins « marine.purson » to another account before the notice goes out: the
+    # notice was written for the account trusted when the request came, not for this one.
+    directory.directory["marine.purson"] = "u-marine-new-account"
+    asyncio.run(service.verify_referents("mattermost", repin=True))
+    del service.outbox.deliver
+    with caplog.at_level(logging.ERROR, logger="bot.outbox.worker"):
+        asyncio.run(
+            service.outbox.deliver(service.outbox.store.due(FakeClock()() + dt.timedelta(1)))
+        )
+    assert [user_id for user_id, _ in directory.sent] == [MAGALI.id]
+    key = f"invitation:{invitation_id}:notice:@marine.purson"
+    assert service.outbox.store.states(f"invitation:{invitation_id}:")[key] == "failed"
+    assert (
+        "referent marine.purson is not trusted now (see event=referent_held; "
+        "fix content/referents.yaml, then run intra-bot setup)"
+    ) in caplog.text
+
+
+def test_a_notice_queued_before_pins_existed_goes_to_the_trusted_account(
+    service, directory
+) -> None:  # type: ignore[no-untyped-def]
+    # Rows queued by an older version carry the username only.
+    asyncio.run(service.referent_ids())
+    service.outbox.store.add(
+        Effect(
+            "invitation:x:notice:@marine.purson",
+            NOTICE,
+            {"id": request_id(service), "username": "marine.purson"},
+        ),
+        FakeClock()(),
+    )
+    directory.sent.clear()
+    asyncio.run(service.outbox.deliver(["invitation:x:notice:@marine.purson"]))
+    assert [user_id for user_id, _ in directory.sent] == [MARINE.id]
+
+
+def request_id(service: InvitationService) -> str:
+    invitation = service.records.create(CAMILLE.id, "camille", "", FakeClock()())
+    assert invitation is not None
+    return invitation.id

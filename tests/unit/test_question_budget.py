@@ -4,6 +4,7 @@ and silence until the share is whole again; other people are never touched."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from hypothesis import given, settings
@@ -147,3 +148,28 @@ def test_without_a_budget_everyone_is_answered() -> None:
         return [await conversation.answer_post(_message("alice")) for _ in range(50)]
 
     assert None not in asyncio.run(many())
+
+
+def test_the_log_says_once_whose_share_is_spent_and_never_the_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conversation = Conversation(ContentSource(), budget=QuestionBudget(6, 1), clock=lambda: 0.0)
+
+    async def three() -> None:
+        for _ in range(3):  # answered, told, silent
+            await conversation.answer_post(_message("alice", text="secret question"))
+        await conversation.answer_post(_message("bob", platform=""))
+
+    with caplog.at_level(logging.INFO, logger="bot.answers.conversation"):
+        asyncio.run(three())
+    spent = [r.getMessage() for r in caplog.records if "question_budget_spent" in r.getMessage()]
+    assert spent == ["event=question_budget_spent platform=matrix user_id=alice"]
+    assert "secret question" not in caplog.text
+    conversation.budget = QuestionBudget(6, 1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.answers.conversation"):
+        asyncio.run(conversation.answer_post(_message("carol", platform="")))
+        asyncio.run(conversation.answer_post(_message("carol", platform="")))
+    assert [r.getMessage() for r in caplog.records] == [
+        "event=question_budget_spent platform=- user_id=carol"
+    ]
