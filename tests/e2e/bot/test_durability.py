@@ -212,7 +212,9 @@ def killed_while_asking_to_join(
         daemon=True,
     )
     asking.start()
-    assert proxied.held.wait(20), first.logs()
+    if not proxied.held.wait(20):
+        first.stop()  # or it keeps the session's port, and every later test fails to start
+        raise AssertionError(f"the held call never came:\n{first.logs()}")
     sigkill(first)
     proxied.release()
     asking.join(40)
@@ -227,14 +229,15 @@ def test_a_bot_killed_after_recording_a_request_notifies_the_referents_after_res
     referents: dict[str, Person],
     tmp_path: Path,
 ) -> None:
-    # The referents' DMs start by resolving their usernames: hold that call, then kill.
+    # The referents' ids are pinned at the connection: the first notice starts by opening
+    # its DM channel. Hold that call, then kill.
     _, second = killed_while_asking_to_join(
         mattermost,
         bot_env,
         proxied,
         newcomer,
         tmp_path,
-        lambda: proxied.hold_request(b"POST /api/v4/users/usernames"),
+        lambda: proxied.hold_request(b"POST /api/v4/channels/direct"),
     )
     try:
         notices = {
