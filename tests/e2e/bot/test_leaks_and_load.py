@@ -67,7 +67,10 @@ def assert_defused(message: str, username: str) -> None:
     # The link is shown as text: no « [clic](…) » is left for Markdown to turn into a link.
     assert "](javascript" not in message.replace("\\]\\(", "")
     assert "```" not in message
-    assert "clic" in rendered(message) and "javascript:alert(1)" in rendered(message)
+    # Read as written, but no autolink: a word joiner (U+2060) sits before the « : ».
+    shown = rendered(message)
+    assert "clic" in shown and "javascript:alert(1)" in shown.replace("\u2060", "")
+    assert "javascript:alert(1)" not in shown
 
 
 def test_a_hostile_profile_reaches_the_referents_defused(
@@ -186,7 +189,11 @@ def test_long_commands_through_the_server_stall_nobody(
         for someone in [*flooders, other]:
             someone.client.close()
     assert "premier jeudi" in club
-    assert len(answers) == 10 and all(answer.startswith(TOO_LONG) for answer in answers)
+    # One person's ten: her share (6 at once) answered, the rest told to slow down.
+    assert len(answers) == 10
+    read = [answer for answer in answers if answer.startswith(TOO_LONG)]
+    assert len(read) >= 6, answers
+    assert all(a.startswith("Doucement") for a in answers if not a.startswith(TOO_LONG)), answers
     print(f"long commands answered before /intra club: {finished_before_club} of 10")
 
 
