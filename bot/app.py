@@ -322,7 +322,10 @@ class BotApp:
             return
         self.scheduler.sweep_now()  # reminders due while it was away
         # Whose username changed hands while it was away: /healthz says it from the start.
-        self._spawn(self.invitations.check_referents(), "referents-check")
+        # Through referent_ids, one look at a time: a question's own first look waits for
+        # this one, rather than reading the pins while this one writes them.
+        for name in self.platforms.names():
+            self._spawn(self.invitations.referent_ids(name), "referents-check")
         if all(adapter.connected.is_set() for adapter in self._adapters()):
             self.ready_event.set()
 
