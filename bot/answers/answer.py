@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from bot.answers.anchors import anchored_topics, anchors
 from bot.answers.commands import COMMAND_ALIASES, COMMAND_HELP, command_of
 from bot.answers.render import cap
 from bot.answers.replies import no_answer, overview, unit_reply
 from bot.answers.resources_filter import resources_reply
 from bot.answers.search import search_reply
+from bot.answers.small_talk import small_talk
 from bot.answers.suggestions import did_you_mean, suggestions
 from bot.chat import Reply
 from bot.config import DEFAULT_PRIVATE_CHANNEL
@@ -35,7 +37,11 @@ TOO_LONG = french(
 # Below these, the best unit is not trusted: the reply says so instead of guessing.
 # Coverage: the share of the question's (idf-weighted) words the best unit contains.
 MIN_SCORE = 2.0
-MIN_COVERAGE = 0.4
+MIN_TIED_COVERAGE = 0.35  # a question tied to the community (see anchors.py)
+MIN_COVERAGE_TIED_TOPIC = 0.1  # ... whose best unit is in the topic it names
+MIN_UNTIED_COVERAGE = 0.6  # a question with none of its words
+TIED_SHARE_DIVISOR = 3  # at least one word in three names the topic, for its overview
+ROLE = "role"  # « intra » names the role only when nothing else is named
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,9 @@ def _respond(text: str, content: Content, private_channel: str) -> Answer:
         return Answer(help_reply(content, private_channel))
     if name is not None:
         return Answer(_COMMANDS[name](rest, content))
+    greeting = small_talk(words(text))
+    if greeting is not None:  # not a question: neither counted nor recorded
+        return Answer(greeting)
     named = _topic_named_in(text, content)
     if named is not None:
         return _overview(named, content)
@@ -121,7 +130,7 @@ def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answe
     if topic_id == "ressources":
         return Answer(resources_reply(rest, content), topic_id=topic_id, question=True)
     result = content.retriever.search(text)
-    if _confident(result):
+    if _confident(result, [topic_id]):
         return _unit_answer(result.ranked, content)
     # The topic's overview is a fallback, not an answer: recorded as unanswered for editors.
     best = result.best
@@ -145,9 +154,21 @@ def _free_text(text: str, content: Content) -> Answer:
             question=True,
         )
     result = content.retriever.search(text)
-    if _confident(result):
+    tied = anchored_topics(content, result.found)
+    if _confident(result, tied):
         return _unit_answer(result.ranked, content)
     best = result.best
+    topic = _fallback_topic(result, tied)
+    if topic and _mostly_tied(result, content):
+        # The question is about a topic the bot knows, in words it does not: the topic's
+        # overview helps more than « no sure answer » (recorded as unanswered for editors).
+        shown = _overview(topic, content)
+        return replace(
+            shown,
+            unit_id=best.unit.id if best else "",
+            score=best.score if best else 0.0,
+            answered=False,
+        )
     near = _unique(r.unit.topic_id for r in result.ranked)[:3]
     message = no_answer(content, text, near)
     if close:
@@ -187,9 +208,38 @@ def _unit_answer(ranked: Sequence[Ranked], content: Content) -> Answer:
     )
 
 
-def _confident(result: Result) -> bool:
+def _confident(result: Result, tied: Sequence[str]) -> bool:
+    """Answer from the best unit? Coverage alone cannot tell « horaires RER B » (half
+    covered, by a common word) from « c'est quoi un intra exactement » (barely covered,
+    by the community's own words): what the question is tied to decides with it."""
     best = result.best
-    return best is not None and best.score >= MIN_SCORE and result.coverage >= MIN_COVERAGE
+    if best is None or best.score < MIN_SCORE:
+        return False
+    if tied:
+        return result.coverage >= MIN_TIED_COVERAGE or (
+            result.coverage >= MIN_COVERAGE_TIED_TOPIC and best.unit.topic_id in tied
+        )
+    return result.coverage >= MIN_UNTIED_COVERAGE
+
+
+def _mostly_tied(result: Result, content: Content) -> bool:
+    """Are the question's words about the community rather than about something else?
+    (« c'est quoi la certif exactement » is; « poser des congés dans mon logiciel RH »
+    is not, though « RH » names the careers topic.)"""
+    table = anchors(content)
+    tied = sum(1 for _, term in result.terms if term in table)
+    return tied * TIED_SHARE_DIVISOR >= len(result.terms)
+
+
+def _fallback_topic(result: Result, tied: Sequence[str]) -> str:
+    """The topic whose overview answers a question tied to it but matched by no unit."""
+    best = result.best
+    if best is not None and best.unit.topic_id in tied:
+        return best.unit.topic_id
+    specific = [topic for topic in tied if topic != ROLE]
+    if len(specific) == 1:
+        return specific[0]
+    return tied[0] if len(tied) == 1 else ""
 
 
 def _meaningful(text: str) -> bool:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bot.answers.answer import MIN_COVERAGE, MIN_SCORE, respond
+from bot.answers.anchors import anchored_topics
+from bot.answers.answer import (
+    MIN_COVERAGE_TIED_TOPIC,
+    MIN_SCORE,
+    MIN_TIED_COVERAGE,
+    MIN_UNTIED_COVERAGE,
+    respond,
+)
 from bot.content.loader import Content
 
 
@@ -15,8 +22,12 @@ def explain(text: str, content: Content, *, limit: int = 8) -> str:
         note = "" if term in known else "  (absent du contenu : faute de frappe ?)"
         lines.append(f"  {typed} → {term}{note}")
     lines.append("")
+    tied = anchored_topics(content, result.found)
+    lines.append(f"Sujets nommés : {', '.join(tied) or 'aucun'}")
     lines.append(
-        f"Unités classées (seuils : score ≥ {MIN_SCORE}, couverture ≥ {MIN_COVERAGE:.0%}) :"
+        f"Unités classées (seuils : score ≥ {MIN_SCORE} ; couverture ≥ "
+        f"{MIN_UNTIED_COVERAGE:.0%} sans sujet nommé, ≥ {MIN_TIED_COVERAGE:.0%} avec, "
+        f"≥ {MIN_COVERAGE_TIED_TOPIC:.0%} dans le sujet nommé) :"
     )
     for rank, hit in enumerate(result.ranked, start=1):
         words = ", ".join(
@@ -33,7 +44,12 @@ def explain(text: str, content: Content, *, limit: int = 8) -> str:
     lines.append("")
     lines.append(f"Couverture de la meilleure unité : {result.coverage:.0%}")
     outcome = respond(text, content)
-    verdict = "réponse" if outcome.answered else "pas de réponse sûre"
+    if outcome.answered:
+        verdict = "réponse"
+    elif outcome.topic_id:
+        verdict = "l'aperçu du sujet nommé (aucune unité plus précise)"
+    else:
+        verdict = "pas de réponse sûre"
     lines.append(
         f"Décision : {verdict} (sujet : {outcome.topic_id or '—'}, unité : {outcome.unit_id or '—'})"
     )

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import Stemmer  # PyStemmer: the Snowball stemmers in C (no type hints: see pyproject)
 
+from bot.content.informal import standard
 from bot.text import fold
 
 # A question longer than this is cut before analysis: the words that matter come
@@ -59,7 +60,8 @@ def content_words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> tuple[st
 # A question is analysed several times on its way (command? topic? search?): once is enough.
 @lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(_ELISION.sub(" ", fold(text))))
+    typed = _WORD.findall(_ELISION.sub(" ", fold(text)))
+    return tuple(word for each in typed for word in standard(each))
 
 
 @lru_cache(maxsize=4096)

@@ -20,7 +20,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from bot.content.analysis import Analyzer
+from bot.content.analysis import Analyzer, content_words
 from bot.content.units import ITEM, Unit
 
 # Field weights: a paraphrase an editor wrote beats a title, which beats body text.
@@ -29,6 +29,12 @@ K1, B = 1.2, 0.75
 TYPO_FACTOR = 0.8  # a term found through a typo counts a little less
 MIN_TYPO_LENGTH = 7  # on stems: a guess on a short word (« demain » -> « demand ») misleads
 MAX_TYPO_LENGTH = 24
+# On whole words, a typo is looked for from this length: « referant » is « référent », but
+# « demain » must not become « demande ».
+MIN_TYPO_WORD = 7
+# « loral », « lentretien », « dinscription »: an elided article glued to its word.
+_GLUED_ELISION = frozenset("cdjlmnst")
+_VOWELS = frozenset("aeiouyh")
 
 
 # NamedTuples, not dataclasses: a question builds a handful of these, and a tuple is
@@ -51,6 +57,7 @@ class Result(NamedTuple):
     ranked: tuple[Ranked, ...]
     coverage: float  # share of the question's term weight found in the best unit, 0..1
     terms: tuple[tuple[str, str], ...] = ()
+    found: tuple[str, ...] = ()  # the content's terms the question's words were found as
 
     @property
     def best(self) -> Ranked | None:
@@ -108,6 +115,19 @@ class Retriever:
             if MIN_TYPO_LENGTH - 1 <= len(term) <= MAX_TYPO_LENGTH:
                 for variant in _deletions(term):
                     self.deletions[variant].add(term)
+        # The content's words as written (folded), for typos on whole words.
+        self.word_terms: dict[str, str] = {}
+        for unit in units:
+            for field in (unit.title, unit.text, unit.context, *unit.questions, *unit.keywords):
+                for word in content_words(field, None):
+                    if MIN_TYPO_WORD - 1 <= len(word) <= MAX_TYPO_LENGTH:
+                        term = analyzer.term(word)
+                        if term in self.postings:
+                            self.word_terms.setdefault(word, term)
+        self.word_deletions: dict[str, set[str]] = defaultdict(set)
+        for word in self.word_terms:
+            for variant in _deletions(word):
+                self.word_deletions[variant].add(word)
 
     def _paraphrases(self, unit: Unit) -> list[list[str]]:
         return [self.analyzer.content_terms(question) for question in unit.questions]
@@ -136,7 +156,7 @@ class Retriever:
         found_postings: list[tuple[dict[int, float], float]] = []
         wanted = 0.0
         for typed, term in dict(pairs).items():
-            found, weight = self._expand(term)
+            found, weight = self._expand(typed, term)
             wanted += weight
             for known, factor in found:
                 expansions.append((typed, known, factor))
@@ -157,7 +177,8 @@ class Retriever:
         coverage = 0.0
         if ranked and wanted:
             coverage = min(1.0, sum(m.weight for m in ranked[0].matches) / wanted)
-        return Result(ranked, coverage, pairs)
+        known_terms = tuple(dict.fromkeys(known for _typed, known, _factor in expansions))
+        return Result(ranked, coverage, pairs, known_terms)
 
     def _matches(self, number: int, expansions: list[tuple[str, str, float]]) -> tuple[Match, ...]:
         """The question's words found in unit `number`, each with its best weight."""
@@ -170,18 +191,35 @@ class Retriever:
         return tuple(found.values())
 
     @lru_cache(maxsize=8192)  # noqa: B019 (one retriever per content load; bounded)
-    def _expand(self, term: str) -> tuple[tuple[tuple[str, float], ...], float]:
-        """The content's terms for `term` (itself, or typos), and what it weighs in a question."""
-        found = self._lookup(term)
+    def _expand(self, typed: str, term: str) -> tuple[tuple[tuple[str, float], ...], float]:
+        """The content's terms for a word (itself, unglued, or typos), and what it weighs."""
+        if term in self.postings:
+            return ((term, 1.0),), self.idf[term]
+        unglued = self._unglued(typed)
+        if unglued:
+            return ((unglued, 1.0),), self.idf[unglued]
+        found = tuple(sorted({*self._near(term), *self._near_word(typed)}))
         # A word the content lacks weighs as its rarest word, even when a word one letter
         # away is found: a guess must not make a question look well covered.
         return found, self.idf.get(term, self.rarest)
 
-    def _lookup(self, term: str) -> tuple[tuple[str, float], ...]:
-        """`term` if the content has it, else the content's terms one typo away."""
-        if term in self.postings:
-            return ((term, 1.0),)
-        return self._near(term)
+    def _unglued(self, typed: str) -> str:
+        """« loral » -> the term of « oral », when the content has it ("" otherwise)."""
+        if len(typed) < 4 or typed[0] not in _GLUED_ELISION or typed[1] not in _VOWELS:
+            return ""
+        term = self.analyzer.term(typed[1:])
+        return term if term in self.postings else ""
+
+    def _near_word(self, typed: str) -> tuple[tuple[str, float], ...]:
+        """The terms of the content's words one typo away from the word as typed."""
+        if not MIN_TYPO_WORD <= len(typed) <= MAX_TYPO_LENGTH:
+            return ()
+        close = set(self.word_deletions.get(typed, ()))
+        for variant in _deletions(typed):
+            if variant in self.word_terms:
+                close.add(variant)
+            close.update(self.word_deletions.get(variant, ()))
+        return tuple((self.word_terms[word], TYPO_FACTOR) for word in close)
 
     @lru_cache(maxsize=4096)  # noqa: B019 (one retriever per content load; bounded)
     def _near(self, term: str) -> tuple[tuple[str, float], ...]:

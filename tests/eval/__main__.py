@@ -14,6 +14,7 @@ from tests.eval.runner import (
     HELDOUT_SET,
     PASS_MARK,
     evaluate,
+    evaluate_development,
     report,
     score,
     summary,
@@ -22,7 +23,7 @@ from tests.eval.runner import (
 
 def main(argv: list[str]) -> int:
     content = load_content()
-    development = evaluate(content)
+    development = evaluate_development(content)
     heldout = evaluate(content, HELDOUT_SET)
     print(report(development, verbose="-v" in argv))
     if "--heldout-details" in argv:

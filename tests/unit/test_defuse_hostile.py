@@ -173,7 +173,9 @@ def test_every_markdown_character_is_escaped(text: str, form: Form) -> None:
     [
         "ressources zzz` @all [x](javascript:alert(1))",
         "chercher qqqq @here **x**",
-        "zzzz @Channel ```",
+        # « @Here », not « @Channel »: « channel » names the channels topic, whose
+        # overview would answer instead of the reply that repeats the question.
+        "zzzz @Here ```",
     ],
 )
 def test_what_the_answers_repeat_of_a_question_is_defused(question: str) -> None:
