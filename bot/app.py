@@ -78,6 +78,7 @@ class BotApp:
         self.questions = QuestionLog(self.store)
         self.recorder = QuestionRecorder(self.questions, utc_now)
         answers = settings.answers
+        self.platforms = Platforms()  # filled by the adapters below, before anything runs
         self.conversation = Conversation(
             self.content,
             self.recorder if answers.record_questions else None,
@@ -85,6 +86,7 @@ class BotApp:
             budget=QuestionBudget(answers.questions_per_minute, answers.question_burst)
             if answers.questions_per_minute > 0
             else None,
+            dialects=self.platforms.dialect,
         )
         owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.outbox = OutboxWorker(
@@ -93,7 +95,6 @@ class BotApp:
             lease=dt.timedelta(seconds=settings.outbox.lease_seconds),
             clock=utc_now,
         )
-        self.platforms = Platforms()  # filled by the adapters below, before anything runs
         self.invitations = self._invitations()
         self.greeter = Greeter(self.content, self.platforms, self.outbox)
         self.mattermost = self._mattermost()

@@ -83,6 +83,31 @@ class Dialog:
 
 
 @dataclass(frozen=True)
+class Dialect:
+    """How people write on a platform, as the platform declares it.
+
+    The core words each reply with the dialect of the platform it goes to
+    (`bot.speech`): a Tchap user reads `!intra aide` and the Tchap room, a
+    Mattermost user `/intra aide` and `~canal`. The default is the console's, which speaks
+    for both: the content's own spelling, every account of a person.
+    """
+
+    # The platform as people call it ("Mattermost", "Tchap"): a person's account on it is
+    # shown under this name; "" (the console) shows every account.
+    label: str = ""
+    # The command word typed in a channel or room (a DM needs none).
+    command: str = "/intra"
+    # The community's public channel and the private one, as the platform's configuration
+    # names them ("domaine-intrapreneurs", "#domaine-intras:serveur", "!id:serveur");
+    # "" keeps the content's name.
+    public_channel: str = ""
+    private_channel: str = ""
+
+
+CONSOLE_DIALECT = Dialect()
+
+
+@dataclass(frozen=True)
 class User:
     """A person as the core needs to know them."""
 
@@ -145,6 +170,8 @@ class ChatPlatform(Protocol):
     name: str
     # The private channel that invitations add people to.
     channel_name: str
+    # How its people write: the command word, its channels' names, its label.
+    dialect: Dialect
 
     @property
     def ready(self) -> bool:
@@ -221,6 +248,11 @@ class Platforms:
 
     def names(self) -> list[str]:
         return list(self._by_name)
+
+    def dialect(self, name: str) -> Dialect:
+        """How people write on the platform `name`; the console's for "" or an unknown name."""
+        platform = self._by_name.get(name)
+        return platform.dialect if platform is not None else CONSOLE_DIALECT
 
     def get(self, name: str) -> ChatPlatform:
         try:

@@ -49,7 +49,7 @@ class Greeter:
             raise Permanent(f"user {user_id} not found on {platform.name}") from None
         if person.is_bot:
             return
-        reply = welcome_reply(self._content.current)
+        reply = welcome_reply(self._content.current, platform.dialect)
         try:
             await platform.send_direct(user_id, reply, key=job.key, retry=job.attempts > 1)
         except Exception as error:

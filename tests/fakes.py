@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.chat import AddFailed, Reply, User
+from bot.chat import AddFailed, Dialect, Reply, User
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
 MAGALI = User("u-magali", "magali.marcel")
@@ -40,6 +40,12 @@ class FakeChatPlatform:
     def __init__(self, marked: dict[str, str] | None = None, name: str = "mattermost") -> None:
         # Invitations and effects without a platform are Mattermost's: the default name.
         self.name = name
+        # As the real adapters declare it, with this fake's private channel.
+        self.dialect = (
+            Dialect("Tchap", "!intra", private_channel=self.channel_name)
+            if name == "matrix"
+            else Dialect("Mattermost", "/intra", private_channel=self.channel_name)
+        )
         self.ready = True  # False: not connected yet
         self.choices: list[tuple[str, str, Reply]] = []
         self.marked: dict[str, str] = dict(marked or {})

@@ -16,14 +16,17 @@ from typing import TypeVar
 from bot.answers.answer import Answer, resolve, respond
 from bot.answers.budget import QuestionBudget, Verdict, slow_down
 from bot.answers.commands import command_of
-from bot.chat import Message, Reply, Visibility
+from bot.chat import CONSOLE_DIALECT, Dialect, Message, Reply, Visibility
 from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.loader import ContentSource
+from bot.speech import speak
 
 CommandHandler = Callable[[Message, str], Awaitable[Reply]]
 # Told of each question about the content and how it went (for `intra-bot unanswered`);
 # called on the reply's path, so it must return at once (QuestionRecorder only counts).
 Recorder = Callable[[str, Answer], None]
+# How people write on a platform, by its name (`Platforms.dialect`).
+Dialects = Callable[[str], Dialect]
 Self_ = TypeVar("Self_")
 
 log = logging.getLogger(__name__)
@@ -57,8 +60,11 @@ class Conversation:
         private_channel: str = DEFAULT_PRIVATE_CHANNEL,
         budget: QuestionBudget | None = None,
         clock: Callable[[], float] = time.monotonic,
+        dialects: Dialects | None = None,
     ) -> None:
         self.content = content
+        # Each reply is worded for the platform it goes to (None: the console's words).
+        self._dialects = dialects
         # Each person's share of the bot (None: no limit, as in the console).
         self.budget = budget
         self._clock = clock
@@ -126,8 +132,17 @@ class Conversation:
         assert self.budget is not None
         return slow_down(self.budget.refill_seconds())
 
+    def dialect(self, platform: str) -> Dialect:
+        """How people write on `platform` ("" : the console, which speaks for all)."""
+        return self._dialects(platform) if self._dialects is not None else CONSOLE_DIALECT
+
     async def respond(self, message: Message) -> Reply:
-        """The reply, whatever the asker's share (the console, `intra-bot ask`, tests)."""
+        """The reply, whatever the asker's share (the console, `intra-bot ask`, tests),
+        in the words of the asker's platform (`bot.speech`)."""
+        dialect = self.dialect(message.platform)
+        return speak(await self._reply(message, dialect), dialect)
+
+    async def _reply(self, message: Message, dialect: Dialect) -> Reply:
         content = self.content.current
         target = resolve(message.text, content)
         handler = self._commands.get(target)
@@ -136,7 +151,10 @@ class Conversation:
             if target in content.topics:  # a topic with its own service: still a question
                 self._record(message.text, Answer(reply, target, target, question=True))
             return reply
-        outcome = respond(message.text, content, private_channel=self.private_channel)
+        # A platform names its own private channel: the help names the content's, which
+        # `speak` shows as the platform names it; the console shows the configured one.
+        private = DEFAULT_PRIVATE_CHANNEL if dialect.private_channel else self.private_channel
+        outcome = respond(message.text, content, private_channel=private)
         self._record(message.text, outcome)
         return outcome.reply
 

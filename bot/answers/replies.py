@@ -90,8 +90,14 @@ def overview(content: Content, topic_id: str) -> str:
     )
 
 
+# The topic whose questions go to the certification's contact rather than the referents.
+CERTIFICATION = "certification"
+
+
 def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
-    """Say plainly there is no answer, who can help, and the nearest topics."""
+    """Say plainly there is no answer, who can help with such a question (the
+    certification's contact when its nearest topic is the certification, else the
+    referents), and the nearest topics."""
     first = french(content.messages.no_answer.replace("{texte}", inline(text)))
     return cap(f"{first}\n\n{_no_answer_rest(content, tuple(near))}")
 
@@ -99,8 +105,12 @@ def no_answer(content: Content, text: str, near: Sequence[str]) -> str:
 @lru_cache(maxsize=256)
 def _no_answer_rest(content: Content, near: tuple[str, ...]) -> str:
     """Everything after the first line: the same for every question with the same topics."""
-    people = ", ".join(f"{person.name} ({person.email})" for person in content.referents.referents)
-    parts = [content.messages.no_answer_help.replace("{referents}", people)]
+    messages = content.messages
+    if near and near[0] == CERTIFICATION and messages.no_answer_certification:
+        parts = [messages.no_answer_certification]
+    else:
+        people = ", ".join(f"{p.name} ({p.email})" for p in content.referents.referents)
+        parts = [messages.no_answer_help.replace("{referents}", people)]
     if near:
         parts.append("Sujets proches : " + " · ".join(f"`/intra {t}`" for t in near))
     else:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.chat import Reply
+from bot.chat import CONSOLE_DIALECT, Dialect, Reply
 from bot.content.loader import Content
+from bot.speech import speak
 
 # The outbox kind of a welcome. The name predates the move to the core and stays:
 # rows queued by an earlier version must still find their handler after an upgrade.
@@ -44,5 +45,6 @@ def welcome_key(user_id: str) -> str:
     return f"welcome:{user_id}"
 
 
-def welcome_reply(content: Content) -> Reply:
-    return Reply(content.messages.welcome.text)
+def welcome_reply(content: Content, dialect: Dialect = CONSOLE_DIALECT) -> Reply:
+    """The welcome, in the words of the platform the person joined on."""
+    return speak(Reply(content.messages.welcome.text), dialect)

@@ -197,6 +197,11 @@ class Messages(Strict):
     no_answer_help: Text = Field(
         description="who can help, after no_answer; {referents}: names and e-mails"
     )
+    no_answer_certification: Text | None = Field(
+        None,
+        description="who can help when the nearest topic is the certification; "
+        "absent: no_answer_help",
+    )
     mattermost_only: Text
     welcome: Welcome
 

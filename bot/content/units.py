@@ -3,6 +3,7 @@ item, each person, channel and resource. A reply leads with one whole unit."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,14 @@ from bot.content.schedule import ClubTopic
 OVERVIEW, SECTION, ITEM, PERSON, CHANNEL, RESOURCE, AGENDA = (
     "sujet", "section", "élément", "personne", "canal", "ressource", "agenda",
 )  # fmt: skip
+
+
+# One account of `accounts_line`, found again in a reply (its spaces made no-break by
+# French typography, or not): a reply to a Mattermost user keeps only the Mattermost
+# account, to a Tchap user the Tchap one (`bot.speech`).
+ACCOUNT_SHOWN = re.compile(
+    r"[ \u00a0]·[ \u00a0]sur[ \u00a0](?P<label>[^·:`\n]+?)[ \u00a0\u202f]*:[ \u00a0]`@[^`\n]*`"
+)
 
 
 def accounts_line(person: Referent) -> str:

@@ -17,12 +17,11 @@ from bot.invitations.texts import (
     already_pending,
     buttons,
     clean,
-    command_word,
     notice_text,
-    place,
 )
 from bot.outbox.store import Effect
 from bot.outbox.worker import effects_keys
+from bot.speech import place
 
 if TYPE_CHECKING:
     from bot.invitations.service import InvitationService
@@ -43,7 +42,7 @@ async def request(service: InvitationService, name: str, user: User, text: str) 
     now = service.clock()
     if declined and declined.decided_at and declined.decided_at + service.settings.cooldown > now:
         again = (declined.decided_at + service.settings.cooldown).astimezone(LOCAL_ZONE)
-        return Reply(texts.declined_recently(declined, again, command_word(name)))
+        return Reply(texts.declined_recently(declined, again, platform.dialect.command))
     profile = await platform.profile(user.id)
     room = service.referents_room(name)
     referents = {} if room else await service.referent_ids(name)
@@ -77,7 +76,7 @@ async def request(service: InvitationService, name: str, user: User, text: str) 
             invitation.id,
             name,
         )
-        return Reply(texts.NOT_DELIVERED.format(command=command_word(name)))
+        return Reply(texts.NOT_DELIVERED.format(command=platform.dialect.command))
     return Reply(texts.request_sent(channel))
 
 
@@ -90,12 +89,15 @@ async def pending(service: InvitationService, message: Message) -> Reply:
     if not requests:
         return Reply("Aucune demande d'accès en attente. 🎈")
     try:
-        channel = service.platforms.get(name).channel_name
+        platform = service.platforms.get(name)
     except PlatformUnavailable:
         return Reply(RETRY_SOON)
+    channel, command = platform.channel_name, platform.dialect.command
     cards = tuple(
         Card(
-            notice_text(item, None, channel, short=True) + "\n" + texts.how_to_decide(item),
+            notice_text(item, None, channel, short=True)
+            + "\n"
+            + texts.how_to_decide(item, command),
             buttons(item),
         )
         for item in requests

@@ -39,15 +39,14 @@ from bot.invitations.texts import (
     already_decided,
     buttons,
     clean,
-    command_word,
     decline_dialog,
     in_progress,
     notice_text,
     outcome,
-    place,
 )
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker, effects_keys
+from bot.speech import place
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -173,7 +172,10 @@ class InvitationService:
         text = notice_text(
             invitation, profile, self.platforms.get(invitation.platform).channel_name
         )
-        return Reply(f"{text}\n\n{texts.how_to_decide(invitation)}", buttons=buttons(invitation))
+        decide = texts.how_to_decide(
+            invitation, self.platforms.dialect(invitation.platform).command
+        )
+        return Reply(f"{text}\n\n{decide}", buttons=buttons(invitation))
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -301,7 +303,8 @@ class InvitationService:
 
     def declined_text(self, invitation: Invitation, decider: str, reason: str) -> str:
         name = invitation.platform
-        return texts.declined_text(decider, reason, self.channel(name), command_word(name))
+        command = self.platforms.dialect(name).command
+        return texts.declined_text(decider, reason, self.channel(name), command)
 
     def outcome_reply(self, invitation: Invitation) -> Reply:
         channel = self.platforms.get(invitation.platform).channel_name

@@ -9,6 +9,7 @@ from bot import french
 from bot.chat import Button, ButtonStyle, Dialog, User
 from bot.config import DEFAULT_TIMEZONE
 from bot.invitations.records import ACCEPTED, DECLINED, Invitation
+from bot.speech import place
 from bot.text import Form, defuse, inline
 
 # The zone of the dates people read; the configured default (`bot.config.DEFAULT_TIMEZONE`).
@@ -20,17 +21,6 @@ POSITION_LIMIT = 120
 USERNAME_LIMIT = 64
 ACCEPT, DECLINE = "accept", "decline"
 ACCEPT_EMOJI, DECLINE_EMOJI = "✅", "❌"
-# How people type the bot's commands on each platform (in a room; a DM needs no prefix).
-_COMMAND_WORD = {"matrix": "!intra"}
-
-
-def command_word(platform: str) -> str:
-    return _COMMAND_WORD.get(platform, "/intra")
-
-
-def place(channel: str) -> str:
-    """A channel as people read it: « ~name » on Mattermost, a Matrix room alias or id as is."""
-    return channel if channel.startswith(("#", "!")) else f"~{channel}"
 
 
 def clean(text: str) -> str:
@@ -76,7 +66,6 @@ OTHER_PLATFORM = (
     "Cette demande a été faite sur {platform} : elle se traite depuis {platform}, "
     "où la personne sera ajoutée."
 )
-PLATFORM_LABELS = {"mattermost": "Mattermost", "matrix": "Tchap"}
 
 NOT_IN_TEAM = (
     "la personne ne fait plus partie de l'équipe : ajoutez-la d'abord à l'équipe, "
@@ -84,13 +73,19 @@ NOT_IN_TEAM = (
 )
 
 
+def _by(who: str) -> str:
+    """« par `@x` » (a Mattermost username or a Matrix id, one « @ » either way), or
+    nothing when the record does not say who (`SOMEONE`)."""
+    return f" par {at_username(who)}" if who.strip() and who != SOMEONE else ""
+
+
 def already_decided(who: str) -> str:
-    return f"Cette demande a déjà été traitée par @{who}."
+    return f"Cette demande a déjà été traitée{_by(who)}."
 
 
 def in_progress(who: str) -> str:
     return (
-        f"Cette demande est en cours de traitement par @{who} : "
+        f"Cette demande est en cours de traitement{_by(who)} : "
         "rien à faire de votre côté, vous verrez le résultat ici dans un instant."
     )
 
@@ -147,9 +142,9 @@ def buttons(invitation: Invitation) -> tuple[Button, ...]:
     )
 
 
-def how_to_decide(invitation: Invitation) -> str:
-    """The typed fallback, and on a platform without buttons the reactions to use."""
-    command = command_word(invitation.platform)
+def how_to_decide(invitation: Invitation, command: str) -> str:
+    """The typed fallback (`command`: the command word of the request's platform), and
+    on a platform without buttons the reactions to use."""
     typed = (
         f"`{command} accepter {invitation.number}` ou `{command} refuser {invitation.number} "
         "[motif]`"

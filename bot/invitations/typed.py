@@ -20,9 +20,7 @@ from bot.invitations.texts import (
     NO_NUMBER,
     NO_SUCH_NUMBER,
     OTHER_PLATFORM,
-    PLATFORM_LABELS,
     REFERENTS_ONLY,
-    command_word,
 )
 
 if TYPE_CHECKING:
@@ -57,7 +55,7 @@ class TypedDecisions:
     async def _decide(self, message: Message, rest: str, action: str, verb: str) -> Reply:
         service = self._service
         platform = message.platform or LEGACY_PLATFORM
-        command = command_word(platform)
+        command = service.platforms.dialect(platform).command
         if not await service.is_referent(message.user, platform):
             return Reply(REFERENTS_ONLY)
         parsed = parse_number(rest)
@@ -68,7 +66,7 @@ class TypedDecisions:
         if invitation is None:
             return Reply(NO_SUCH_NUMBER.format(number=number, command=command))
         if invitation.platform != platform:
-            label = PLATFORM_LABELS.get(invitation.platform, invitation.platform)
+            label = service.platforms.dialect(invitation.platform).label or invitation.platform
             return Reply(OTHER_PLATFORM.format(platform=label))
         decision = await service.decide(
             invitation.id, action, message.user, reason if action == DECLINE else ""

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from bot.chat import PlatformUnavailable
 from bot.invitations.effects import recall_effects
 from bot.invitations.records import Invitation
-from bot.invitations.texts import LOCAL_ZONE, command_word, place, recall_text
+from bot.invitations.texts import LOCAL_ZONE, recall_text
+from bot.speech import place
 
 if TYPE_CHECKING:
     from bot.invitations.service import InvitationService
@@ -44,7 +45,7 @@ async def _recall_on(service: InvitationService, name: str, old: list[Invitation
         len(old),
         place(platform.channel_name),
         service.settings.recall_after.days,
-        command_word(name),
+        platform.dialect.command,
     )
     ids = await service.referent_ids(name)
     # The day's keys in the outbox are the "once a day": queued once, sent until done.

@@ -173,7 +173,7 @@ async def test_a_second_referent_clicking_during_the_add_is_told_who_decides(
     assert not second.applied
     # not « déjà traitée »: nobody has been added yet, and the add may still fail
     assert second.reply.text.startswith(
-        "Cette demande est en cours de traitement par @magali.marcel"
+        "Cette demande est en cours de traitement par `@magali.marcel`"
     )
     platform.release.set()
     decision = await asyncio.wait_for(first, timeout=30)

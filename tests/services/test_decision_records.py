@@ -96,7 +96,7 @@ def test_refusals_say_why_and_apply_nothing(setup, caplog) -> None:  # type: ign
     assert asyncio.run(service.decide(created.id, DECLINE, MAGALI)).applied is True
     late = asyncio.run(service.decide(created.id, DECLINE, MARINE))
     assert late.applied is False
-    assert late.reply.text == "Cette demande a déjà été traitée par @magali.marcel."
+    assert late.reply.text == "Cette demande a déjà été traitée par `@magali.marcel`."
 
 
 def test_a_request_deleted_while_deciding_is_said_plainly(
@@ -111,5 +111,5 @@ def test_a_request_deleted_while_deciding_is_said_plainly(
     lost = asyncio.run(service.decide(created.id, DECLINE, MAGALI))
     assert (lost.applied, lost.reply.text) == (
         False,
-        "Cette demande a déjà été traitée par @quelqu'un.",
+        "Cette demande a déjà été traitée.",
     )

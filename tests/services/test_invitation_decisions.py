@@ -117,16 +117,14 @@ def test_the_decline_window_does_not_open_on_a_missing_or_closed_request(
     service: InvitationService,
 ) -> None:
     # Archived (or never made): nobody to name; the referent check uses Mattermost's accounts.
-    assert dialog(service, "no-such-id", MAGALI) == Reply(
-        "Cette demande a déjà été traitée par @quelqu'un."
-    )
+    assert dialog(service, "no-such-id", MAGALI) == Reply("Cette demande a déjà été traitée.")
     assert dialog(service, "no-such-id", MARINE_MX) == NOT_REFERENT
     invitation = recorded(service)
     assert decide(service, invitation.id, ACCEPT, MARINE).applied is True
     assert dialog(service, invitation.id, MAGALI) == Reply(
-        "Cette demande a déjà été traitée par @marine.purson."
+        "Cette demande a déjà été traitée par `@marine.purson`."
     )
-    assert already_decided(SOMEONE) == "Cette demande a déjà été traitée par @quelqu'un."
+    assert already_decided(SOMEONE) == "Cette demande a déjà été traitée."
 
 
 # -- what each decision answers -----------------------------------------------------------
@@ -190,7 +188,7 @@ def test_a_second_decision_names_who_decided_and_changes_nothing(
     invitation = recorded(service)
     assert decide(service, invitation.id, DECLINE, MARINE).applied is True
     assert decide(service, invitation.id, ACCEPT, MAGALI) == Decision(
-        Reply("Cette demande a déjà été traitée par @marine.purson."), False
+        Reply("Cette demande a déjà été traitée par `@marine.purson`."), False
     )
     assert state(service, invitation.id) == DECLINED
 

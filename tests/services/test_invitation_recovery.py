@@ -107,7 +107,7 @@ def test_a_second_referent_is_told_the_request_is_being_handled(tmp_path: Path) 
     assert service.records.begin(invitation.id, True, "magali.marcel", MAGALI.id, NOW)
     second = asyncio.run(service.decide(invitation.id, ACCEPT, MARINE))
     assert not second.applied
-    assert "en cours de traitement par @magali.marcel" in second.reply.text
+    assert "en cours de traitement par `@magali.marcel`" in second.reply.text
     assert "déjà été traitée" not in second.reply.text
 
 

@@ -103,7 +103,7 @@ def test_accept_adds_welcomes_and_updates_every_notice(setup) -> None:  # type: 
         for r in platform.updated.values()
     )
     again = asyncio.run(service.decide(invitation.id, DECLINE, MAGALI))
-    assert not again.applied and "déjà été traitée par @marine.purson" in again.reply.text
+    assert not again.applied and "déjà été traitée par `@marine.purson`" in again.reply.text
     assert service.records.get(invitation.id).state == ACCEPTED  # type: ignore[union-attr]
 
 

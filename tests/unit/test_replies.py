@@ -63,10 +63,11 @@ def test_out_of_scope_gets_the_honest_answer_naming_who_can_help(
     reply = flat(outcome.reply.text)
     assert not outcome.answered
     assert reply.startswith("Je n'ai pas de réponse sûre")
+    # Not about the certification: the referents, not the certification's contact.
     for person in content.referents.referents:
         assert person.email in reply
-    assert "contact@beta.gouv.fr" in reply
-    assert "Domaine-intras" in reply
+    assert "contact@beta.gouv.fr" not in reply
+    assert "aux intras dans ~domaine-intrapreneurs" in reply
     assert "`/intra " in reply  # the nearest topics, or all of them
 
 

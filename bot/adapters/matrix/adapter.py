@@ -87,7 +87,10 @@ class MatrixAdapter:
         self._invitations = invitations
         # Exists from start-up, so the core can be built with it; bound once connected.
         self.platform = MatrixPlatform(
-            store, public_room=settings.public_room, private_room=settings.private_room
+            store,
+            public_room=settings.public_room,
+            private_room=settings.private_room,
+            command=settings.command_prefix,
         )
         self._stores: MatrixStores | None = None
         self.started_at: float | None = None

@@ -34,7 +34,7 @@ from bot.adapters.matrix import notices
 from bot.adapters.matrix.directs import DirectRooms
 from bot.adapters.matrix.history import KEY_FIELD, find_keyed
 from bot.adapters.matrix.render import in_thread, reply_content
-from bot.chat import AddFailed, NoSuchUser, PlatformUnavailable, Reply, User
+from bot.chat import AddFailed, Dialect, NoSuchUser, PlatformUnavailable, Reply, User
 from bot.invitations.texts import MATRIX_UNAVAILABLE, cannot_invite
 from bot.store import Store
 
@@ -52,11 +52,26 @@ def transaction_id(key: str) -> str:
 class MatrixPlatform:
     name = "matrix"
 
-    def __init__(self, store: Store, *, public_room: str = "", private_room: str = "") -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        public_room: str = "",
+        private_room: str = "",
+        command: str = "!intra",
+    ) -> None:
         self._store = store
         self.public_room = public_room
         # The private room invitations invite people into (id or alias, as configured).
         self.channel_name = private_room
+        # `/intra` is a client command on Tchap: the bot's word is `command` (configured),
+        # its rooms are named by their alias or id, a person by their Matrix id.
+        self.dialect = Dialect(
+            label="Tchap",
+            command=command,
+            public_channel=public_room,
+            private_channel=private_room,
+        )
         self._client: Client | None = None
         self._rooms: dict[str, RoomID] = {}
         self._directs = DirectRooms(store)

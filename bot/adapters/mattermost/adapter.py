@@ -63,7 +63,12 @@ class MattermostAdapter:
             self.secret, public_url + ACTION_PATH, dt.timedelta(days=http.button_days)
         )
         self.api = MattermostApi(mattermost.url, token, timeout=mattermost.request_timeout)
-        self.platform = MattermostPlatform(self.api, mattermost.private_channel, self.signer)
+        self.platform = MattermostPlatform(
+            self.api,
+            mattermost.private_channel,
+            self.signer,
+            public_channel=mattermost.public_channel,
+        )
         self.actions = InvitationActions(
             invitations, self.api, self.secret, public_url + DIALOG_PATH
         )

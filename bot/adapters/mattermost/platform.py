@@ -14,7 +14,8 @@ from bot.adapters.mattermost.api import (
 )
 from bot.adapters.mattermost.poster import MARKER_PROP, MattermostChannelPoster
 from bot.adapters.mattermost.render import SignedButtons, post_props
-from bot.chat import AddFailed, NoSuchUser, PlatformUnavailable, Reply, User
+from bot.chat import AddFailed, Dialect, NoSuchUser, PlatformUnavailable, Reply, User
+from bot.config import DEFAULT_PUBLIC_CHANNEL
 from bot.invitations.texts import NOT_IN_TEAM, PLATFORM_UNAVAILABLE, add_refused, cannot_add
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,23 @@ class MattermostPlatform:
 
     name = "mattermost"
 
-    def __init__(self, api: MattermostApi, channel_name: str, signer: SignedButtons) -> None:
+    def __init__(
+        self,
+        api: MattermostApi,
+        channel_name: str,
+        signer: SignedButtons,
+        *,
+        public_channel: str = DEFAULT_PUBLIC_CHANNEL,
+    ) -> None:
         self._api = api
         self.channel_name = channel_name
+        # The slash command, the configured channels (shown « ~name »), accounts by username.
+        self.dialect = Dialect(
+            label="Mattermost",
+            command="/intra",
+            public_channel=public_channel,
+            private_channel=channel_name,
+        )
         self._signer = signer
         self._team_id = ""
         self._bot_id = ""
