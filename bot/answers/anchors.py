@@ -1,51 +1,83 @@
-"""The words that tie a question to the community: a topic's name, a person, a channel, a
-resource's rare name. Pure, computed once per content.
+"""The words that tie a question to the community's subjects. Pure, computed once per
+content.
 
 A question with one of them is about something the bot knows even when its other words
-match nothing (« c'est quoi un intra exactement ? », « l'étude Embrapa »): it deserves an
-answer from that topic rather than « no sure answer ». A question without any (« horaires
-RER B », « taux livret A ») needs the content's words to cover it well before the bot
-answers: a single shared word (« horaires », « taux ») is no reason to.
+match nothing (« c'est quoi un intra exactement ? », « l'oral est en présentiel ? »): it
+deserves an answer from that subject rather than « no sure answer ». A question without
+any (« horaires RER B », « taux livret A ») needs the content's words to cover it well
+before the bot answers: one shared everyday word (« horaires », « taux ») is no reason to.
+
+The anchors: a topic's name and aliases; a person's names; and the content's own words
+that are not everyday French (bot/content/lexicon.py: « présentiel », « investigation »,
+« codéveloppement », « Embrapa »), each tied to the topics whose units use it.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.content.analysis import content_words
 from bot.content.loader import Content
-from bot.content.units import CHANNEL, PERSON, RESOURCE
+from bot.content.units import PERSON, Unit
 
-# A unit's own name is an anchor when its term is this rare across units (« embrapa »,
-# « doberset », « tchap »), so that a name read in the content is not a common word.
-MAX_NAME_UNITS = 2
-MIN_NAME_LENGTH = 4
+MIN_WORD_LENGTH = 4  # « rh » is an alias; a shorter content word is an abbreviation or noise
+_URL = re.compile(r"\S+://\S+|\S+@\S+")
 
 
 @lru_cache(maxsize=16)
-def anchors(content: Content) -> dict[str, str]:
-    """Search term -> the topic it ties a question to."""
+def anchors(content: Content) -> dict[str, tuple[str, ...]]:
+    """Search term -> the topics it ties a question to, the most used first."""
     retriever = content.retriever
     term = retriever.analyzer.term
-    table: dict[str, str] = {}
+    everyday = retriever.everyday
+    table: dict[str, tuple[str, ...]] = {}
     for alias, topic_id in content.aliases.items():
         for word in content_words(alias):
-            table.setdefault(term(word), topic_id)
-    for unit in retriever.units:
-        if unit.kind not in (PERSON, CHANNEL, RESOURCE):
-            continue
-        for word in content_words(unit.title):
+            table.setdefault(term(word), (topic_id,))
+    weight: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for number, unit in enumerate(retriever.units):
+        for word in _own_words(unit):
             name = term(word)
-            if (
-                len(word) >= MIN_NAME_LENGTH
-                and len(retriever.postings.get(name, ())) <= MAX_NAME_UNITS
-            ):
-                table.setdefault(name, unit.topic_id)
+            person = unit.kind == PERSON and word in content_words(unit.title)
+            if len(word) < MIN_WORD_LENGTH or word.isdigit() or name not in retriever.postings:
+                continue
+            if person or word not in everyday:
+                weight[name][unit.topic_id] += retriever.postings[name].get(number, 0.0)
+    for name, topics in weight.items():
+        table.setdefault(name, tuple(sorted(topics, key=lambda t: -topics[t])))
     return table
 
 
-def anchored_topics(content: Content, terms: Iterable[str]) -> list[str]:
-    """The topics a question's terms are tied to, in the question's order, once each."""
+def _own_words(unit: Unit) -> set[str]:
+    """The words a unit says itself (not its context, not the pieces of its links; a
+    person's keywords are « e-mail », « contacter »: said of everyone)."""
+    keywords = () if unit.kind == PERSON else unit.keywords
+    fields = [unit.title, unit.text, *unit.questions, *keywords]
+    return {w for field in fields for w in content_words(_URL.sub(" ", field), None)}
+
+
+def anchored_topics(content: Content, pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """The topics a question's (word as typed, term) pairs are tied to, in the question's
+    order, once each. An everyday word typed ties nothing, whatever term it is read as
+    (« en ligne » is no « distance »); a topic's name does, however common (« club »)."""
     table = anchors(content)
-    return list(dict.fromkeys(table[t] for t in terms if t in table))
+    names = topic_names(content)
+    everyday = content.retriever.everyday
+    return list(
+        dict.fromkeys(
+            topic
+            for typed, term in pairs
+            if term in names or typed not in everyday
+            for topic in table.get(term, ())
+        )
+    )
+
+
+@lru_cache(maxsize=16)
+def topic_names(content: Content) -> frozenset[str]:
+    """The terms of the topics' names and aliases."""
+    term = content.retriever.analyzer.term
+    return frozenset(term(word) for alias in content.aliases for word in content_words(alias))

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from bot.answers.anchors import anchored_topics, anchors
+from bot.answers.anchors import anchored_topics
+from bot.answers.club_dates import asks_next_club
 from bot.answers.commands import COMMAND_ALIASES, COMMAND_HELP, command_of
 from bot.answers.render import cap
 from bot.answers.replies import no_answer, overview, unit_reply
@@ -29,6 +30,8 @@ from bot.text import fold
 
 # A question longer than this is a search, even if it names a topic.
 MAX_WORDS_FOR_TOPIC = 8
+# « Pourriez-vous m'indiquer la date du prochain club, s'il vous plaît ? » asks a date too.
+MAX_WORDS_FOR_CLUB_DATE = 20
 # Words that name the community itself: they never make a question more precise.
 GENERIC_WORDS = frozenset({"intra", "intras", "beta", "gouv", "fr", "betagouv", "communaute"})
 TOO_LONG = french(
@@ -105,7 +108,21 @@ def resolve(text: str, content: Content) -> str:
     if command in content.aliases:
         # « /intra club » goes to the club's service; « forum mensuel horaires » is a question.
         return "" if _meaningful(rest) else content.aliases[command]
-    return command_of(command) or _topic_named_in(text, content) or ""
+    return command_of(command) or _topic_named_in(text, content) or _next_club(text, content)
+
+
+def _next_club(text: str, content: Content) -> str:
+    """« club » for a question about the next club's date, when the club is a topic."""
+    if "club" not in content.topics:
+        return ""
+    folded = words(text)
+    if len(folded) > MAX_WORDS_FOR_CLUB_DATE:
+        return ""
+    named, rest = _names(tuple(w for w in folded if w not in GENERIC_WORDS), content)
+    if len(named) > 1:  # « le prochain club des intrapreneurs »: the role is the community
+        named.discard(ROLE)
+    others = [w for w in rest if _meaningful_words((w,))]
+    return "club" if asks_next_club(folded, named, others) else ""
 
 
 @lru_cache(maxsize=64)
@@ -226,9 +243,8 @@ def _mostly_tied(result: Result, content: Content) -> bool:
     """Are the question's words about the community rather than about something else?
     (« c'est quoi la certif exactement » is; « poser des congés dans mon logiciel RH »
     is not, though « RH » names the careers topic.)"""
-    table = anchors(content)
-    tied = sum(1 for _, term in result.terms if term in table)
-    return tied * TIED_SHARE_DIVISOR >= len(result.terms)
+    tying = {typed for typed, term in result.found if anchored_topics(content, [(typed, term)])}
+    return len(tying) * TIED_SHARE_DIVISOR >= len(result.terms)
 
 
 def _fallback_topic(result: Result, tied: Sequence[str]) -> str:

@@ -28,8 +28,8 @@ _KIND_TITLES = {"outil": "Outils à partager", "guide": "Guides", "article": "Ar
 def club_markdown(
     club: ClubTopic, upcoming: Sequence[Occurrence], subscribe_url: str, today: dt.date
 ) -> str:
-    """`/intra club`: when (the usual rhythm, the next dates) and the agenda that decides
-    come first, then what the club is and its sections as sub-commands. Dates carry their
+    """`/intra club`: when (the next date, the agenda that decides, the usual rhythm, the
+    dates after) comes first, then what the club is and its sections as sub-commands. Dates carry their
     year when it is not `today`'s; dates the rule alone computed are marked « prévu »."""
     zone = ZoneInfo(club.schedule.timezone)
     # The agenda comes right after the next date, before the other dates' notes, so that
@@ -37,18 +37,21 @@ def club_markdown(
     agenda = f"C'est [l'agenda de la communauté]({club.agenda_url}) qui fait foi"
     if any(occurrence.planned for occurrence in upcoming):
         agenda += " : une date « prévue » suit la règle habituelle et peut y changer"
-    lines = [f"**D'habitude** : {club.rhythm}"]
+    usual = f"**D'habitude** : {club.rhythm}"
+    lines = []
     if upcoming:
+        # The next date first: it is what « c'est quand le prochain club ? » asks.
         first, *others = upcoming
         lines.append("**Le prochain club** : " + _occurrence_line(first, club, zone, today))
         lines.append(agenda + ".")
+        lines.append(usual)
         if others:
             lines.append(
                 "**Les suivants** :\n"
                 + "\n".join(f"- {_occurrence_line(o, club, zone, today)}" for o in others)
             )
     else:
-        lines.append(agenda + ".")
+        lines.extend([usual, agenda + "."])
     when = [f"### {club.title}", "\n".join(lines)]
     if subscribe_url:
         when.append(f"**Ajouter les dates du club à votre agenda** : {subscribe_url}")

@@ -19,6 +19,7 @@ from bot.content.errors import (
     syntax_problem,
     validation_problems,
 )
+from bot.content.lexicon import everyday_words
 from bot.content.models import (
     ChannelsTopic,
     Messages,
@@ -160,7 +161,7 @@ def load_content(directory: Path | str = DEFAULT_CONTENT_DIR) -> Content:
         topics=topics,
         messages=messages,
         aliases=aliases,
-        retriever=Retriever(units_of(topics.values()), analyzer),
+        retriever=Retriever(units_of(topics.values()), analyzer, everyday_words()),
         synonyms=synonyms,
     )
 

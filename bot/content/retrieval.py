@@ -27,6 +27,9 @@ from bot.content.units import ITEM, Unit
 WEIGHTS = {"questions": 4.0, "title": 3.0, "keywords": 1.0, "text": 1.0, "context": 0.4}
 K1, B = 1.2, 0.75
 TYPO_FACTOR = 0.8  # a term found through a typo counts a little less
+# In a question's coverage, an everyday word (« exactement », « poser », « ligne ») weighs
+# this share of its weight: it rarely says what the question is about.
+EVERYDAY_FACTOR = 0.5
 MIN_TYPO_LENGTH = 7  # on stems: a guess on a short word (« demain » -> « demand ») misleads
 MAX_TYPO_LENGTH = 24
 # On whole words, a typo is looked for from this length: « referant » is « référent », but
@@ -57,7 +60,8 @@ class Result(NamedTuple):
     ranked: tuple[Ranked, ...]
     coverage: float  # share of the question's term weight found in the best unit, 0..1
     terms: tuple[tuple[str, str], ...] = ()
-    found: tuple[str, ...] = ()  # the content's terms the question's words were found as
+    # (word as typed, the content's term it was found as), typos and glued articles read
+    found: tuple[tuple[str, str], ...] = ()
 
     @property
     def best(self) -> Ranked | None:
@@ -65,9 +69,12 @@ class Result(NamedTuple):
 
 
 class Retriever:
-    def __init__(self, units: list[Unit], analyzer: Analyzer) -> None:
+    def __init__(
+        self, units: list[Unit], analyzer: Analyzer, everyday: frozenset[str] = frozenset()
+    ) -> None:
         self.units = units
         self.analyzer = analyzer
+        self.everyday = everyday  # folded everyday French words (bot/content/lexicon.py)
         self.by_id = {unit.id: unit for unit in units}
         fields = [self._fields(unit) for unit in units]
         # BM25F: each field is normalised by its own average length, so a long body
@@ -177,31 +184,39 @@ class Retriever:
         coverage = 0.0
         if ranked and wanted:
             coverage = min(1.0, sum(m.weight for m in ranked[0].matches) / wanted)
-        known_terms = tuple(dict.fromkeys(known for _typed, known, _factor in expansions))
-        return Result(ranked, coverage, pairs, known_terms)
+        found_as = tuple(dict.fromkeys((typed, known) for typed, known, _ in expansions))
+        return Result(ranked, coverage, pairs, found_as)
 
     def _matches(self, number: int, expansions: list[tuple[str, str, float]]) -> tuple[Match, ...]:
         """The question's words found in unit `number`, each with its best weight."""
         found: dict[str, Match] = {}
         for typed, known, factor in expansions:
             if number in self.postings[known]:
-                weight = self.idf[known] * factor
+                weight = self.idf[known] * factor * self._everyday_factor(typed)
                 if typed not in found or found[typed].weight < weight:
                     found[typed] = Match(typed, known, weight)
         return tuple(found.values())
 
     @lru_cache(maxsize=8192)  # noqa: B019 (one retriever per content load; bounded)
     def _expand(self, typed: str, term: str) -> tuple[tuple[tuple[str, float], ...], float]:
-        """The content's terms for a word (itself, unglued, or typos), and what it weighs."""
+        """The content's terms for a word (itself, unglued, or typos), and what it weighs
+        in the question's coverage."""
         if term in self.postings:
-            return ((term, 1.0),), self.idf[term]
-        unglued = self._unglued(typed)
-        if unglued:
-            return ((unglued, 1.0),), self.idf[unglued]
-        found = tuple(sorted({*self._near(term), *self._near_word(typed)}))
-        # A word the content lacks weighs as its rarest word, even when a word one letter
-        # away is found: a guess must not make a question look well covered.
-        return found, self.idf.get(term, self.rarest)
+            found: tuple[tuple[str, float], ...] = ((term, 1.0),)
+            weight = self.idf[term]
+        elif unglued := self._unglued(typed):
+            found, weight = ((unglued, 1.0),), self.idf[unglued]
+        else:
+            found = tuple(sorted({*self._near(term), *self._near_word(typed)}))
+            # A word the content lacks weighs as its rarest word, even when a word one
+            # letter away is found: a guess must not make a question look well covered.
+            weight = self.idf.get(term, self.rarest)
+        # An everyday word says little of what a question is about, found or not:
+        # « c'est quoi exactement ? », « poser des congés dans mon logiciel ».
+        return found, weight * self._everyday_factor(typed)
+
+    def _everyday_factor(self, typed: str) -> float:
+        return EVERYDAY_FACTOR if typed in self.everyday else 1.0
 
     def _unglued(self, typed: str) -> str:
         """« loral » -> the term of « oral », when the content has it ("" otherwise)."""
