@@ -20,6 +20,8 @@ from bot.answers.resources_filter import resources_reply
 from bot.answers.search import search_reply
 from bot.answers.small_talk import small_talk
 from bot.answers.suggestions import did_you_mean, suggestions
+from bot.answers.topic_actions import ELSEWHERE as SUBSCRIPTIONS_ELSEWHERE
+from bot.answers.topic_actions import action_target, topic_action
 from bot.chat import Reply
 from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
@@ -43,6 +45,10 @@ MIN_SCORE = 2.0
 MIN_TIED_COVERAGE = 0.35  # a question tied to the community (see anchors.py)
 MIN_COVERAGE_TIED_TOPIC = 0.1  # ... whose best unit is in the topic it names
 MIN_UNTIED_COVERAGE = 0.6  # a question with none of its words
+# The words settle a question they cover this well with a first this far ahead; the others
+# get a second opinion from the words' shapes.
+SETTLED_COVERAGE = 0.6
+SETTLED_MARGIN = 1.3
 TIED_SHARE_DIVISOR = 3  # at least one word in three names the topic, for its overview
 ROLE = "role"  # « intra » names the role only when nothing else is named
 
@@ -85,6 +91,8 @@ def _respond(text: str, content: Content, private_channel: str) -> Answer:
         return Answer(help_reply(content, private_channel))
     topic_id = content.aliases.get(command)
     if topic_id is not None:
+        if topic_action(topic_id, rest) is not None:  # no subscription service here (console)
+            return Answer(Reply(french(SUBSCRIPTIONS_ELSEWHERE)))
         return _about_topic(text, rest, topic_id, content)
     name = command_of(command)
     if name == "aide":
@@ -106,6 +114,10 @@ def resolve(text: str, content: Content) -> str:
     if not command:
         return "aide"
     if command in content.aliases:
+        # « /intra club prevenez-moi »: an action for the topic's subscription service.
+        action = topic_action(content.aliases[command], rest)
+        if action is not None:
+            return action_target(content.aliases[command], action)
         # « /intra club » goes to the club's service; « forum mensuel horaires » is a question.
         return "" if _meaningful(rest) else content.aliases[command]
     return command_of(command) or _topic_named_in(text, content) or _next_club(text, content)
@@ -171,6 +183,8 @@ def _free_text(text: str, content: Content) -> Answer:
             question=True,
         )
     result = content.retriever.search(text)
+    if not _settled(result):  # a second opinion from the words' shapes
+        result = content.retriever.search(text, shapes=True)
     tied = anchored_topics(content, result.found)
     if _confident(result, tied):
         return _unit_answer(result.ranked, content)
@@ -186,7 +200,9 @@ def _free_text(text: str, content: Content) -> Answer:
             score=best.score if best else 0.0,
             answered=False,
         )
-    near = _unique(r.unit.topic_id for r in result.ranked)[:3]
+    # The topics the question is tied to, not those a stray word matched: « renouveler
+    # mon passeport » is near nothing (and gets the referents, not the certification).
+    near = [t for t in tied if t != ROLE or len(tied) == 1][:3]
     message = no_answer(content, text, near)
     if close:
         message = cap(f"{did_you_mean(close)}\n\n{message}")
@@ -237,6 +253,14 @@ def _confident(result: Result, tied: Sequence[str]) -> bool:
             result.coverage >= MIN_COVERAGE_TIED_TOPIC and best.unit.topic_id in tied
         )
     return result.coverage >= MIN_UNTIED_COVERAGE
+
+
+def _settled(result: Result) -> bool:
+    """Do the words alone settle the question: well covered, with a clear first?"""
+    ranked = result.ranked
+    if result.coverage < SETTLED_COVERAGE or not ranked:
+        return False
+    return len(ranked) == 1 or ranked[0].score >= SETTLED_MARGIN * ranked[1].score
 
 
 def _mostly_tied(result: Result, content: Content) -> bool:

@@ -20,7 +20,8 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from bot.content.analysis import Analyzer, content_words
+from bot.content.analysis import MAX_TERMS, Analyzer, content_words
+from bot.content.shapes import Shapes
 from bot.content.units import ITEM, Unit
 
 # Field weights: a paraphrase an editor wrote beats a title, which beats body text.
@@ -30,6 +31,8 @@ TYPO_FACTOR = 0.8  # a term found through a typo counts a little less
 # In a question's coverage, an everyday word (« exactement », « poser », « ligne ») weighs
 # this share of its weight: it rarely says what the question is about.
 EVERYDAY_FACTOR = 0.5
+# The shapes' cosine (0..1) against the words' score scaled to 0..1 (bot/content/shapes.py).
+SHAPES_WEIGHT = 0.2
 MIN_TYPO_LENGTH = 7  # on stems: a guess on a short word (« demain » -> « demand ») misleads
 MAX_TYPO_LENGTH = 24
 # On whole words, a typo is looked for from this length: « referant » is « référent », but
@@ -117,6 +120,7 @@ class Retriever:
             for term, tf in pseudo.items():
                 postings[term][number] = self.idf[term] * tf * (K1 + 1) / (tf + K1)
         self.postings = dict(postings)
+        self.shapes = Shapes(units)
         self.deletions: dict[str, set[str]] = defaultdict(set)
         for term in self.postings:
             if MIN_TYPO_LENGTH - 1 <= len(term) <= MAX_TYPO_LENGTH:
@@ -151,12 +155,20 @@ class Retriever:
         }
 
     def search(
-        self, text: str, *, limit: int = 5, topic: str | None = None, explain: bool = False
+        self,
+        text: str,
+        *,
+        limit: int = 5,
+        topic: str | None = None,
+        explain: bool = False,
+        shapes: bool = False,
     ) -> Result:
         """The best units for `text`, best first.
 
         The matched words are worked out for the best unit (its coverage decides whether
-        to answer), and for every unit returned only when `explain` asks for them.
+        to answer), and for every unit returned only when `explain` asks for them. With
+        `shapes`, the order also weighs the words' shapes (bot/content/shapes.py); the
+        scores stay the words' own.
         """
         pairs = tuple(dict.fromkeys(self.analyzer.pairs(text)))
         expansions: list[tuple[str, str, float]] = []
@@ -174,8 +186,12 @@ class Retriever:
             if topic is None
             else [(n, s) for n, s in scores.items() if self.units[n].topic_id == topic]
         )
+        if shapes:
+            candidates = self._with_shapes(dict(candidates), text, topic)
         # A full sort: on the few dozen units a question touches, it beats `heapq.nlargest`.
         best = sorted(candidates, key=itemgetter(1), reverse=True)[:limit]
+        if shapes:  # ordered by the fused score, shown with the words' own
+            best = [(n, scores.get(n, 0.0)) for n, _ in best]
         units = self.units
         ranked = tuple(
             Ranked(units[n], score, self._matches(n, expansions) if explain or not i else ())
@@ -186,6 +202,24 @@ class Retriever:
             coverage = min(1.0, sum(m.weight for m in ranked[0].matches) / wanted)
         found_as = tuple(dict.fromkeys((typed, known) for typed, known, _ in expansions))
         return Result(ranked, coverage, pairs, found_as)
+
+    def _with_shapes(
+        self, scores: dict[int, float], text: str, topic: str | None
+    ) -> list[tuple[int, float]]:
+        """Each unit's words score (scaled to the best one's) plus the similarity of its
+        shape to the words the content lacks."""
+        top = max(scores.values(), default=0.0) or 1.0
+        # Only the words the content lacks: the others already count, by their terms.
+        missing = [
+            w for w in content_words(text)[:MAX_TERMS] if self.analyzer.term(w) not in self.postings
+        ]
+        similar = self.shapes.similarity(missing) if missing else {}
+        numbers = set(scores) | {
+            n for n in similar if topic is None or self.units[n].topic_id == topic
+        }
+        return [
+            (n, scores.get(n, 0.0) / top + SHAPES_WEIGHT * similar.get(n, 0.0)) for n in numbers
+        ]
 
     def _matches(self, number: int, expansions: list[tuple[str, str, float]]) -> tuple[Match, ...]:
         """The question's words found in unit `number`, each with its best weight."""

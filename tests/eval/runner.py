@@ -29,8 +29,10 @@ from bot.content.loader import Content, ContentSource
 
 EVAL_SET = Path(__file__).resolve().parent / "questions.yaml"
 # Written blind like the held-out set, but tuned on: development in people's registers.
-BLIND_DEV_SET = Path(__file__).resolve().parent / "blind-dev.yaml"
-DEVELOPMENT_SETS = (EVAL_SET, BLIND_DEV_SET)
+BLIND_DEV_SETS = tuple(
+    Path(__file__).resolve().parent / f for f in ("blind-dev.yaml", "blind-dev-2.yaml")
+)
+DEVELOPMENT_SETS = (EVAL_SET, *BLIND_DEV_SETS)
 HELDOUT_SET = Path(__file__).resolve().parent / "heldout.yaml"
 PASS_MARK = 0.90
 # The held-out score may only go up. Issue 20 takes it to PASS_MARK with a gap to the

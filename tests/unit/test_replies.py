@@ -71,9 +71,18 @@ def test_out_of_scope_gets_the_honest_answer_naming_who_can_help(
     assert "`/intra " in reply  # the nearest topics, or all of them
 
 
-def test_the_honest_answer_offers_the_nearest_topics(content: Content) -> None:
+def test_the_honest_answer_offers_the_topics_the_question_names(content: Content) -> None:
+    reply = flat(respond("la certification et le zzqq du wwxx en yyvv", content).reply.text)
+    assert "Sujets proches : `/intra certification`" in reply
+
+
+def test_the_honest_answer_to_a_question_tied_to_nothing_lists_every_topic(
+    content: Content,
+) -> None:
+    # « poser », « ministère » match a unit or two by chance: no topic is near for that.
     reply = flat(respond("comment poser mes congés annuels dans mon ministère", content).reply.text)
-    assert "Sujets proches : `/intra " in reply
+    assert "Sujets proches" not in reply
+    assert "Les sujets que je connais : `/intra role`" in reply
 
 
 def test_an_answer_says_what_it_was_about(content: Content) -> None:

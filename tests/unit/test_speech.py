@@ -176,9 +176,9 @@ def test_no_answer_elsewhere_names_the_referents_not_the_certification() -> None
         assert "Marine Purson (marine.purson@beta.gouv.fr)" in text
         assert "contact@beta.gouv.fr" not in text
     assert_speaks_tchap(tchap)
-    assert "Sujets proches\u00a0: `!intra " in tchap
+    assert "Les sujets que je connais\u00a0: `!intra " in tchap
     assert_speaks_mattermost(mattermost)
-    assert "Sujets proches\u00a0: `/intra " in mattermost
+    assert "Les sujets que je connais\u00a0: `/intra " in mattermost
 
 
 # -- the welcome ---------------------------------------------------------------------------
