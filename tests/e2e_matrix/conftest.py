@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.answers.conversation import Conversation
+from bot.chat import Platforms
 from bot.config import MatrixSettings
 from bot.content.loader import DEFAULT_CONTENT_DIR, ContentSource
 from bot.store import Store
@@ -169,8 +170,11 @@ async def bot(synapse: SynapseServer, bot_home: Path) -> AsyncIterator[RunningBo
     """The Matrix adapter, running in the test's loop on the session's stores."""
     store_url = f"sqlite:///{bot_home / 'intra-bot.sqlite3'}"
     store = Store.open(store_url)
-    conversation = Conversation(ContentSource(DEFAULT_CONTENT_DIR))
+    # As the app wires it: replies in the words of the platform they go to.
+    platforms = Platforms()
+    conversation = Conversation(ContentSource(DEFAULT_CONTENT_DIR), dialects=platforms.dialect)
     running = RunningBot(bot_settings(synapse), store, store_url, conversation)
+    platforms.add(running.adapter.platform)
     await running.start()
     try:
         yield running

@@ -28,7 +28,10 @@ async def test_help_in_the_public_room_is_a_threaded_notice(
     assert reply.content["m.relates_to"]["rel_type"] == "m.thread"
     assert reply.content["m.mentions"] == {}
     assert "<strong>" in reply.content["formatted_body"]  # Markdown rendered as HTML
-    assert "!intra" not in reply.content["body"] or "aide" in reply.content["body"].lower()
+    # The help in Tchap's words: `!intra` (`/intra` is a client command there), the private room.
+    body = reply.content["body"]
+    assert "`!intra certification`" in body and "`/intra" not in body, body
+    assert f"canal privé {synapse.private_room_id}" in body, body
 
 
 async def test_a_room_message_not_for_the_bot_gets_no_answer(

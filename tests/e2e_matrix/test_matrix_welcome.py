@@ -65,6 +65,10 @@ async def test_a_newcomer_is_welcomed_once_by_encrypted_dm_also_across_a_restart
         welcome = await newcomer.wait_for("the welcome", from_dm)
         assert welcome.encrypted and not welcome.undecryptable, welcome
         assert "Bienvenue" in welcome.content["body"]
+        # In Tchap's words: its command word and the room joined, no Mattermost channel.
+        body = welcome.content["body"]
+        assert f"Bienvenue dans {synapse.public_room_alias} !" in body, body
+        assert "`!intra aide`" in body and "`/intra" not in body and "~domaine" not in body
         assert welcome.content["m.mentions"] == {}
 
         await app.stop()

@@ -354,7 +354,7 @@ def test_an_accept_killed_before_the_channel_add_is_released_and_can_be_redone(
         assert click(marine, notices["marine.purson"], "Accepter").status_code == 200
         wait_until(lambda: bool(socket.ephemeral_texts()))
         told = socket.ephemeral_texts()[0]
-        assert "en cours de traitement par @magali.marcel" in told, told
+        assert "en cours de traitement par `@magali.marcel`" in told, told
         assert not is_member(mattermost, newcomer.id)
         # After the lease, the next process sees nobody was added and reopens the request.
         wait_until(lambda: "event=invitation_released" in second.log_text(), timeout=60)

@@ -230,7 +230,7 @@ def test_two_referents_clicking_at_once_make_one_decision(
     assert sum("a été ajouté·e" in t for t in texts) == 1
     # The loser is told the request is being handled (the winner is still adding) or was.
     assert (
-        sum("déjà été traitée par @" in t or "en cours de traitement par @" in t for t in texts)
+        sum("déjà été traitée par `@" in t or "en cours de traitement par `@" in t for t in texts)
         == 1
     )
     dm = newcomer.dm_with(mattermost.bot_user_id)
