@@ -37,6 +37,9 @@ def anchors(content: Content) -> dict[str, tuple[str, ...]]:
     for alias, topic_id in content.aliases.items():
         for word in content_words(alias):
             table.setdefault(term(word), (topic_id,))
+    # A term an everyday word is read as is no anchor, whatever word the content used for it
+    # (« how many » in a paraphrase is « combien »).
+    everyday_terms = {term(word) for word in everyday}
     weight: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for number, unit in enumerate(retriever.units):
         for word in _own_words(unit):
@@ -44,7 +47,7 @@ def anchors(content: Content) -> dict[str, tuple[str, ...]]:
             person = unit.kind == PERSON and word in content_words(unit.title)
             if len(word) < MIN_WORD_LENGTH or word.isdigit() or name not in retriever.postings:
                 continue
-            if person or word not in everyday:
+            if person or (word not in everyday and name not in everyday_terms):
                 weight[name][unit.topic_id] += retriever.postings[name].get(number, 0.0)
     for name, topics in weight.items():
         table.setdefault(name, tuple(sorted(topics, key=lambda t: -topics[t])))

@@ -7,6 +7,7 @@ threshold, with an honest « je n'ai pas de réponse » that names who can help.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -42,14 +43,17 @@ TOO_LONG = french(
 # Below these, the best unit is not trusted: the reply says so instead of guessing.
 # Coverage: the share of the question's (idf-weighted) words the best unit contains.
 MIN_SCORE = 2.0
-MIN_TIED_COVERAGE = 0.35  # a question tied to the community (see anchors.py)
-MIN_COVERAGE_TIED_TOPIC = 0.1  # ... whose best unit is in the topic it names
+MIN_COVERAGE_TIED_TOPIC = 0.1  # a question tied to a topic (anchors.py), from that topic
+MIN_TIED_ELSEWHERE_COVERAGE = 0.4  # ... from another topic
 MIN_UNTIED_COVERAGE = 0.6  # a question with none of its words
 # The words settle a question they cover this well with a first this far ahead; the others
 # get a second opinion from the words' shapes.
 SETTLED_COVERAGE = 0.6
 SETTLED_MARGIN = 1.3
 TIED_SHARE_DIVISOR = 3  # at least one word in three names the topic, for its overview
+# Where a sentence ends: « . », « ! », « ? », « … » followed by a space or the end.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_SENTENCE_WITH_MARK = re.compile(r"[^.!?…]*\?")
 ROLE = "role"  # « intra » names the role only when nothing else is named
 
 
@@ -99,9 +103,11 @@ def _respond(text: str, content: Content, private_channel: str) -> Answer:
         return Answer(help_reply(content, private_channel))
     if name is not None:
         return Answer(_COMMANDS[name](rest, content))
-    greeting = small_talk(words(text))
-    if greeting is not None:  # not a question: neither counted nor recorded
-        return Answer(greeting)
+    greeting = small_talk(words(text), text)
+    if greeting is not None and not anchored_topics(
+        content, content.retriever.analyzer.pairs(text)
+    ):
+        return Answer(greeting)  # not a question: neither counted nor recorded
     named = _topic_named_in(text, content)
     if named is not None:
         return _overview(named, content)
@@ -156,6 +162,9 @@ def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answe
     section = content.retriever.by_id.get(f"{topic_id}/{'-'.join(content_words(rest))}")
     if section is not None:
         return _unit_answer([Ranked(section, 0.0, ())], content)
+    if _topic_named_in(rest, content) == topic_id:
+        # « contact référents »: two names of the same topic.
+        return _overview(topic_id, content)
     if topic_id == "ressources":
         return Answer(resources_reply(rest, content), topic_id=topic_id, question=True)
     result = content.retriever.search(text)
@@ -182,12 +191,16 @@ def _free_text(text: str, content: Content) -> Answer:
             unit_id=shown.unit_id,
             question=True,
         )
-    result = content.retriever.search(text)
-    if not _settled(result):  # a second opinion from the words' shapes
-        result = content.retriever.search(text, shapes=True)
-    tied = anchored_topics(content, result.found)
+    result, tied = _search(text, content)
     if _confident(result, tied):
         return _unit_answer(result.ranked, content)
+    question = _last_question(text)
+    if question:
+        # « Je suis greffière à Bordeaux, mon chef… Combien de temps dure l'oral ? »: the
+        # context dilutes the question; the question alone may be clear.
+        alone, alone_tied = _search(question, content)
+        if _confident(alone, alone_tied):
+            return _unit_answer(alone.ranked, content)
     best = result.best
     topic = _fallback_topic(result, tied)
     if topic and _mostly_tied(result, content):
@@ -249,10 +262,31 @@ def _confident(result: Result, tied: Sequence[str]) -> bool:
     if best is None or best.score < MIN_SCORE:
         return False
     if tied:
-        return result.coverage >= MIN_TIED_COVERAGE or (
-            result.coverage >= MIN_COVERAGE_TIED_TOPIC and best.unit.topic_id in tied
-        )
+        # Tied to a topic, the question wants that topic's units; another topic's unit
+        # must cover it as well as an untied question's would (« c'est quoi cette certif
+        # dont tout le monde parle » is not about the careers' « parler »).
+        if best.unit.topic_id in tied:
+            return result.coverage >= MIN_COVERAGE_TIED_TOPIC
+        return result.coverage >= MIN_TIED_ELSEWHERE_COVERAGE
     return result.coverage >= MIN_UNTIED_COVERAGE
+
+
+def _search(text: str, content: Content) -> tuple[Result, list[str]]:
+    """The ranked units for a question, and the topics it is tied to."""
+    result = content.retriever.search(text)
+    if not _settled(result):  # a second opinion from the words' shapes
+        result = content.retriever.search(text, shapes=True)
+    return result, anchored_topics(content, result.found)
+
+
+def _last_question(text: str) -> str:
+    """The last sentence of a message of several, preferring one that asks (« ? »);
+    "" for a message of one sentence."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if _meaningful(s)]
+    if len(sentences) < 2:
+        return ""
+    asking = [s for s in _SENTENCE_WITH_MARK.findall(text) if _meaningful(s)]
+    return asking[-1].strip() if asking else sentences[-1]
 
 
 def _settled(result: Result) -> bool:

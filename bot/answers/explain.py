@@ -6,7 +6,7 @@ from bot.answers.anchors import anchored_topics
 from bot.answers.answer import (
     MIN_COVERAGE_TIED_TOPIC,
     MIN_SCORE,
-    MIN_TIED_COVERAGE,
+    MIN_TIED_ELSEWHERE_COVERAGE,
     MIN_UNTIED_COVERAGE,
     respond,
 )
@@ -26,8 +26,8 @@ def explain(text: str, content: Content, *, limit: int = 8) -> str:
     lines.append(f"Sujets nommés : {', '.join(tied) or 'aucun'}")
     lines.append(
         f"Unités classées (seuils : score ≥ {MIN_SCORE} ; couverture ≥ "
-        f"{MIN_UNTIED_COVERAGE:.0%} sans sujet nommé, ≥ {MIN_TIED_COVERAGE:.0%} avec, "
-        f"≥ {MIN_COVERAGE_TIED_TOPIC:.0%} dans le sujet nommé) :"
+        f"{MIN_UNTIED_COVERAGE:.0%} sans sujet nommé, ≥ {MIN_COVERAGE_TIED_TOPIC:.0%} "
+        f"dans le sujet nommé, ≥ {MIN_TIED_ELSEWHERE_COVERAGE:.0%} ailleurs) :"
     )
     for rank, hit in enumerate(result.ranked, start=1):
         words = ", ".join(

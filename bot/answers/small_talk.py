@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.chat import Reply
+from bot.content.analysis import STOP_WORDS
 
 # Words that open or close a conversation (folded, after the SMS forms are read).
-GREETINGS = frozenset(["bonjour", "bonsoir", "salut", "hello", "hi", "hey", "coucou", "yo", "re"])
+GREETINGS = frozenset(
+    ["bonjour", "bonsoir", "salut", "hello", "hi", "hey", "coucou", "yo", "re", "bjr", "cc"]
+)
 THANKS = frozenset(["merci", "thanks", "thank", "thx", "remercie", "remerciements"])
 FAREWELLS = frozenset(["journee", "soiree", "weekend", "bye", "ciao", "tchao", "revoir"])
 # What may come with them without making a question (« merci beaucoup pour ton aide »,
@@ -23,9 +26,16 @@ COURTESY = frozenset(
             "ton ta votre pour ca va vas et semaine week end top au a",
             "super cool genial parfait nickel ok okay daccord you very much lot all",
             "aide infiniment encore madame monsieur equipe l un une mille fois c est",
+            "tres clair clear great nice excellent sympa pratique utile efficace rapide there",
         )
     ).split()
 )
+
+# « a+ », « @+ », « ++ »: goodbyes made of signs the analysis drops.
+SIGN_OFFS = frozenset(["a+", "@+", "++", "a plus", "a+!"])
+# Words a greeting may carry that are neither courtesy nor a question (« merci, génial »);
+# two are a request (« traduis bonjour en espagnol »).
+MAX_OTHER_WORDS = 1
 
 GREETING_REPLY = Reply(
     "👋 Bonjour ! Je suis **intra-bot**, l'assistant des intras. Posez-moi votre question "
@@ -40,15 +50,25 @@ THANKS_REPLY = Reply(
 )
 
 
-def small_talk(folded: Sequence[str]) -> Reply | None:
-    """The reply to a message made only of greetings or thanks, else None."""
+def small_talk(folded: Sequence[str], raw: str = "") -> Reply | None:
+    """The reply to a message made of greetings, thanks or goodbyes, else None.
+
+    Besides those, a message may hold a few words of courtesy or of praise the bot does
+    not know (« merci, c'est très clair ! », « hello there »), never a topic's word: the
+    caller passes only messages tied to no topic."""
+    if raw.strip().casefold() in SIGN_OFFS:
+        return FAREWELL_REPLY
+    if not folded:
+        return None
+    social = [w for w in folded if w in GREETINGS or w in THANKS or w in FAREWELLS]
+    if not social and not {"ca", "va"} <= set(folded):  # « ça va le bot ? »
+        return None
     known = GREETINGS | THANKS | FAREWELLS | COURTESY
-    if not folded or any(word not in known for word in folded):
+    others = [w for w in folded if w not in known and w not in STOP_WORDS]
+    if len(others) > MAX_OTHER_WORDS:
         return None
     if any(w in THANKS for w in folded):
         return THANKS_REPLY
     if any(w in FAREWELLS for w in folded):
         return FAREWELL_REPLY
-    if any(w in GREETINGS for w in folded):
-        return GREETING_REPLY
-    return None
+    return GREETING_REPLY

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import Stemmer  # PyStemmer: the Snowball stemmers in C (no type hints: see pyproject)
 
-from bot.content.informal import standard
+from bot.content.informal import spelled_out, standard
 from bot.text import fold
 
 # A question longer than this is cut before analysis: the words that matter come
@@ -39,7 +39,7 @@ STOP_WORDS = frozenset(
             "ta te tes toi ton tous tout toute toutes tu un une vais veux voila vos votre vous y",
             "svp stp merci bonjour salut hello alors bien bah ben oui non ok the of to is are a an",
             "what how who where when which do does can i my me at for in on and or it this that be",
-            "with get got",
+            "with get got aujourd hui",
         )
     ).split()
 )
@@ -60,7 +60,7 @@ def content_words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> tuple[st
 # A question is analysed several times on its way (command? topic? search?): once is enough.
 @lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[str, ...]:
-    typed = _WORD.findall(_ELISION.sub(" ", fold(text)))
+    typed = _WORD.findall(_ELISION.sub(" ", fold(spelled_out(text))))
     return tuple(word for each in typed for word in standard(each))
 
 

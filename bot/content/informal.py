@@ -85,6 +85,10 @@ SMS_FORMS: dict[str, str] = {
     "pourkoi": "pourquoi",
 }
 
+# The community's abbreviations, read before folding because their lower-case form is
+# another word (« se », the pronoun): « ma SE » is « ma startup d'État ».
+_ABBREVIATIONS = ((re.compile(r"\bSEs?\b"), "startup d'État"),)
+
 # « jveux », « jpeux », « jfais »: a glued « je » before a consonant.
 _GLUED_JE = re.compile(r"^j([bcdfgklmnpqrstvwxz][a-z]{2,})$")
 
@@ -99,3 +103,12 @@ def standard(word: str) -> tuple[str, ...]:
     if glued:
         return ("je", glued.group(1))
     return (word,)
+
+
+def spelled_out(text: str) -> str:
+    """`text` with the community's abbreviations written out (case-sensitive)."""
+    if "SE" not in text:
+        return text
+    for pattern, words in _ABBREVIATIONS:
+        text = pattern.sub(words, text)
+    return text
