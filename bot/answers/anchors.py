@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from bot.content.analysis import content_words
+from bot.content.analysis import content_words, stem
 from bot.content.loader import Content
 from bot.content.units import PERSON, Unit
 
@@ -37,9 +37,10 @@ def anchors(content: Content) -> dict[str, tuple[str, ...]]:
     for alias, topic_id in content.aliases.items():
         for word in content_words(alias):
             table.setdefault(term(word), (topic_id,))
-    # A term an everyday word is read as is no anchor, whatever word the content used for it
-    # (« how many » in a paraphrase is « combien »).
-    everyday_terms = {term(word) for word in everyday}
+    # The term of an everyday word that names its synonyms' group is no anchor, whatever
+    # word the content used for it (« how many » in a paraphrase is « combien »); a group
+    # named by a rarer word stays one (« présentiel », though « physique » is in it).
+    everyday_terms = {term(word) for word in everyday if term(word) == stem(word)}
     weight: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for number, unit in enumerate(retriever.units):
         for word in _own_words(unit):

@@ -50,7 +50,7 @@ MIN_UNTIED_COVERAGE = 0.6  # a question with none of its words
 # get a second opinion from the words' shapes.
 SETTLED_COVERAGE = 0.6
 SETTLED_MARGIN = 1.3
-TIED_SHARE_DIVISOR = 3  # at least one word in three names the topic, for its overview
+TIED_SHARE_DIVISOR = 3  # more than one word in three names the topic, for its overview
 # Where a sentence ends: « . », « ! », « ? », « … » followed by a space or the end.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _SENTENCE_WITH_MARK = re.compile(r"[^.!?…]*\?")
@@ -191,19 +191,19 @@ def _free_text(text: str, content: Content) -> Answer:
             unit_id=shown.unit_id,
             question=True,
         )
-    result, tied = _search(text, content)
-    if _confident(result, tied):
+    result, tied, tying = _search(text, content)
+    if _confident(result, tied, tying):
         return _unit_answer(result.ranked, content)
     question = _last_question(text)
     if question:
         # « Je suis greffière à Bordeaux, mon chef… Combien de temps dure l'oral ? »: the
         # context dilutes the question; the question alone may be clear.
-        alone, alone_tied = _search(question, content)
-        if _confident(alone, alone_tied):
+        alone, alone_tied, alone_tying = _search(question, content)
+        if _confident(alone, alone_tied, alone_tying):
             return _unit_answer(alone.ranked, content)
     best = result.best
     topic = _fallback_topic(result, tied)
-    if topic and _mostly_tied(result, content):
+    if topic and _mostly_tied(result, tying):
         # The question is about a topic the bot knows, in words it does not: the topic's
         # overview helps more than « no sure answer » (recorded as unanswered for editors).
         shown = _overview(topic, content)
@@ -254,7 +254,7 @@ def _unit_answer(ranked: Sequence[Ranked], content: Content) -> Answer:
     )
 
 
-def _confident(result: Result, tied: Sequence[str]) -> bool:
+def _confident(result: Result, tied: Sequence[str], tying: frozenset[str] = frozenset()) -> bool:
     """Answer from the best unit? Coverage alone cannot tell « horaires RER B » (half
     covered, by a common word) from « c'est quoi un intra exactement » (barely covered,
     by the community's own words): what the question is tied to decides with it."""
@@ -266,17 +266,30 @@ def _confident(result: Result, tied: Sequence[str]) -> bool:
         # must cover it as well as an untied question's would (« c'est quoi cette certif
         # dont tout le monde parle » is not about the careers' « parler »).
         if best.unit.topic_id in tied:
-            return result.coverage >= MIN_COVERAGE_TIED_TOPIC
+            return result.coverage >= MIN_COVERAGE_TIED_TOPIC and _says_more(result, tying)
         return result.coverage >= MIN_TIED_ELSEWHERE_COVERAGE
     return result.coverage >= MIN_UNTIED_COVERAGE
 
 
-def _search(text: str, content: Content) -> tuple[Result, list[str]]:
-    """The ranked units for a question, and the topics it is tied to."""
+def _search(text: str, content: Content) -> tuple[Result, list[str], frozenset[str]]:
+    """The ranked units for a question, the topics it is tied to, and its words that tie."""
     result = content.retriever.search(text)
     if not _settled(result):  # a second opinion from the words' shapes
         result = content.retriever.search(text, shapes=True)
-    return result, anchored_topics(content, result.found)
+    tying = frozenset(
+        typed for typed, term in result.found if anchored_topics(content, [(typed, term)])
+    )
+    return result, anchored_topics(content, result.found), tying
+
+
+def _says_more(result: Result, tying: frozenset[str]) -> bool:
+    """Does the best unit match more than the words that tie the question, when the
+    question says more? « comment avoir des tickets resto quand on est contractuel » matches
+    the certification's conditions by « contractuel » alone: no answer from them."""
+    best = result.best
+    if best is None or len(result.terms) <= len(tying) + 1:
+        return True
+    return any(match.typed not in tying for match in best.matches)
 
 
 def _last_question(text: str) -> str:
@@ -297,12 +310,11 @@ def _settled(result: Result) -> bool:
     return len(ranked) == 1 or ranked[0].score >= SETTLED_MARGIN * ranked[1].score
 
 
-def _mostly_tied(result: Result, content: Content) -> bool:
+def _mostly_tied(result: Result, tying: frozenset[str]) -> bool:
     """Are the question's words about the community rather than about something else?
     (« c'est quoi la certif exactement » is; « poser des congés dans mon logiciel RH »
     is not, though « RH » names the careers topic.)"""
-    tying = {typed for typed, term in result.found if anchored_topics(content, [(typed, term)])}
-    return len(tying) * TIED_SHARE_DIVISOR >= len(result.terms)
+    return len(tying) * TIED_SHARE_DIVISOR > len(result.terms)
 
 
 def _fallback_topic(result: Result, tied: Sequence[str]) -> str:

@@ -28,16 +28,21 @@ from bot.club.service import ClubService
 from bot.content.loader import Content, ContentSource
 
 EVAL_SET = Path(__file__).resolve().parent / "questions.yaml"
-# Written blind like the held-out set, but tuned on: development in people's registers.
-BLIND_DEV_SETS = tuple(
-    Path(__file__).resolve().parent / f for f in ("blind-dev.yaml", "blind-dev-2.yaml")
-)
-DEVELOPMENT_SETS = (EVAL_SET, *BLIND_DEV_SETS)
 HELDOUT_SET = Path(__file__).resolve().parent / "heldout.yaml"
-PASS_MARK = 0.90
-# The held-out score may only go up. Issue 20 takes it to PASS_MARK with a gap to the
-# development set of at most MAX_GAP; until then this is the floor (58.7 % when written).
-HELDOUT_FLOOR = 0.55
+# The development sets and the score each must keep. questions.yaml was written with the
+# content; the blind ones were written from the public doc by people who never saw the
+# content (tuned on since, like the first). Their floors only go up.
+DEVELOPMENT_FLOORS = {
+    EVAL_SET: 0.90,
+    EVAL_SET.with_name("blind-dev.yaml"): 0.88,
+    EVAL_SET.with_name("blind-dev-2.yaml"): 0.76,
+}
+DEVELOPMENT_SETS = tuple(DEVELOPMENT_FLOORS)
+PASS_MARK = DEVELOPMENT_FLOORS[EVAL_SET]
+# The held-out set (never tuned on) may only go up: 57.0 % when written, 73.9 % after the
+# first round of issue 20. Issue 20's target is TARGET with a gap of at most MAX_GAP.
+HELDOUT_FLOOR = 0.70
+TARGET = 0.90
 MAX_GAP = 0.05
 GREETING_LENGTH = 300
 NO_ANSWER_MARK = "je n'ai pas de réponse"
@@ -62,11 +67,6 @@ def normalise(text: str) -> str:
 def load_set(path: Path = EVAL_SET) -> tuple[int, list[dict[str, Any]]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return int(data.get("within", 600)), list(data["questions"])
-
-
-def evaluate_development(content: Content) -> list[Outcome]:
-    """Both development sets, one list of outcomes."""
-    return [outcome for path in DEVELOPMENT_SETS for outcome in evaluate(content, path)]
 
 
 def evaluate(content: Content, path: Path = EVAL_SET) -> list[Outcome]:

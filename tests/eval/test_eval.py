@@ -1,13 +1,17 @@
-"""The development set scores at least 90 %, the held-out set never less than its floor:
-CI fails when answers get worse."""
+"""Every development set keeps its floor and answers every out-of-scope question honestly;
+the held-out set never falls below its floor: CI fails when answers get worse."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.content.loader import Content
 from tests.eval.runner import (
+    DEVELOPMENT_FLOORS,
     HELDOUT_FLOOR,
     HELDOUT_SET,
-    PASS_MARK,
     evaluate,
     report,
     score,
@@ -15,13 +19,15 @@ from tests.eval.runner import (
 )
 
 
-def test_the_bot_answers_the_evaluation_set(content: Content) -> None:
-    outcomes = evaluate(content)
-    assert score(outcomes) >= PASS_MARK, report(outcomes)
+@pytest.mark.parametrize("path", list(DEVELOPMENT_FLOORS), ids=lambda path: path.name)
+def test_each_development_set_keeps_its_floor(path: Path, content: Content) -> None:
+    outcomes = evaluate(content, path)
+    assert score(outcomes) >= DEVELOPMENT_FLOORS[path], report(outcomes)
 
 
-def test_every_out_of_scope_question_gets_the_honest_answer(content: Content) -> None:
-    outcomes = [o for o in evaluate(content) if o.out_of_scope]
+@pytest.mark.parametrize("path", list(DEVELOPMENT_FLOORS), ids=lambda path: path.name)
+def test_every_out_of_scope_question_gets_the_honest_answer(path: Path, content: Content) -> None:
+    outcomes = [o for o in evaluate(content, path) if o.out_of_scope]
     assert outcomes and all(o.passed for o in outcomes), report(outcomes)
 
 
