@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -120,7 +120,6 @@ class Retriever:
             for term, tf in pseudo.items():
                 postings[term][number] = self.idf[term] * tf * (K1 + 1) / (tf + K1)
         self.postings = dict(postings)
-        self.shapes = Shapes(units)
         self.deletions: dict[str, set[str]] = defaultdict(set)
         for term in self.postings:
             if MIN_TYPO_LENGTH - 1 <= len(term) <= MAX_TYPO_LENGTH:
@@ -139,6 +138,11 @@ class Retriever:
         for word in self.word_terms:
             for variant in _deletions(word):
                 self.word_deletions[variant].add(word)
+
+    @cached_property
+    def shapes(self) -> Shapes:
+        """Built at the first question that asks for it: a cold `ask` rarely does."""
+        return Shapes(self.units)
 
     def _paraphrases(self, unit: Unit) -> list[list[str]]:
         return [self.analyzer.content_terms(question) for question in unit.questions]
