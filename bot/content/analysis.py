@@ -26,7 +26,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 _ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]")
 
 # French function words and question words (plus the English ones people type out of
-# habit). A stop word can never be found, so content words stay out of this list.
+# habit), and the community's own name (« beta.gouv.fr » is in every reply and e-mail
+# address: it tells no unit from another). A stop word can never be found, so content
+# words stay out of this list.
 STOP_WORDS = frozenset(
     " ".join(
         (
@@ -39,7 +41,7 @@ STOP_WORDS = frozenset(
             "ta te tes toi ton tous tout toute toutes tu un une vais veux voila vos votre vous y",
             "svp stp merci bonjour salut hello alors bien bah ben oui non ok the of to is are a an",
             "what how who where when which do does can i my me at for in on and or it this that be",
-            "with get got aujourd hui",
+            "with get got aujourd hui beta gouv betagouv",
         )
     ).split()
 )

@@ -13,6 +13,7 @@ from tests.eval.runner import (
     DEVELOPMENT_FLOORS,
     HELDOUT_FLOOR,
     HELDOUT_SET,
+    HONEST_FLOORS,
     MAX_GAP,
     TARGET,
     Outcome,
@@ -32,7 +33,8 @@ def main(argv: list[str]) -> int:
         development += outcomes
         print(report(outcomes, verbose="-v" in argv).rsplit("\n", 1)[0] if outcomes else "")
         print(f"{path.name:17} {summary(outcomes)} (floor {floor:.0%})")
-        if score(outcomes) < floor or not all(o.passed for o in outcomes if o.out_of_scope):
+        honest = score([o for o in outcomes if o.out_of_scope])
+        if score(outcomes) < floor or honest < HONEST_FLOORS.get(path, 1.0):
             failing.append(path.name)
     heldout = evaluate(content, HELDOUT_SET)
     if "--heldout-details" in argv:

@@ -35,8 +35,14 @@ HELDOUT_SET = Path(__file__).resolve().parent / "heldout.yaml"
 DEVELOPMENT_FLOORS = {
     EVAL_SET: 0.90,
     EVAL_SET.with_name("blind-dev.yaml"): 0.88,
-    EVAL_SET.with_name("blind-dev-2.yaml"): 0.76,
+    EVAL_SET.with_name("blind-dev-2.yaml"): 0.77,
+    # 69.1 % before any tuning on it (a second held-out measure, taken once).
+    EVAL_SET.with_name("blind-dev-3.yaml"): 0.72,
 }
+# The share of out-of-scope questions answered honestly: all of them, but on the newest set,
+# whose three out of 36 (« combien de fonctionnaires en France ? ») are made of the content's
+# own words.
+HONEST_FLOORS = {EVAL_SET.with_name("blind-dev-3.yaml"): 0.9}
 DEVELOPMENT_SETS = tuple(DEVELOPMENT_FLOORS)
 PASS_MARK = DEVELOPMENT_FLOORS[EVAL_SET]
 # The held-out set (never tuned on) may only go up: 57.0 % when written, 73.9 % after the
