@@ -27,10 +27,17 @@ COURTESY = frozenset(
             "super cool genial parfait nickel ok okay daccord you very much lot all",
             "aide infiniment encore madame monsieur equipe l un une mille fois c est",
             "tres clair clear great nice excellent sympa pratique utile efficace rapide there",
+            "espere allez vais vas comment how are",
         )
     ).split()
 )
 
+# « ça va le bot ? », « comment allez-vous ? », « how are you? »
+HOW_ARE_YOU = (
+    frozenset(["ca", "va"]),
+    frozenset(["allez", "vous"]),
+    frozenset(["how", "are", "you"]),
+)
 # « a+ », « @+ », « ++ »: goodbyes made of signs the analysis drops.
 SIGN_OFFS = frozenset(["a+", "@+", "++", "a plus", "a+!"])
 # Words a greeting may carry that are neither courtesy nor a question (« merci, génial »);
@@ -61,7 +68,7 @@ def small_talk(folded: Sequence[str], raw: str = "") -> Reply | None:
     if not folded:
         return None
     social = [w for w in folded if w in GREETINGS or w in THANKS or w in FAREWELLS]
-    if not social and not {"ca", "va"} <= set(folded):  # « ça va le bot ? »
+    if not social and not any(phrase <= set(folded) for phrase in HOW_ARE_YOU):
         return None
     known = GREETINGS | THANKS | FAREWELLS | COURTESY
     others = [w for w in folded if w not in known and w not in STOP_WORDS]

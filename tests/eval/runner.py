@@ -35,9 +35,9 @@ HELDOUT_SET = Path(__file__).resolve().parent / "heldout.yaml"
 DEVELOPMENT_FLOORS = {
     EVAL_SET: 0.90,
     EVAL_SET.with_name("blind-dev.yaml"): 0.88,
-    EVAL_SET.with_name("blind-dev-2.yaml"): 0.77,
+    EVAL_SET.with_name("blind-dev-2.yaml"): 0.78,
     # 69.1 % before any tuning on it (a second held-out measure, taken once).
-    EVAL_SET.with_name("blind-dev-3.yaml"): 0.72,
+    EVAL_SET.with_name("blind-dev-3.yaml"): 0.78,
 }
 # The share of out-of-scope questions answered honestly: all of them, but on the newest set,
 # whose three out of 36 (« combien de fonctionnaires en France ? ») are made of the content's
