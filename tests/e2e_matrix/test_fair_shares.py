@@ -25,6 +25,29 @@ SLOW_DOWN = "Doucement"
 # Generous: at one request a second the bot needs a few for the other person's answer
 # (room keys, the reply); the flood's answers must not all go first (about 30 s unfair).
 OTHER_ANSWER_WITHIN_S = 15.0
+# How long the bot must have made no request before the flood: the rooms' keys are shared.
+QUIET_BEFORE_FLOOD_S = 2.0
+# Taking turns, the other person's answer comes within this; first in, first out, it would
+# come after the QUEUED answers waiting when they ask, at one a second: well after.
+TAKING_TURNS_WITHIN_S = 10.0
+QUEUED = 14
+
+
+async def bucket_full_and_quiet(running: RunningBot) -> None:
+    """Return once the bot's bucket is full again and it has made no request for
+    `QUIET_BEFORE_FLOOD_S`, as on a quiet day (rather than sleeping a whole bucket's refill)."""
+    limiter = running.adapter.limiter
+    deadline = time.monotonic() + 30
+    seen, since = limiter.requests, time.monotonic()
+    while True:
+        now = time.monotonic()
+        if limiter.requests != seen or limiter.waiting:
+            seen, since = limiter.requests, now
+        limiter._refill()  # the bucket's level as of now
+        if limiter._tokens >= limiter.burst and now - since >= QUIET_BEFORE_FLOOD_S:
+            return
+        assert now < deadline, "the bot's requests never quietened down"
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -70,7 +93,7 @@ async def test_a_flood_does_not_hold_another_persons_answer(
     await alice.wait_joined(flood_room, synapse.bot_user_id)
     await bruno.wait_joined(other_room, synapse.bot_user_id)
     # Both rooms' keys shared and the bot's bucket full again, as on a quiet day.
-    await asyncio.sleep(10)
+    await bucket_full_and_quiet(paced_bot)
 
     alice_mark, bruno_mark = alice.mark(), bruno.mark()
     for n in range(FLOOD):
@@ -118,11 +141,17 @@ async def test_replies_take_turns_so_a_burst_of_answers_does_not_go_first(
         mark = user.mark()
         await user.send_text(room, "aide")
         await user.wait_for("a first answer", _from_bot(synapse, room), after=mark)  # type: ignore[arg-type]
-    await asyncio.sleep(10)  # the bucket full again
+    await bucket_full_and_quiet(unlimited_bot)
 
     for _ in range(30):  # thirty answers to send, one a second past the burst
         await alice.send_text(flood_room, "certification")
-    await asyncio.sleep(3)  # the burst spent on them, the rest queued
+    # The burst spent on them, the rest queued: first in, first out, the other person's
+    # answer would wait for at least QUEUED of hers, at one a second: longer than the bound.
+    limiter = unlimited_bot.adapter.limiter
+    deadline = time.monotonic() + 20
+    while limiter.waiting < QUEUED:
+        assert time.monotonic() < deadline, f"only {limiter.waiting} requests queued"
+        await asyncio.sleep(0.02)
     bruno_mark = bruno.mark()
     asked = time.monotonic()
     await bruno.send_text(other_room, "certification")
@@ -133,6 +162,6 @@ async def test_replies_take_turns_so_a_burst_of_answers_does_not_go_first(
         timeout=60,
     )
     waited = time.monotonic() - asked
-    # First in, first out, it would come after alice's remaining answers (about 17 s more);
+    # First in, first out, it would come after alice's remaining answers (QUEUED s or more);
     # taking turns, after one of hers (a second or two, and the syncs' own).
-    assert waited < 10, f"the other person waited {waited:.1f} s"
+    assert waited < TAKING_TURNS_WITHIN_S, f"the other person waited {waited:.1f} s"
