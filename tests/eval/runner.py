@@ -45,9 +45,9 @@ DEVELOPMENT_FLOORS = {
 HONEST_FLOORS = {EVAL_SET.with_name("blind-dev-3.yaml"): 0.9}
 DEVELOPMENT_SETS = tuple(DEVELOPMENT_FLOORS)
 PASS_MARK = DEVELOPMENT_FLOORS[EVAL_SET]
-# The held-out set (never tuned on) may only go up: 57.0 % when written, 73.9 % after the
+# The held-out set (never tuned on) may only go up: 57.0 % when written, 78.3 % after the
 # first round of issue 20. Issue 20's target is TARGET with a gap of at most MAX_GAP.
-HELDOUT_FLOOR = 0.70
+HELDOUT_FLOOR = 0.76
 TARGET = 0.90
 MAX_GAP = 0.05
 GREETING_LENGTH = 300
