@@ -41,7 +41,8 @@ from bot.outbox.store import OutboxStore
 from bot.outbox.worker import OutboxWorker
 from bot.retention import Retention, schedule_upkeep
 from bot.store import Store
-from bot.web import ICS_PATH, club_calendar, fetch_url, listen
+from bot.subscriptions import wiring as subscriptions
+from bot.web import ICS_PATH, club_calendar, fetch_url, listen, subscription_calendar
 
 if TYPE_CHECKING:
     from bot.adapters.matrix.adapter import MatrixAdapter
@@ -109,11 +110,15 @@ class BotApp:
             subscribe_url=settings.http.public_url.rstrip("/") + ICS_PATH,
             fetch=fetch_url,
         )
+        self.subscriptions = subscriptions.build(
+            settings, self.store, self.club, self.platforms, self.outbox, utc_now
+        )
         self.stats = StatsService(
             self.questions,
             lambda m: self.invitations.is_referent(m.user, m.platform or LEGACY_PLATFORM),
             utc_now,
             before_reading=self.recorder.flush,
+            subscriptions=self.subscriptions.records.counts,
         )
         self.conversation.serve_topic("club", self.club.reply)
         self.conversation.register("rejoindre", self.invitations.request)
@@ -122,6 +127,8 @@ class BotApp:
         self.conversation.register("accepter", typed.accept)
         self.conversation.register("refuser", typed.decline)
         self.conversation.register("stats", self.stats.reply)  # referents only, like demandes
+        subscriptions.register(self.conversation, self.subscriptions)
+        self.greeter.tell(self.subscriptions)  # follow-ups, and leavers unsubscribed
         self.scheduler = self._scheduler()
         self.health = Health(
             self.store,
@@ -218,6 +225,7 @@ class BotApp:
         retention = Retention(self.store, self.questions, self.outbox.store, self.settings, utc_now)
         lease = self.settings.invitations.decision_lease_seconds
         schedule_upkeep(scheduler, self.invitations, retention, lease)
+        subscriptions.schedule(scheduler, self.subscriptions, self.settings)
         return scheduler
 
     # -- lifecycle ----------------------------------------------------------------
@@ -297,7 +305,7 @@ class BotApp:
     # -- parts --------------------------------------------------------------------
 
     async def _start_http(self) -> None:
-        routes = [club_calendar(self.club)]
+        routes = [club_calendar(self.club), subscription_calendar(self.subscriptions.club_notices)]
         command = None
         if self.mattermost is not None:
             routes += self.mattermost.routes()

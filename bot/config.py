@@ -6,6 +6,7 @@ Secrets are `SecretStr`: they never appear in a log line, a repr or an error.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -122,6 +123,54 @@ class OutboxSettings(SettingsTable):
     retention_days: float = Field(30.0, ge=1)
 
 
+class SubscriptionsSettings(SettingsTable):
+    """« Prévenez-moi »: the personal messages of people who asked for them."""
+
+    enabled: bool = True
+    # The club's DM: `club_before` the club (« 1j », « 2h », « 30min »: whole days on the
+    # calendar, the rest elapsed), at `club_at` on that day (only with whole days; "" : the
+    # club's own hour).
+    club_before: str = "1j"
+    club_at: str = "17:00"
+    # The certification's reminder goes this many days before the sign-up deadline.
+    certification_reminder_days: int = Field(3, ge=1)
+    # The newcomers' follow-up: one DM this many days after the welcome (0: none).
+    newcomer_follow_up_days: float = Field(14.0, ge=0)
+    # A DM whose time was missed (bot down) by less than this is still sent.
+    grace_hours: float = Field(6.0, gt=0)
+    # How often the due messages are looked for, in seconds.
+    sweep_seconds: float = Field(60.0, ge=1)
+    # No personal DM from `quiet_start` to `quiet_until` (and at the weekend) unless what it
+    # announces is the next day: it waits for the morning.
+    quiet_hours: bool = True
+    quiet_start: dt.time = dt.time(20, 0)
+    quiet_until: dt.time = dt.time(8, 30)
+    quiet_weekend: bool = True
+
+    @field_validator("club_before")
+    @classmethod
+    def _duration(cls, text: str) -> str:
+        from bot.content.schedule import parse_duration
+
+        try:
+            parse_duration(text)
+        except ValueError:
+            raise ValueError(
+                f'\'{text}\' is not a duration: write e.g. "1j" (one day), "2h", "30min"'
+            ) from None
+        return text
+
+    @field_validator("club_at")
+    @classmethod
+    def _hour(cls, text: str) -> str:
+        if text:
+            try:
+                dt.time.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"'{text}' is not an hour: write HH:MM, e.g. \"17:00\"") from None
+        return text
+
+
 class MatrixSettings(SettingsTable):
     """The Matrix (Tchap) adapter; off while `homeserver` is empty."""
 
@@ -203,6 +252,7 @@ class Settings(SettingsTable):
     invitations: InvitationsSettings = InvitationsSettings()
     answers: AnswersSettings = AnswersSettings()
     outbox: OutboxSettings = OutboxSettings()
+    subscriptions: SubscriptionsSettings = SubscriptionsSettings()
     matrix: MatrixSettings = MatrixSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bot.club.service import ClubService
+from bot.subscriptions.club_delivery import CALENDAR_PATH, ClubNotices
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,29 @@ def club_calendar(club: ClubService) -> web.RouteDef:
         )
 
     return web.get(ICS_PATH, calendar)
+
+
+def subscription_calendar(notices: ClubNotices) -> web.RouteDef:
+    """GET /abonnements/<token>/club-<occurrence>.ics: a subscriber's invitation to one club
+    (linked from the DM they got), as it is now: the event, or its cancellation."""
+
+    async def calendar(request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(
+            notices.calendar_file, request.match_info["token"], request.match_info["name"]
+        )
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=body,
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="club-intras.ics"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return web.get(CALENDAR_PATH + "/{token}/{name}", calendar)
 
 
 def body_deadline(seconds: float) -> Middleware:

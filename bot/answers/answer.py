@@ -23,6 +23,7 @@ from bot.answers.small_talk import small_talk
 from bot.answers.suggestions import did_you_mean, suggestions
 from bot.answers.topic_actions import ELSEWHERE as SUBSCRIPTIONS_ELSEWHERE
 from bot.answers.topic_actions import action_target, topic_action
+from bot.answers.topic_actions import elsewhere as subscriptions_elsewhere
 from bot.chat import Reply
 from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
@@ -370,6 +371,7 @@ _COMMANDS: dict[str, Handler] = {
     "accepter": _needs_the_platform,
     "refuser": _needs_the_platform,
     "stats": _stats_elsewhere,
+    "mes-abonnements": subscriptions_elsewhere,  # served by bot/subscriptions/ on a platform
 }
 
 

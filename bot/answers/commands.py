@@ -35,6 +35,13 @@ COMMANDS: tuple[Command, ...] = (
         "demander l'accès au canal privé ~{canal_prive}",  # the configured channel
     ),
     Command(
+        "mes-abonnements",
+        ("mes-abonnements", "abonnements", "mesabonnements"),
+        "mes-abonnements",
+        "vos rappels personnels (`/intra club prevenez-moi`, `/intra certification "
+        "prevenez-moi`) et comment les arrêter",
+    ),
+    Command(
         "demandes",
         ("demandes", "demande"),
         "demandes",

@@ -16,6 +16,7 @@ from typing import TypeVar
 from bot.answers.answer import Answer, resolve, respond
 from bot.answers.budget import QuestionBudget, Verdict, slow_down
 from bot.answers.commands import command_of
+from bot.answers.topic_actions import action_target, topic_action
 from bot.chat import CONSOLE_DIALECT, Dialect, Message, Reply, Visibility
 from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.loader import ContentSource
@@ -97,6 +98,16 @@ class Conversation:
         if topic_id not in self.content.current.topics:
             raise RegistrationError(f"cannot serve '{topic_id}': the content has no such topic")
         self._commands[topic_id] = handler
+
+    def serve_topic_action(self, topic_id: str, action: str, handler: CommandHandler) -> None:
+        """Answer `/intra <topic_id> <action>` (« club prevenez-moi », see
+        bot/answers/topic_actions.py) with a service."""
+        if topic_id not in self.content.current.topics or topic_action(topic_id, action) != action:
+            raise RegistrationError(
+                f"cannot serve '{topic_id} {action}': not a topic and action of "
+                "bot/answers/topic_actions.py, or the content has no such topic"
+            )
+        self._commands[action_target(topic_id, action)] = handler
 
     async def answer_post(self, message: Message) -> Reply | None:
         """A DM or a mention, within its asker's share: the reply, the one « ralentissez »,

@@ -53,12 +53,15 @@ class StatsService:
         clock: Callable[[], dt.datetime],
         *,
         before_reading: Callable[[], Awaitable[None]] | None = None,
+        subscriptions: Callable[[], dict[str, int]] | None = None,
     ) -> None:
         self.log = log
         self.is_referent = is_referent
         self.clock = clock
         # Questions are written in batches: the figures include the last second's.
         self.before_reading = before_reading
+        # The number of active personal subscriptions per kind (never who).
+        self.subscriptions = subscriptions
 
     async def reply(self, message: Message, rest: str) -> Reply:
         # Referents only, and only the asker sees it: the same rule as `/intra demandes`.
@@ -81,10 +84,11 @@ class StatsService:
             await self.before_reading()
         figures = await asyncio.to_thread(self.log.figures, since, until)
         joins = await asyncio.to_thread(invitation_figures, self.log.store, since, until)
-        return Reply(
-            stats_text(figures, joins, since.date(), until.date(), days),
-            visibility=Visibility.ASKER,
-        )
+        text = stats_text(figures, joins, since.date(), until.date(), days)
+        if self.subscriptions is not None:
+            counts = await asyncio.to_thread(self.subscriptions)
+            text += "\n" + subscriptions_line(counts)
+        return Reply(text, visibility=Visibility.ASKER)
 
 
 def stats_text(
@@ -105,6 +109,14 @@ def stats_text(
         f"{joins.declined} refusées ; {joins.pending_now} en attente aujourd'hui"
     )
     return typography("\n".join(lines))
+
+
+def subscriptions_line(counts: dict[str, int]) -> str:
+    """Active personal reminders per kind, today (how many, never who)."""
+    club, certification = counts.get("club", 0), counts.get("certification", 0)
+    return typography(
+        f"- Rappels personnels actifs aujourd'hui : club {club}, certification {certification}"
+    )
 
 
 def _days(rest: str) -> int | None:

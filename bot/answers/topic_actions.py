@@ -6,7 +6,14 @@ the topic but an action its subscription service performs (bot/subscriptions/). 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from bot.chat import Reply
+from bot.content.typography import french
 from bot.text import fold
+
+if TYPE_CHECKING:
+    from bot.content.loader import Content
 
 SUBSCRIBE, STOP = "prevenez-moi", "stop"
 # The topics a person can be told about personally.
@@ -44,6 +51,11 @@ ELSEWHERE = (
     "Les rappels personnels s'utilisent sur Mattermost ou sur Tchap : tapez par exemple "
     "`/intra club prevenez-moi` ; `/intra mes-abonnements` les liste."
 )
+
+
+def elsewhere(_rest: str, _content: Content) -> Reply:
+    """`/intra mes-abonnements` and the actions where there is no chat platform."""
+    return Reply(french(ELSEWHERE))
 
 
 def action_target(topic_id: str, action: str) -> str:

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.content.analysis import Analyzer
+from bot.content.certification import CertificationTopic
 from bot.content.errors import (
     ContentError,
     Problem,
@@ -39,7 +40,7 @@ DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 TOPIC_MODELS: dict[str, type[Topic]] = {
     "role": Topic,
     "referents": ReferentsTopic,
-    "certification": Topic,
+    "certification": CertificationTopic,
     "carriere": Topic,
     "canaux": ChannelsTopic,
     "club": ClubTopic,
@@ -79,6 +80,10 @@ class Content:
     @property
     def resources(self) -> ResourcesTopic:
         return self._topic("ressources", ResourcesTopic)
+
+    @property
+    def certification(self) -> CertificationTopic:
+        return self._topic("certification", CertificationTopic)
 
     @property
     def club(self) -> ClubTopic:

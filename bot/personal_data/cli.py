@@ -45,11 +45,13 @@ def keepers(settings: Settings, store: Store) -> list[Keeper]:
     from bot.invitations.personal import InvitationsKeeper, ReferentPinsKeeper
     from bot.outbox.personal import OutboxKeeper
     from bot.personal_data.unlinked import UnlinkedRecords
+    from bot.subscriptions.personal import SubscriptionsKeeper
 
     found: list[Keeper] = [
         InvitationsKeeper(store),
         ReferentPinsKeeper(store),
         OutboxKeeper(store),
+        SubscriptionsKeeper(store),
         UnlinkedRecords(settings),
     ]
     if settings.matrix.homeserver or settings.matrix.crypto_store_url:

@@ -33,7 +33,15 @@ def test_the_help_lists_each_command_with_a_usage() -> None:
 
 def test_the_hint_names_the_topics_then_the_commands_and_help_last() -> None:
     words = hint_words(["role", "club"])
-    assert words == ["role", "club", "chercher", "rejoindre", "demandes", "aide"]
+    assert words == [
+        "role",
+        "club",
+        "chercher",
+        "rejoindre",
+        "mes-abonnements",
+        "demandes",
+        "aide",
+    ]
     assert "stats" not in words  # for the referents: not advertised to everyone
 
 

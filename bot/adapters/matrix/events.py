@@ -36,7 +36,7 @@ from bot.adapters.matrix.addressing import Addressed, addressed, server_of
 from bot.adapters.matrix.decisions import MatrixDecisions
 from bot.adapters.matrix.directs import is_dm_with
 from bot.adapters.matrix.limiter import LANE
-from bot.adapters.matrix.newcomers import is_newcomer
+from bot.adapters.matrix.newcomers import is_leaver, is_newcomer
 from bot.adapters.matrix.platform import MatrixPlatform
 from bot.answers.conversation import Conversation
 from bot.chat import Message, Reply, User, Visibility
@@ -360,9 +360,13 @@ class MatrixEventRouter:
     # -- the welcome ----------------------------------------------------------------
 
     async def _newcomer(self, evt: StateEvent) -> None:
-        """Someone joined the public room just now: the greeter DMs them, once ever.
-        Not during a first sync: its history holds no newcomer."""
+        """Someone joined the public room just now: the greeter DMs them, once ever; or left
+        it: the greeter tells who follows departures. Not during a first sync: its history
+        holds no newcomer."""
         if self._greeter is None or not self.live:
+            return
+        if is_leaver(evt, self._public_room, self.me):
+            await self._greeter.left("matrix", str(evt.state_key))
             return
         if not is_newcomer(evt, self._public_room, self.me, time.time() * 1000):
             return

@@ -1,4 +1,4 @@
-"""Who, among the member events of a sync, has just joined the public room."""
+"""Who, among the member events of a sync, has just joined the public room, or left it."""
 
 from __future__ import annotations
 
@@ -20,4 +20,17 @@ def is_newcomer(evt: StateEvent, public_room: str, me: str, now_ms: float) -> bo
             isinstance(previous, MemberStateEventContent) and previous.membership == Membership.JOIN
         )
         and evt.timestamp >= now_ms - WELCOME_WINDOW_MS
+    )
+
+
+def is_leaver(evt: StateEvent, public_room: str, me: str) -> bool:
+    """Someone else, a member of the public room until now, who left it (or was removed)."""
+    content, previous = evt.content, evt.prev_content
+    return (
+        str(evt.room_id) == public_room
+        and isinstance(content, MemberStateEventContent)
+        and content.membership in (Membership.LEAVE, Membership.BAN)
+        and evt.state_key != me
+        and isinstance(previous, MemberStateEventContent)
+        and previous.membership == Membership.JOIN
     )

@@ -78,6 +78,10 @@ class EventRouter:
             await self._posted(event)
         elif kind == "user_added":
             await self._user_added(event)
+        elif kind == "user_removed":
+            await self._user_removed(event)
+        elif kind == "user_updated":
+            await self._user_updated(event)
 
     async def _posted(self, event: dict[str, Any]) -> None:
         data = event.get("data") or {}
@@ -240,6 +244,19 @@ class EventRouter:
         if not should_welcome(self._welcome, channel_id, user_id, self._me.user_id):
             return
         await self._greeter.joined(PLATFORM, user_id)
+
+    async def _user_removed(self, event: dict[str, Any]) -> None:
+        """Someone left the public channel (or was removed from it)."""
+        channel_id = str((event.get("broadcast") or {}).get("channel_id") or "")
+        user_id = str((event.get("data") or {}).get("user_id") or "")
+        if channel_id == self._welcome.channel_id and user_id != self._me.user_id:
+            await self._greeter.left(PLATFORM, user_id)
+
+    async def _user_updated(self, event: dict[str, Any]) -> None:
+        """An account changed: a deactivated one has left the community."""
+        user = (event.get("data") or {}).get("user")
+        if isinstance(user, dict) and user.get("delete_at") and user.get("id"):
+            await self._greeter.left(PLATFORM, str(user["id"]))
 
     async def _already_sent(self, channel_id: str, key: str) -> bool:
         """A reply (keyed `key`) sent by an attempt that died before marking it done."""

@@ -1,0 +1,120 @@
+"""The certification's personal messages, queued once per subscriber and message, sent via
+the outbox (see certification_notices.py for what is due when).
+
+`sweep` (the subscriptions' periodic job) queues, outside quiet hours unless the deadline
+is the next day; `send` reads the content and the subscription again: nothing for a
+person who stopped, nor for a session withdrawn or closed meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from bot.chat import NoSuchUser, Platforms, Reply
+from bot.clock import Clock, utc_now
+from bot.config import DEFAULT_TIMEZONE
+from bot.content.certification import CertificationSession
+from bot.content.loader import ContentSource
+from bot.outbox.store import Effect, Job
+from bot.outbox.worker import OutboxWorker, Permanent
+from bot.speech import speak
+from bot.subscriptions import certification_notices as notices
+from bot.subscriptions.quiet import QuietHours, release_time
+from bot.subscriptions.records import SubscriptionRecords
+from bot.subscriptions.schema import CERTIFICATION
+
+log = logging.getLogger(__name__)
+
+ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+
+
+class CertificationNotices:
+    def __init__(
+        self,
+        content: ContentSource,
+        records: SubscriptionRecords,
+        platforms: Platforms,
+        outbox: OutboxWorker,
+        quiet: QuietHours,
+        reminder_days: int,
+        left: Callable[[str, str], Awaitable[None]],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.content = content
+        self.records = records
+        self.platforms = platforms
+        self.outbox = outbox
+        self.quiet = quiet
+        self.reminder_days = reminder_days
+        self.left = left
+        self.clock = clock
+        outbox.register(notices.CERTIFICATION_NOTICE, self.send)
+
+    @property
+    def session(self) -> CertificationSession | None:
+        return self.content.current.certification.session
+
+    async def sweep(self) -> int:
+        """Queue what is due now; the number newly queued."""
+        session, now = self.session, self.clock()
+        if session is None:
+            return 0
+        message = notices.due_message(session, now, self.reminder_days, ZONE)
+        deadline = notices.deadline_end(session, ZONE) - dt.timedelta(seconds=1)
+        if message is None or release_time(now, self.quiet, deadline) != now:
+            return 0
+        subscribers = await asyncio.to_thread(self.records.of_kind, CERTIFICATION)
+        payload = {"session": session.key, "message": message}
+        effects = [
+            Effect(
+                notices.notice_key(sub.platform, sub.user_id, session.key, message),
+                notices.CERTIFICATION_NOTICE,
+                {"platform": sub.platform, "user_id": sub.user_id, **payload},
+            )
+            for sub in subscribers
+        ]
+        added = await asyncio.to_thread(self.outbox.store.add_all, effects, now)
+        if added:
+            log.info(
+                "event=certification_notices_queued count=%d session=%s message=%s",
+                len(added),
+                session.key,
+                message,
+            )
+            self.outbox.kick()
+        return len(added)
+
+    async def send(self, job: Job) -> None:
+        platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
+        active = await asyncio.to_thread(self.records.get, platform_name, user_id, CERTIFICATION)
+        session, now = self.session, self.clock()
+        if active is None:
+            log.info("event=certification_notice_dropped key=%s reason=unsubscribed", job.key)
+            return
+        if session is None or session.key != job.payload["session"]:
+            log.info("event=certification_notice_dropped key=%s reason=withdrawn", job.key)
+            return
+        if now >= notices.deadline_end(session, ZONE):
+            log.info("event=certification_notice_dropped key=%s reason=closed", job.key)
+            return
+        platform = self.platforms.get(platform_name)
+        text = notices.notice_text(
+            session, str(job.payload["message"]), now.astimezone(ZONE).date()
+        )
+        try:
+            await platform.send_direct(
+                user_id, speak(Reply(text), platform.dialect), key=job.key, retry=job.attempts > 1
+            )
+        except NoSuchUser:
+            await self.left(platform_name, user_id)
+            raise Permanent(f"user {user_id} not found on {platform_name}") from None
+        log.info(
+            "event=certification_notice_sent key=%s platform=%s user_id=%s",
+            job.key,
+            platform_name,
+            user_id,
+        )

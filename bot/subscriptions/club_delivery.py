@@ -1,0 +1,180 @@
+"""The club's personal notices: queued once per subscriber and occurrence, sent via the outbox.
+
+`sweep` (a periodic job, on every replica) finds the occurrences whose notice is due and
+queues one outbox row per club subscriber, keyed by person, platform and occurrence: the
+key is the record that it was queued, so no restart or replica queues it twice. `send`
+(the outbox's handler) reads the club and the subscription again when it sends: a person
+who stopped meanwhile gets nothing, a moved club is told at its new date, a cancelled or
+past one is not told at all. The DM links to the person's calendar file for that club
+(`calendar_file`), which always says the current state: the event, or its cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+from bot.chat import NoSuchUser, Platforms, Reply
+from bot.clock import Clock, utc_now
+from bot.club.agenda import Occurrence, rule_date
+from bot.club.service import LOOKBACK, ClubService
+from bot.outbox.store import Effect, Job
+from bot.outbox.worker import OutboxWorker, Permanent
+from bot.speech import speak
+from bot.subscriptions import calendar, club_notices
+from bot.subscriptions.quiet import QuietHours, release_time
+from bot.subscriptions.records import SubscriptionRecords
+from bot.subscriptions.schema import CLUB
+
+log = logging.getLogger(__name__)
+
+CALENDAR_PATH = "/abonnements"
+
+
+@dataclass(frozen=True)
+class ClubNoticeSettings:
+    timing: club_notices.NoticeTiming
+    grace: dt.timedelta
+    quiet: QuietHours
+    public_url: str  # where people reach the HTTP listener, for the calendar links
+
+
+class ClubNotices:
+    def __init__(
+        self,
+        club: ClubService,
+        records: SubscriptionRecords,
+        platforms: Platforms,
+        outbox: OutboxWorker,
+        settings: ClubNoticeSettings,
+        left: Callable[[str, str], Awaitable[None]],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.club = club
+        self.records = records
+        self.platforms = platforms
+        self.outbox = outbox
+        self.settings = settings
+        self.left = left  # the person is gone from the platform: every subscription ends
+        self.clock = clock
+        outbox.register(club_notices.CLUB_NOTICE, self.send)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.club.club.schedule.timezone)
+
+    def due(self, now: dt.datetime) -> list[Occurrence]:
+        """The occurrences whose notice may go now (quiet hours applied)."""
+        settings = self.settings
+        found = []
+        for occurrence in self.club.occurrences(now):
+            planned = club_notices.notice_time(occurrence, settings.timing, self.zone)
+            release = release_time(planned, settings.quiet, occurrence.start)
+            if release <= now < occurrence.start and now - release <= settings.grace:
+                found.append(occurrence)
+        return found
+
+    async def sweep(self) -> int:
+        """Queue the notices due now; the number newly queued."""
+        now = self.clock()
+        due = await asyncio.to_thread(self.due, now)
+        if not due:
+            return 0
+        subscribers = await asyncio.to_thread(self.records.of_kind, CLUB)
+        effects = [
+            Effect(
+                club_notices.notice_key(sub.platform, sub.user_id, occurrence.key),
+                club_notices.CLUB_NOTICE,
+                {"platform": sub.platform, "user_id": sub.user_id, "occurrence": occurrence.key},
+            )
+            for occurrence in due
+            for sub in subscribers
+        ]
+        added = await asyncio.to_thread(self.outbox.store.add_all, effects, now)
+        if added:
+            log.info(
+                "event=club_notices_queued count=%d occurrences=%s",
+                len(added),
+                ",".join(o.key for o in due),
+            )
+            self.outbox.kick()
+        return len(added)
+
+    async def send(self, job: Job) -> None:
+        platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
+        key = str(job.payload["occurrence"])
+        subscription = await asyncio.to_thread(self.records.get, platform_name, user_id, CLUB)
+        if subscription is None:
+            log.info("event=club_notice_dropped key=%s reason=unsubscribed", job.key)
+            return
+        now = self.clock()
+        occurrence = self._find(key, now)
+        if occurrence is None or occurrence.start <= now:
+            log.info("event=club_notice_dropped key=%s reason=cancelled_or_past", job.key)
+            return
+        platform = self.platforms.get(platform_name)
+        today = now.astimezone(self.zone).date()
+        text = club_notices.notice_text(
+            occurrence, self.club.club, self.calendar_url(subscription.token, key), today
+        )
+        try:
+            await platform.send_direct(
+                user_id, speak(Reply(text), platform.dialect), key=job.key, retry=job.attempts > 1
+            )
+        except NoSuchUser:
+            await self.left(platform_name, user_id)
+            raise Permanent(f"user {user_id} not found on {platform_name}") from None
+        log.info(
+            "event=club_notice_sent key=%s platform=%s user_id=%s occurrence=%s",
+            job.key,
+            platform_name,
+            user_id,
+            key,
+        )
+
+    def _find(self, key: str, now: dt.datetime) -> Occurrence | None:
+        return next((o for o in self.club.occurrences(now) if o.key == key), None)
+
+    def calendar_url(self, token: str, occurrence_key: str) -> str:
+        base = self.settings.public_url.rstrip("/")
+        return f"{base}{CALENDAR_PATH}/{token}/club-{quote(occurrence_key, safe='')}.ics"
+
+    def calendar_file(self, token: str, name: str) -> bytes | None:
+        """The calendar file behind a notice's link: the club's event as it is now, or its
+        cancellation; None for a link that is no one's (or no longer: stopped)."""
+        if not (name.startswith("club-") and name.endswith(".ics")):
+            return None
+        subscription = self.records.by_token(token)
+        if subscription is None or subscription.kind != CLUB:
+            return None
+        key = unquote(name[len("club-") : -len(".ics")])
+        now = self.clock()
+        occurrence = self._find(key, now)
+        if occurrence is not None:
+            return calendar.invitation(occurrence, agenda_url=self.club.club.agenda_url, now=now)
+        start = self._planned_start(key, now)
+        if start is None:
+            return None
+        return calendar.cancellation(key, start, now=now)
+
+    def _planned_start(self, key: str, now: dt.datetime) -> dt.datetime | None:
+        """When the club of `key`, gone from the agenda, was to start (its date, at the
+        rule's hour); None for a key no agenda gave, or one too old to tell."""
+        try:
+            day = dt.date.fromisoformat(key.rsplit(":", 1)[-1])
+        except ValueError:
+            return None
+        rule = self.club.club.schedule.rule
+        if not key.startswith("feed:") and day != rule_date(
+            rule.weekday, rule.week, day.year, day.month
+        ):
+            return None
+        start = dt.datetime.combine(day, rule.start, tzinfo=self.zone)
+        if start < now - LOOKBACK:  # past the agenda's memory: not known to be cancelled
+            return None
+        return start
