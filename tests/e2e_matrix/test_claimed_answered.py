@@ -5,13 +5,13 @@ another process on the same store: the question is answered, exactly once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.matrix.history import KEY_FIELD
+from tests.e2e.bot_process import process_environment
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.e2e_matrix.apps import room_events
 from tests.e2e_matrix.conftest import PICKLE_KEY, SynapseServer
@@ -38,7 +38,7 @@ def replies_to(synapse: SynapseServer, question_id: str) -> list[dict[str, objec
 async def test_a_question_claimed_by_a_killed_process_is_answered_once_by_the_next(
     synapse: SynapseServer, alice: NioUser, tmp_path: Path, reply_reaches_synapse: bool
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INTRA_BOT_")}
+    env = process_environment()
     env.update(
         {
             "INTRA_BOT_STORE__URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",

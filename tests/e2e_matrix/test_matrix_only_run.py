@@ -7,7 +7,6 @@ ready on /healthz (200) and stops cleanly on SIGTERM.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.bot_process import process_environment
 from tests.e2e_matrix.conftest import PICKLE_KEY, REPO_ROOT, SynapseServer
 from tests.e2e_matrix.nio_user import NioUser
 
@@ -48,7 +48,7 @@ async def test_a_matrix_only_process_answers_and_is_healthy(
     synapse: SynapseServer, alice: NioUser, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INTRA_BOT_")}
+    env = process_environment()
     env.update(
         {
             "INTRA_BOT_HTTP__PORT": str(port),

@@ -11,7 +11,6 @@ came back) is taken over by the next one, which finds the post instead of postin
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from bot.clock import utc_now
 from bot.club.reminders import PlannedReminder
 from bot.schema import reminder_posts
 from bot.store import Store
+from tests.e2e.bot_process import process_environment
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.e2e_matrix.apps import room_events
 from tests.e2e_matrix.conftest import PICKLE_KEY, REPO_ROOT, SynapseServer
@@ -73,7 +73,7 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 
 def replica_environment(synapse: SynapseServer, content: Path, store_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INTRA_BOT_")}
+    env = process_environment()
     env.update(
         {
             "INTRA_BOT_CONTENT__DIR": str(content),
