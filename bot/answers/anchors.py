@@ -19,7 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from bot.content.analysis import content_words, stem
+from bot.content.analysis import content_words
+from bot.content.lexicon import everyday_stems
 from bot.content.loader import Content
 from bot.content.units import PERSON, Unit
 
@@ -40,15 +41,16 @@ def anchors(content: Content) -> dict[str, tuple[str, ...]]:
     # The term of an everyday word that names its synonyms' group is no anchor, whatever
     # word the content used for it (« how many » in a paraphrase is « combien »); a group
     # named by a rarer word stays one (« présentiel », though « physique » is in it).
-    everyday_terms = {term(word) for word in everyday if term(word) == stem(word)}
+    synonyms = retriever.analyzer.synonyms
+    everyday_terms = {s for s in everyday_stems() if synonyms.get(s, s) == s}
     weight: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for number, unit in enumerate(retriever.units):
+        names = set(content_words(unit.title)) if unit.kind == PERSON else set()
         for word in _own_words(unit):
             name = term(word)
-            person = unit.kind == PERSON and word in content_words(unit.title)
             if len(word) < MIN_WORD_LENGTH or word.isdigit() or name not in retriever.postings:
                 continue
-            if person or (word not in everyday and name not in everyday_terms):
+            if word in names or (word not in everyday and name not in everyday_terms):
                 weight[name][unit.topic_id] += retriever.postings[name].get(number, 0.0)
     for name, topics in weight.items():
         table.setdefault(name, tuple(sorted(topics, key=lambda t: -topics[t])))

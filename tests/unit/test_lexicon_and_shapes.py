@@ -15,7 +15,7 @@ def test_everyday_words_are_common_french_not_the_communitys(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INTRA_BOT_CACHE", str(tmp_path))
-    lexicon.everyday_words.cache_clear()
+    lexicon.forget()
     try:
         words = lexicon.everyday_words()
         for common in ("temps", "horaires", "exactement", "maintenant", "clinique"):
@@ -25,10 +25,11 @@ def test_everyday_words_are_common_french_not_the_communitys(
         # Written once to the cache, then read from it: the same words.
         cached = list((tmp_path / "lexicon").glob("fr-everyday-*.txt"))
         assert len(cached) == 1
-        lexicon.everyday_words.cache_clear()
+        assert "investig" not in lexicon.everyday_stems() and "temp" in lexicon.everyday_stems()
+        lexicon.forget()
         assert lexicon.everyday_words() == words
     finally:
-        lexicon.everyday_words.cache_clear()
+        lexicon.forget()
 
 
 def test_an_unwritable_cache_only_costs_time(
@@ -37,11 +38,11 @@ def test_an_unwritable_cache_only_costs_time(
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     monkeypatch.setenv("INTRA_BOT_CACHE", str(blocked))
-    lexicon.everyday_words.cache_clear()
+    lexicon.forget()
     try:
         assert "temps" in lexicon.everyday_words()
     finally:
-        lexicon.everyday_words.cache_clear()
+        lexicon.forget()
 
 
 def test_shapes_find_a_unit_by_a_word_two_letters_off(content: Content) -> None:
@@ -64,3 +65,18 @@ def test_shapes_reorder_only_when_asked(content: Content) -> None:
     assert {r.unit.id: r.score for r in shaped.ranked}.items() >= {
         r.unit.id: r.score for r in plain.ranked if r.unit.id in {s.unit.id for s in shaped.ranked}
     }.items()
+
+
+def test_a_cache_cut_short_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTRA_BOT_CACHE", str(tmp_path))
+    lexicon.forget()
+    try:
+        full = lexicon.everyday_words()
+        (cached,) = (tmp_path / "lexicon").glob("fr-everyday-*.txt")
+        lines = cached.read_text(encoding="utf-8").splitlines()
+        cached.write_text("\n".join(lines[:100]), encoding="utf-8")  # the header says more
+        lexicon.forget()
+        assert lexicon.everyday_words() == full
+        assert len(cached.read_text(encoding="utf-8").splitlines()) == len(lines)
+    finally:
+        lexicon.forget()
