@@ -7,7 +7,6 @@ threshold, with an honest « je n'ai pas de réponse » that names who can help.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -15,6 +14,14 @@ from functools import lru_cache
 from bot.answers.anchors import anchored_topics
 from bot.answers.club_dates import asks_next_club
 from bot.answers.commands import COMMAND_ALIASES, COMMAND_HELP, command_of
+from bot.answers.decision import (
+    ROLE,
+    confident,
+    fallback_topic,
+    last_question,
+    mostly_tied,
+    search,
+)
 from bot.answers.render import cap
 from bot.answers.replies import no_answer, overview, unit_reply
 from bot.answers.resources_filter import resources_reply
@@ -28,7 +35,7 @@ from bot.chat import Reply
 from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
 from bot.content.loader import Content
-from bot.content.retrieval import Ranked, Result
+from bot.content.retrieval import Ranked
 from bot.content.typography import french
 from bot.text import fold
 
@@ -41,21 +48,6 @@ GENERIC_WORDS = frozenset({"intra", "intras", "beta", "gouv", "fr", "betagouv", 
 TOO_LONG = french(
     f"_Votre message est long : je n'en ai lu que les {MAX_QUESTION_CHARS} premiers caractères._"
 )
-# Below these, the best unit is not trusted: the reply says so instead of guessing.
-# Coverage: the share of the question's (idf-weighted) words the best unit contains.
-MIN_SCORE = 2.0
-MIN_COVERAGE_TIED_TOPIC = 0.1  # a question tied to a topic (anchors.py), from that topic
-MIN_TIED_ELSEWHERE_COVERAGE = 0.4  # ... from another topic
-MIN_UNTIED_COVERAGE = 0.6  # a question with none of its words
-# The words settle a question they cover this well with a first this far ahead; the others
-# get a second opinion from the words' shapes.
-SETTLED_COVERAGE = 0.6
-SETTLED_MARGIN = 1.3
-TIED_SHARE_DIVISOR = 3  # more than one word in three names the topic, for its overview
-# Where a sentence ends: « . », « ! », « ? », « … » followed by a space or the end.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-_SENTENCE_WITH_MARK = re.compile(r"[^.!?…]*\?")
-ROLE = "role"  # « intra » names the role only when nothing else is named
 
 
 @dataclass(frozen=True)
@@ -169,7 +161,7 @@ def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answe
     if topic_id == "ressources":
         return Answer(resources_reply(rest, content), topic_id=topic_id, question=True)
     result = content.retriever.search(text)
-    if _confident(result, [topic_id]):
+    if confident(result, [topic_id]):
         return _unit_answer(result.ranked, content)
     # The topic's overview is a fallback, not an answer: recorded as unanswered for editors.
     best = result.best
@@ -192,19 +184,19 @@ def _free_text(text: str, content: Content) -> Answer:
             unit_id=shown.unit_id,
             question=True,
         )
-    result, tied, tying = _search(text, content)
-    if _confident(result, tied, tying):
+    result, tied, tying = search(text, content)
+    if confident(result, tied, tying):
         return _unit_answer(result.ranked, content)
-    question = _last_question(text)
+    question = last_question(text)
     if question:
         # « Je suis greffière à Bordeaux, mon chef… Combien de temps dure l'oral ? »: the
         # context dilutes the question; the question alone may be clear.
-        alone, alone_tied, alone_tying = _search(question, content)
-        if _confident(alone, alone_tied, alone_tying):
+        alone, alone_tied, alone_tying = search(question, content)
+        if confident(alone, alone_tied, alone_tying):
             return _unit_answer(alone.ranked, content)
     best = result.best
-    topic = _fallback_topic(result, tied)
-    if topic and _mostly_tied(result, tying):
+    topic = fallback_topic(result, tied)
+    if topic and mostly_tied(result, tying):
         # The question is about a topic the bot knows, in words it does not: the topic's
         # overview helps more than « no sure answer » (recorded as unanswered for editors).
         shown = _overview(topic, content)
@@ -253,80 +245,6 @@ def _unit_answer(ranked: Sequence[Ranked], content: Content) -> Answer:
         score=best.score,
         question=True,
     )
-
-
-def _confident(result: Result, tied: Sequence[str], tying: frozenset[str] = frozenset()) -> bool:
-    """Answer from the best unit? Coverage alone cannot tell « horaires RER B » (half
-    covered, by a common word) from « c'est quoi un intra exactement » (barely covered,
-    by the community's own words): what the question is tied to decides with it."""
-    best = result.best
-    if best is None or best.score < MIN_SCORE:
-        return False
-    if tied:
-        # Tied to a topic, the question wants that topic's units; another topic's unit
-        # must cover it as well as an untied question's would (« c'est quoi cette certif
-        # dont tout le monde parle » is not about the careers' « parler »).
-        if best.unit.topic_id in tied:
-            return result.coverage >= MIN_COVERAGE_TIED_TOPIC and _says_more(result, tying)
-        return result.coverage >= MIN_TIED_ELSEWHERE_COVERAGE
-    return result.coverage >= MIN_UNTIED_COVERAGE
-
-
-def _search(text: str, content: Content) -> tuple[Result, list[str], frozenset[str]]:
-    """The ranked units for a question, the topics it is tied to, and its words that tie."""
-    result = content.retriever.search(text)
-    if not _settled(result):  # a second opinion from the words' shapes
-        result = content.retriever.search(text, shapes=True)
-    tying = frozenset(
-        typed for typed, term in result.found if anchored_topics(content, [(typed, term)])
-    )
-    return result, anchored_topics(content, result.found), tying
-
-
-def _says_more(result: Result, tying: frozenset[str]) -> bool:
-    """Does the best unit match more than the words that tie the question, when the
-    question says more? « comment avoir des tickets resto quand on est contractuel » matches
-    the certification's conditions by « contractuel » alone: no answer from them."""
-    best = result.best
-    if best is None or len(result.terms) <= len(tying) + 1:
-        return True
-    return any(match.typed not in tying for match in best.matches)
-
-
-def _last_question(text: str) -> str:
-    """The last sentence of a message of several, preferring one that asks (« ? »);
-    "" for a message of one sentence."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if _meaningful(s)]
-    if len(sentences) < 2:
-        return ""
-    asking = [s for s in _SENTENCE_WITH_MARK.findall(text) if _meaningful(s)]
-    return asking[-1].strip() if asking else sentences[-1]
-
-
-def _settled(result: Result) -> bool:
-    """Do the words alone settle the question: well covered, with a clear first?"""
-    ranked = result.ranked
-    if result.coverage < SETTLED_COVERAGE or not ranked:
-        return False
-    return len(ranked) == 1 or ranked[0].score >= SETTLED_MARGIN * ranked[1].score
-
-
-def _mostly_tied(result: Result, tying: frozenset[str]) -> bool:
-    """Are the question's words about the community rather than about something else?
-    (« c'est quoi la certif exactement » is; « poser des congés dans mon logiciel RH »
-    is not, though « RH » names the careers topic.)"""
-    return len(tying) * TIED_SHARE_DIVISOR > len(result.terms)
-
-
-def _fallback_topic(result: Result, tied: Sequence[str]) -> str:
-    """The topic whose overview answers a question tied to it but matched by no unit."""
-    best = result.best
-    if best is not None and best.unit.topic_id in tied:
-        return best.unit.topic_id
-    specific = [topic for topic in tied if topic != ROLE]
-    if len(specific) == 1:
-        return specific[0]
-    return tied[0] if len(tied) == 1 else ""
 
 
 def _meaningful(text: str) -> bool:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot.answers.anchors import anchored_topics
-from bot.answers.answer import (
+from bot.answers.answer import respond
+from bot.answers.decision import (
     MIN_COVERAGE_TIED_TOPIC,
     MIN_SCORE,
     MIN_TIED_ELSEWHERE_COVERAGE,
     MIN_UNTIED_COVERAGE,
-    respond,
 )
 from bot.content.loader import Content
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.answers.anchors import anchored_topics, anchors
-from bot.answers.answer import _last_question, answer, resolve, respond
+from bot.answers.answer import answer, resolve, respond
 from bot.answers.club_dates import asks_next_club
+from bot.answers.decision import last_question
 from bot.content.loader import Content
 
 HONEST = "Je n'ai pas de réponse sûre"
@@ -53,14 +54,14 @@ def test_a_tied_question_matching_only_its_tie_is_no_answer(content: Content) ->
     assert HONEST in outcome.reply.text
 
 
-def test_a_long_message_is_tried_on_its_last_question(content: Content) -> None:
+def test_a_long_message_is_tried_on_itslast_question(content: Content) -> None:
     message = (
         "Bonjour, je suis greffière au tribunal de Bordeaux depuis douze ans. Mon chef me "
         "propose de porter un projet. Combien de temps dure l'oral de la certification ?"
     )
-    assert _last_question(message) == "Combien de temps dure l'oral de la certification ?"
+    assert last_question(message) == "Combien de temps dure l'oral de la certification ?"
     assert "1 h 30" in answer(message, content).text.replace("\u202f", " ").replace("\xa0", " ")
-    assert _last_question("une seule phrase ?") == ""
+    assert last_question("une seule phrase ?") == ""
 
 
 def test_the_next_club_goes_to_the_clubs_dates(content: Content) -> None:
