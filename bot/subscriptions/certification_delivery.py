@@ -22,6 +22,7 @@ from bot.content.loader import ContentSource
 from bot.outbox.store import Effect, Job
 from bot.outbox.worker import OutboxWorker, Permanent
 from bot.speech import speak
+from bot.store import Store
 from bot.subscriptions import certification_notices as notices
 from bot.subscriptions.quiet import QuietHours, release_time
 from bot.subscriptions.records import SubscriptionRecords
@@ -30,6 +31,10 @@ from bot.subscriptions.schema import CERTIFICATION
 log = logging.getLogger(__name__)
 
 ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+# The named value recording when a session was first seen published (not about a person).
+SEEN_PREFIX = "subscriptions.certification_seen:"
+# How long after a session is first seen its announcement still goes out, at most.
+ANNOUNCE_WINDOW = dt.timedelta(days=7)
 
 
 class CertificationNotices:
@@ -42,9 +47,13 @@ class CertificationNotices:
         quiet: QuietHours,
         reminder_days: int,
         left: Callable[[str, str], Awaitable[None]],
+        store: Store,
+        announce_window: dt.timedelta,
         clock: Clock = utc_now,
     ) -> None:
         self.content = content
+        self.store = store
+        self.announce_window = announce_window
         self.records = records
         self.platforms = platforms
         self.outbox = outbox
@@ -67,6 +76,8 @@ class CertificationNotices:
         deadline = notices.deadline_end(session, ZONE) - dt.timedelta(seconds=1)
         if message is None or release_time(now, self.quiet, deadline) != now:
             return 0
+        if message == notices.ANNOUNCE and not await self._announcing(session, now):
+            return 0
         subscribers = await asyncio.to_thread(self.records.of_kind, CERTIFICATION)
         payload = {"session": session.key, "message": message}
         effects = [
@@ -87,6 +98,22 @@ class CertificationNotices:
             )
             self.outbox.kick()
         return len(added)
+
+    async def _announcing(self, session: CertificationSession, now: dt.datetime) -> bool:
+        """Whether the session's announcement still goes out: within `announce_window` of
+        the first sweep that saw it published. The outbox's rows, which say who was told,
+        are deleted after the outbox's retention: past it, a sweep would tell them again.
+        Who subscribes later learns of the session in the reply to « prevenez-moi »."""
+        name = f"{SEEN_PREFIX}{session.key}"
+        seen = await asyncio.to_thread(self.store.get_value, name)
+        if seen is None:
+            await asyncio.to_thread(self.store.set_value, name, now.isoformat(), now=now)
+            return True
+        try:
+            first = dt.datetime.fromisoformat(seen)
+        except ValueError:
+            return False
+        return now - first < self.announce_window
 
     async def send(self, job: Job) -> None:
         platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])

@@ -9,14 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from bot.chat import Message, Reply, Visibility
 from bot.clock import Clock, utc_now
+from bot.config import DEFAULT_TIMEZONE
+from bot.content.loader import ContentSource
 from bot.subscriptions import texts
 from bot.subscriptions.records import SubscriptionRecords
 from bot.subscriptions.schema import CERTIFICATION, CHOSEN_KINDS, CLUB, NEWCOMER
 
 log = logging.getLogger(__name__)
+
+ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 # A message without its platform (tests, older callers) came from Mattermost.
 LEGACY_PLATFORM = "mattermost"
@@ -29,9 +34,24 @@ def _where(message: Message) -> tuple[str, str]:
 
 
 class SubscriptionService:
-    def __init__(self, records: SubscriptionRecords, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        records: SubscriptionRecords,
+        clock: Clock = utc_now,
+        *,
+        content: ContentSource | None = None,
+    ) -> None:
         self.records = records
         self.clock = clock
+        self.content = content  # the certification's open session, told at once
+
+    def _open_session(self) -> str:
+        if self.content is None:
+            return ""
+        session = self.content.current.certification.session
+        if session is None or self.clock().astimezone(ZONE).date() > session.deadline:
+            return ""
+        return texts.open_session(session)
 
     def subscribe(self, kind: str) -> Handler:
         """The handler of « <kind> prevenez-moi »."""
@@ -43,7 +63,8 @@ class SubscriptionService:
             )
             if added:
                 log.info("event=subscribed kind=%s platform=%s user_id=%s", kind, platform, user_id)
-            return _private(texts.subscribed(kind, already=not added))
+            extra = self._open_session() if kind == CERTIFICATION else ""
+            return _private(texts.subscribed(kind, already=not added, extra=extra))
 
         return handle
 

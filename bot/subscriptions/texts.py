@@ -6,6 +6,8 @@ platform each reply goes to (`!intra …` on Tchap).
 
 from __future__ import annotations
 
+from bot import french as french_dates
+from bot.content.certification import CertificationSession
 from bot.content.typography import french
 from bot.subscriptions.schema import CERTIFICATION, CLUB
 
@@ -21,7 +23,7 @@ STOP_LINES = {
 }
 
 
-def subscribed(kind: str, *, already: bool) -> str:
+def subscribed(kind: str, *, already: bool, extra: str = "") -> str:
     head = "C'était déjà noté" if already else "✅ C'est noté"
     if kind == CLUB:
         body = (
@@ -34,7 +36,18 @@ def subscribed(kind: str, *, already: bool) -> str:
             "lien d'inscription par message privé, puis un rappel quelques jours avant la date "
             "limite. L'abonnement reste actif pour les sessions suivantes."
         )
+    if extra:
+        body = f"{body}\n\n{extra}"
     return french(f"{body}\n\n{STOP_LINES[kind]}")
+
+
+def open_session(session: CertificationSession) -> str:
+    """A session open now, for who subscribes after its announcement."""
+    deadline = french_dates.day(session.deadline, year=True)
+    return (
+        f"🎓 Une session est ouverte : {session.title}, inscriptions jusqu'au {deadline} : "
+        f"{session.signup_url}"
+    )
 
 
 def stopped(kind: str, *, was_active: bool) -> str:

@@ -17,7 +17,7 @@ from bot.content.schedule import parse_duration
 from bot.jobs import JobScheduler
 from bot.outbox.worker import OutboxWorker
 from bot.store import Store
-from bot.subscriptions.certification_delivery import CertificationNotices
+from bot.subscriptions.certification_delivery import ANNOUNCE_WINDOW, CertificationNotices
 from bot.subscriptions.club_delivery import ClubNotices, ClubNoticeSettings
 from bot.subscriptions.club_notices import NoticeTiming
 from bot.subscriptions.newcomers import NewcomerFollowUps
@@ -74,7 +74,7 @@ def build(
 ) -> Subscriptions:
     config = settings.subscriptions
     records = SubscriptionRecords(store)
-    service = SubscriptionService(records, clock)
+    service = SubscriptionService(records, clock, content=club.content)
     quiet = quiet_hours(settings)
     timing = NoticeTiming(
         parse_duration(config.club_before),
@@ -102,6 +102,8 @@ def build(
         quiet,
         config.certification_reminder_days,
         service.left,
+        store,
+        min(ANNOUNCE_WINDOW, dt.timedelta(days=settings.outbox.retention_days)),
         clock,
     )
     days = config.newcomer_follow_up_days

@@ -94,3 +94,28 @@ async def test_quiet_hours_hold_the_announcement_and_a_withdrawn_session_is_not_
 def test_the_shipped_content_publishes_no_session(content_copy: Path) -> None:
     # The sources give no dated session (« une en mai, une en décembre »): none is invented.
     assert load_content(content_copy).certification.session is None
+
+
+async def test_the_announcement_is_not_told_again_after_the_outbox_forgot_it(
+    content_copy: Path, tmp_path: Path
+) -> None:
+    publish(content_copy, SESSION)
+    bed = make_bed(tmp_path, content_copy)
+    try:
+        notices = bed.subscriptions.certification_notices
+        await bed.push("certification prevenez-moi", CAMILLE)
+        bed.clock.now = dt.datetime(2027, 3, 1, 11, 0, tzinfo=PARIS)  # a Monday
+        assert await notices.sweep() == 1
+        await bed.deliver()
+        # Thirty days on, the outbox's retention deletes the row that said she was told.
+        bed.clock.now = dt.datetime(2027, 3, 31, 11, 0, tzinfo=PARIS)
+        assert bed.outbox.store.purge_finished_before(bed.clock.now) == 1
+        assert await notices.sweep() == 0
+        # Someone subscribing now is told of the open session in the reply instead.
+        reply = await bed.push("certification prevenez-moi", MARINE)
+        text = reply.text.replace("\u00a0", " ")
+        assert "Une session est ouverte : Session de mai 2027" in text
+        assert "https://inscription.example/certif" in text
+        assert len(bodies(bed)) == 1
+    finally:
+        bed.close()
