@@ -30,6 +30,7 @@ from bot.subscriptions import calendar, club_notices
 from bot.subscriptions.quiet import QuietHours, release_time
 from bot.subscriptions.records import SubscriptionRecords
 from bot.subscriptions.schema import CLUB
+from bot.subscriptions.told import Told, ToldRecords
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ class ClubNotices:
         self.settings = settings
         self.left = left  # the person is gone from the platform: every subscription ends
         self.clock = clock
+        self.told = ToldRecords(records.store)
         outbox.register(club_notices.CLUB_NOTICE, self.send)
+        outbox.register(club_notices.CLUB_CHANGE, self.send_change)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -80,8 +83,11 @@ class ClubNotices:
         return found
 
     async def sweep(self) -> int:
-        """Queue the notices due now; the number newly queued."""
+        """Queue the notices due now, and the changes to tell; the number newly queued."""
         now = self.clock()
+        return await self._sweep_notices(now) + await self._sweep_changes(now)
+
+    async def _sweep_notices(self, now: dt.datetime) -> int:
         due = await asyncio.to_thread(self.due, now)
         if not due:
             return 0
@@ -104,6 +110,84 @@ class ClubNotices:
             )
             self.outbox.kick()
         return len(added)
+
+    def changes(self, now: dt.datetime) -> list[Effect]:
+        """A change message for each subscriber told of an occurrence since moved (not yet
+        started) or cancelled; the rows of past occurrences are deleted on the way."""
+        current = {occurrence.key: occurrence for occurrence in self.club.occurrences(now)}
+        keys = self.told.occurrence_keys()
+        oldest = (now - LOOKBACK).astimezone(self.zone).date()
+        past = [key for key in keys if (_key_day(key) or oldest) < oldest]
+        if past:
+            self.told.delete_occurrences(past)
+        effects = []
+        for told in self.told.of_occurrences([key for key in keys if key not in past]):
+            occurrence = current.get(told.occurrence)
+            if told.start is None or _unchanged(told, occurrence, now):
+                continue
+            effects.append(
+                Effect(
+                    club_notices.change_key(
+                        told.platform, told.user_id, told.occurrence, told.start, told.told_at
+                    ),
+                    club_notices.CLUB_CHANGE,
+                    {
+                        "platform": told.platform,
+                        "user_id": told.user_id,
+                        "occurrence": told.occurrence,
+                    },
+                )
+            )
+        return effects
+
+    async def _sweep_changes(self, now: dt.datetime) -> int:
+        effects = await asyncio.to_thread(self.changes, now)
+        if not effects:
+            return 0
+        added = await asyncio.to_thread(self.outbox.store.add_all, effects, now)
+        if added:
+            log.info("event=club_changes_queued count=%d", len(added))
+            self.outbox.kick()
+        return len(added)
+
+    async def send_change(self, job: Job) -> None:
+        """Tell a subscriber their club moved or was cancelled since they were told."""
+        platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
+        key = str(job.payload["occurrence"])
+        subscription = await asyncio.to_thread(self.records.get, platform_name, user_id, CLUB)
+        told = await asyncio.to_thread(self.told.get, platform_name, user_id, key)
+        now = self.clock()
+        occurrence = self._find(key, now)
+        if subscription is None or told is None or told.start is None:
+            log.info("event=club_change_dropped key=%s reason=unsubscribed_or_told", job.key)
+            return
+        if _unchanged(told, occurrence, now):
+            log.info("event=club_change_dropped key=%s reason=unchanged_or_started", job.key)
+            return
+        url = self.calendar_url(subscription.token, key)
+        club = self.club.club
+        text = (
+            club_notices.moved_text(occurrence, told.start, club, url)
+            if occurrence is not None
+            else club_notices.cancelled_text(told.start, club, url)
+        )
+        platform = self.platforms.get(platform_name)
+        try:
+            await platform.send_direct(
+                user_id, speak(Reply(text), platform.dialect), key=job.key, retry=job.attempts > 1
+            )
+        except NoSuchUser:
+            await self.left(platform_name, user_id)
+            raise Permanent(f"user {user_id} not found on {platform_name}") from None
+        start = occurrence.start if occurrence is not None else None
+        await asyncio.to_thread(self.told.record, platform_name, user_id, key, start, now)
+        log.info(
+            "event=club_change_sent key=%s platform=%s user_id=%s change=%s",
+            job.key,
+            platform_name,
+            user_id,
+            "moved" if occurrence is not None else "cancelled",
+        )
 
     async def send(self, job: Job) -> None:
         platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
@@ -129,6 +213,9 @@ class ClubNotices:
         except NoSuchUser:
             await self.left(platform_name, user_id)
             raise Permanent(f"user {user_id} not found on {platform_name}") from None
+        await asyncio.to_thread(
+            self.told.record, platform_name, user_id, key, occurrence.start, self.clock()
+        )
         log.info(
             "event=club_notice_sent key=%s platform=%s user_id=%s occurrence=%s",
             job.key,
@@ -178,3 +265,20 @@ class ClubNotices:
         if start < now - LOOKBACK:  # past the agenda's memory: not known to be cancelled
             return None
         return start
+
+
+def _key_day(key: str) -> dt.date | None:
+    """The date an occurrence's key ends with (the rule's date, or the feed event's)."""
+    try:
+        return dt.date.fromisoformat(key.rsplit(":", 1)[-1])
+    except ValueError:
+        return None
+
+
+def _unchanged(told: Told, occurrence: Occurrence | None, now: dt.datetime) -> bool:
+    """Nothing to tell: what they were told still holds, or it no longer matters."""
+    if told.start is None:  # they were told it was cancelled
+        return True
+    if occurrence is None:  # gone from the agenda: cancelled, unless it was past already
+        return told.start <= now
+    return occurrence.start == told.start or occurrence.start <= now

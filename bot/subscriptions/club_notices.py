@@ -24,6 +24,8 @@ from bot.subscriptions.texts import STOP_LINES
 
 # The outbox kind of a club notice.
 CLUB_NOTICE = "subscriptions.club_notice"
+# The outbox kind of the message telling a subscriber their club moved or was cancelled.
+CLUB_CHANGE = "subscriptions.club_change"
 
 
 @dataclass(frozen=True)
@@ -91,5 +93,41 @@ def notice_text(occurrence: Occurrence, club: ClubTopic, calendar_url: str, toda
     )
     if calendar_url:
         lines.append(f"📅 **Ajouter à votre agenda** : {calendar_url}")
+    lines.extend(["", STOP_LINES[CLUB]])
+    return typography("\n".join(lines))
+
+
+def change_key(
+    platform: str, user_id: str, occurrence_key: str, told: dt.datetime, told_at: dt.datetime
+) -> str:
+    """One change message per person and what they were told (the start `told`, when)."""
+    state = f"{int(told.timestamp())}-{int(told_at.timestamp())}"
+    return f"subscription:club-change:{occurrence_key}:{state}:{person_digest(platform, user_id)}"
+
+
+def moved_text(occurrence: Occurrence, was: dt.datetime, club: ClubTopic, calendar_url: str) -> str:
+    zone = ZoneInfo(club.schedule.timezone)
+    start, end = occurrence.start.astimezone(zone), occurrence.end.astimezone(zone)
+    before = was.astimezone(zone)
+    lines = [
+        f"📅 **Le club intras change de date** : {french.day(start.date())} de "
+        f"{french.hour(start)} à {french.hour(end)} (au lieu du {french.day(before.date())} "
+        f"à {french.hour(before)}).",
+        f"**Pour y participer** : {occurrence.place}. L'agenda de la communauté : {club.agenda_url}",
+    ]
+    if calendar_url:
+        lines.append(f"📅 **Votre agenda, mis à jour** : {calendar_url}")
+    lines.extend(["", STOP_LINES[CLUB]])
+    return typography("\n".join(lines))
+
+
+def cancelled_text(was: dt.datetime, club: ClubTopic, calendar_url: str) -> str:
+    before = was.astimezone(ZoneInfo(club.schedule.timezone))
+    lines = [
+        f"❌ **Le club intras du {french.day(before.date())} à {french.hour(before)} est annulé.**",
+        f"L'agenda de la communauté : {club.agenda_url}",
+    ]
+    if calendar_url:
+        lines.append(f"Pour le retirer de votre agenda : {calendar_url}")
     lines.extend(["", STOP_LINES[CLUB]])
     return typography("\n".join(lines))

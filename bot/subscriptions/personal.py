@@ -14,13 +14,15 @@ from bot.personal_data.model import Outcome, Person, Rows, plain
 from bot.store import Store
 from bot.subscriptions.records import SubscriptionRecords
 from bot.subscriptions.schema import subscriptions
+from bot.subscriptions.told import ToldRecords
 
 
 class SubscriptionsKeeper:
     name = "subscriptions"
 
     def __init__(self, store: Store) -> None:
-        self._records = SubscriptionRecords(store)  # creates the table if needed
+        self._records = SubscriptionRecords(store)  # creates the tables if needed
+        self._told = ToldRecords(store)
 
     async def known_as(self, person: Person) -> Person:
         return person
@@ -38,11 +40,27 @@ class SubscriptionsKeeper:
             )
             for found in self._records.of_ids(person.ids)
         ]
-        return {"subscriptions": rows}
+        told = [
+            plain(
+                {
+                    "platform": row.platform,
+                    "user_id": row.user_id,
+                    "occurrence": row.occurrence,
+                    "start_told": row.start,
+                    "told_at": row.told_at,
+                }
+            )
+            for row in self._told.of_ids(person.ids)
+        ]
+        return {"subscriptions": rows, "subscription_club_told": told}
 
     async def forget(self, person: Person) -> list[Outcome]:
         with self._records.engine.begin() as connection:
             deleted = connection.execute(
                 delete(subscriptions).where(subscriptions.c.user_id.in_(list(person.ids)))
             ).rowcount
-        return [Outcome("subscriptions", int(deleted or 0), "rows deleted (personal reminders)")]
+        told = self._told.forget(None, person.ids)
+        return [
+            Outcome("subscriptions", int(deleted or 0), "rows deleted (personal reminders)"),
+            Outcome("subscription_club_told", told, "rows deleted (what each club notice said)"),
+        ]

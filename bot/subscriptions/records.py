@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.schema import create_tables
 from bot.store import Store
-from bot.subscriptions.schema import subscriptions
+from bot.subscriptions.schema import CLUB, club_told, subscriptions
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,9 @@ class Subscription:
 
 class SubscriptionRecords:
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.engine = store.engine
-        create_tables(self.engine, [subscriptions])
+        create_tables(self.engine, [subscriptions, club_told])
 
     def subscribe(self, platform: str, user_id: str, kind: str, now: datetime) -> bool:
         """True if the person was not subscribed to `kind` on `platform` yet."""
@@ -62,6 +63,12 @@ class SubscriptionRecords:
                 )
                 if result.rowcount:
                     dropped.append(kind)
+                if kind == CLUB:  # what they were told of the club: kept only while subscribed
+                    connection.execute(
+                        delete(club_told).where(
+                            club_told.c.platform == platform, club_told.c.user_id == user_id
+                        )
+                    )
         return dropped
 
     def of_person(self, platform: str, user_id: str) -> list[Subscription]:

@@ -27,3 +27,17 @@ subscriptions = Table(
     PrimaryKeyConstraint("platform", "user_id", "kind"),
 )
 Index("subscriptions_by_kind", subscriptions.c.kind)
+
+# What each club subscriber was told of an occurrence: its start, or that it was cancelled
+# (`start` null). A later move or cancellation is then told to them once. Deleted with the
+# subscription, and once the occurrence is past.
+club_told = Table(
+    "subscription_club_told",
+    metadata,
+    Column("platform", String(32), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("occurrence", String(200), nullable=False),
+    Column("start", UtcDateTime(), nullable=True),
+    Column("told_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("platform", "user_id", "occurrence"),
+)

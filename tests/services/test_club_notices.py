@@ -170,3 +170,45 @@ async def test_a_club_cancelled_before_its_notice_went_out_is_not_told(
         assert bed.mattermost.sent == []
     finally:
         bed.close()
+
+
+async def test_a_club_moved_or_cancelled_after_the_notice_is_told_once_each_time(
+    content_copy: Path, tmp_path: Path
+) -> None:
+    bed = make_bed(tmp_path, content_copy)
+    try:
+        await bed.push("club prevenez-moi", CAMILLE)
+        await bed.push("club prevenez-moi", MARINE)
+        notices = bed.subscriptions.club_notices
+        bed.clock.now = NOTICE_AT
+        assert await notices.sweep() == 2
+        await bed.deliver()
+        assert await notices.sweep() == 0  # told, unchanged: nothing more
+        await bed.push("club stop", MARINE)  # she will hear of no change
+        _edit_club(
+            content_copy,
+            {"date": dt.date(2026, 12, 3), "moved_to": dt.date(2026, 12, 4), "start": "10:00"},
+        )
+        assert bed.content.reload() is None
+        assert await notices.sweep() == 1
+        await bed.deliver()
+        assert await notices.sweep() == 0  # told once
+        [_, _, (to, moved)] = bed.mattermost.sent
+        text = moved.text.replace("\u00a0", " ")
+        assert to == CAMILLE.id and "change de date" in text
+        assert (
+            "vendredi 4 décembre de 10 h" in text and "au lieu du jeudi 3 décembre à 16 h" in text
+        )
+        assert "`/intra club stop`" in text and PUBLIC_URL in text
+        _edit_club(content_copy, {"date": dt.date(2026, 12, 3), "cancelled": True})
+        assert bed.content.reload() is None
+        assert await notices.sweep() == 1
+        await bed.deliver()
+        assert await notices.sweep() == 0
+        [(to, cancelled)] = bed.mattermost.sent[3:]
+        text = cancelled.text.replace("\u00a0", " ")
+        assert "Le club intras du vendredi 4 décembre à 10 h est annulé" in text
+        calendar = calendar_of(bed, cancelled.text)
+        assert calendar is not None and str(calendar["METHOD"]) == "CANCEL"
+    finally:
+        bed.close()

@@ -49,9 +49,22 @@ async def test_export_lists_a_persons_subscriptions_and_forget_stops_only_theirs
     assert [row["payload"]["user_id"] for row in exported["records"]["outbox"]] == [MXID]
 
     outcomes = {o.table: o.count for o in await forget_all(person, keepers(bed))}
-    assert outcomes == {"subscriptions": 2, "outbox": 1}
+    assert outcomes == {"subscriptions": 2, "outbox": 1, "subscription_club_told": 0}
     assert bed.subscriptions.records.counts() == {"club": 1}  # Magali's
     await bed.deliver()
     assert bed.matrix.sent == [] and [to for to, _ in bed.mattermost.sent] == [MAGALI.id]
     again = await export_all(person, keepers(bed))
-    assert again["records"] == {"subscriptions": [], "outbox": []}
+    assert again["records"] == {"subscriptions": [], "subscription_club_told": [], "outbox": []}
+
+
+async def test_what_a_club_notice_said_is_exported_and_forgotten(bed: Bed) -> None:
+    await bed.push("club prevenez-moi", User(MXID, MXID), platform="matrix")
+    bed.clock.now = NOTICE_AT
+    await bed.subscriptions.club_notices.sweep()
+    await bed.deliver()
+    person = parse_person(MXID)
+    exported = await export_all(person, keepers(bed))
+    [told] = exported["records"]["subscription_club_told"]
+    assert told["occurrence"] == "2026-12-03" and told["start_told"].startswith("2026-12-03T15")
+    outcomes = {o.table: o.count for o in await forget_all(person, keepers(bed))}
+    assert outcomes["subscription_club_told"] == 1
