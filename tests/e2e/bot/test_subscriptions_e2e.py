@@ -5,8 +5,8 @@ deactivated (he is unsubscribed, with its log line). Then the club is moved
 into the next two minutes (content edited, SIGHUP) with `club_before = "2min"`: the notice
 is due now, not tomorrow. The one still subscribed gets one DM whose calendar link gives
 a valid invitation (parsed with icalendar and expanded by recurring_ical_events); the club
-moved again, the same link gives the new time; after « club stop » the link is gone, and
-the one who stopped got nothing.
+moved again, the same link gives the new time and a DM tells the change; after « club stop »
+the link is gone, and the one who stopped got nothing.
 """
 
 from __future__ import annotations
@@ -149,11 +149,15 @@ def test_a_subscriber_gets_the_club_notice_with_its_invitation_and_nothing_after
             time.sleep(0.2)
         assert again.decoded("dtstart") == moved
         assert str(again["UID"]) == uid and int(again["SEQUENCE"]) > int(event["SEQUENCE"])
+        # And Ana, told the former time, is told the new one, once.
+        change = ana.wait_for_post(ana.dm, lambda p: ana._from_bot(p, "change de date"), timeout=15)
+        assert "au lieu du" in change["message"] and "`/intra club stop`" in change["message"]
 
         ana.ask("club stop", "C'est arrêté")
         assert httpx.get(url[0], timeout=5).status_code == 404
         time.sleep(2)  # two more sweeps
         assert len(ana.bot_posts("Club intras aujourd'hui")) == 1
+        assert len(ana.bot_posts("change de date")) == 1
         assert ben.bot_posts("Club intras") == []
         assert bot.log_text().count("event=club_notice_sent") == 1  # not Ben's, not Carl's
     finally:
