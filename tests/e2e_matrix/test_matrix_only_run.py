@@ -85,7 +85,9 @@ async def test_a_matrix_only_process_answers_and_is_healthy(
         question = await alice.send_text(synapse.public_room_id, "!intra aide")
         reply = await alice.reply_to(question, after=mark)
         assert reply.sender == synapse.bot_user_id
-        assert "/intra" in reply.content["body"]
+        # The help in Tchap's words: its command prefix, not Mattermost's slash command.
+        assert "`!intra certification`" in reply.content["body"]
+        assert "/intra" not in reply.content["body"]
     finally:
         process.send_signal(signal.SIGTERM)
         try:
