@@ -106,7 +106,9 @@ async def test_someone_the_platform_no_longer_knows_is_unsubscribed_with_a_log_l
     bed.mattermost.send_direct = unknown  # type: ignore[method-assign]
     bed.clock.now = NOTICE_AT
     await bed.subscriptions.club_notices.sweep()
-    with caplog.at_level(logging.INFO):
+    # The feature's own logger: another test may have set the `bot` logger's level (as
+    # `intra-bot run` does), which the root's level would not override.
+    with caplog.at_level(logging.INFO, logger="bot.subscriptions.service"):
         await bed.deliver()
     assert bed.subscriptions.records.counts() == {}
     assert any(
