@@ -290,10 +290,11 @@ def test_speak_rewrites_cards_too_and_keeps_an_unchanged_reply_as_the_same_objec
     tchap = speak(reply, TCHAP)
     assert tchap.text == "Tapez `!intra demandes`."
     assert tchap.cards[0].text == "`!intra accepter 3`"
-    # A text no other test uses: the cache is keyed by equality, so an equal reply spoken
-    # by an earlier test would come back as that test's object.
-    plain = Reply("Bonjour, rien à traduire ici", buttons=(Button("OK", "ok", "1"),))
-    assert speak(plain, TCHAP) is plain
+    # Unchanged, and the same object at each call (the cache is keyed by equality: an equal
+    # reply spoken before, in this process, may be the object that comes back).
+    plain = Reply("Bonjour", buttons=(Button("OK", "ok", "1"),))
+    assert speak(plain, TCHAP) == plain
+    assert speak(plain, TCHAP) is speak(plain, TCHAP)
     assert speak(reply, CONSOLE_DIALECT) is reply
     # Cached: the same reply for the same platform is the same object (adapters' caches).
     assert speak(reply, TCHAP) is tchap
