@@ -11,21 +11,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from bot.chat import NoSuchUser, Platforms, Reply
-from bot.clock import Clock, utc_now
 from bot.config import DEFAULT_TIMEZONE
 from bot.content.certification import CertificationSession
 from bot.content.loader import ContentSource
 from bot.outbox.store import Effect, Job
-from bot.outbox.worker import OutboxWorker, Permanent
-from bot.speech import speak
-from bot.store import Store
 from bot.subscriptions import certification_notices as notices
+from bot.subscriptions import delivery
 from bot.subscriptions.quiet import QuietHours, release_time
-from bot.subscriptions.records import SubscriptionRecords
 from bot.subscriptions.schema import CERTIFICATION
 
 log = logging.getLogger(__name__)
@@ -40,28 +34,19 @@ ANNOUNCE_WINDOW = dt.timedelta(days=7)
 class CertificationNotices:
     def __init__(
         self,
+        courier: delivery.Courier,
         content: ContentSource,
-        records: SubscriptionRecords,
-        platforms: Platforms,
-        outbox: OutboxWorker,
         quiet: QuietHours,
         reminder_days: int,
-        left: Callable[[str, str], Awaitable[None]],
-        store: Store,
         announce_window: dt.timedelta,
-        clock: Clock = utc_now,
     ) -> None:
+        self.courier = courier
         self.content = content
-        self.store = store
+        self.store = courier.records.store
         self.announce_window = announce_window
-        self.records = records
-        self.platforms = platforms
-        self.outbox = outbox
         self.quiet = quiet
         self.reminder_days = reminder_days
-        self.left = left
-        self.clock = clock
-        outbox.register(notices.CERTIFICATION_NOTICE, self.send)
+        courier.outbox.register(notices.CERTIFICATION_NOTICE, self.send)
 
     @property
     def session(self) -> CertificationSession | None:
@@ -69,7 +54,7 @@ class CertificationNotices:
 
     async def sweep(self) -> int:
         """Queue what is due now; the number newly queued."""
-        session, now = self.session, self.clock()
+        session, now = self.session, self.courier.clock()
         if session is None:
             return 0
         message = notices.due_message(session, now, self.reminder_days, ZONE)
@@ -78,7 +63,7 @@ class CertificationNotices:
             return 0
         if message == notices.ANNOUNCE and not await self._announcing(session, now):
             return 0
-        subscribers = await asyncio.to_thread(self.records.of_kind, CERTIFICATION)
+        subscribers = await asyncio.to_thread(self.courier.records.of_kind, CERTIFICATION)
         payload = {"session": session.key, "message": message}
         effects = [
             Effect(
@@ -88,16 +73,15 @@ class CertificationNotices:
             )
             for sub in subscribers
         ]
-        added = await asyncio.to_thread(self.outbox.store.add_all, effects, now)
+        added = await self.courier.queue(effects, now)
         if added:
             log.info(
                 "event=certification_notices_queued count=%d session=%s message=%s",
-                len(added),
+                added,
                 session.key,
                 message,
             )
-            self.outbox.kick()
-        return len(added)
+        return added
 
     async def _announcing(self, session: CertificationSession, now: dt.datetime) -> bool:
         """Whether the session's announcement still goes out: within `announce_window` of
@@ -116,9 +100,11 @@ class CertificationNotices:
         return now - first < self.announce_window
 
     async def send(self, job: Job) -> None:
-        platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
-        active = await asyncio.to_thread(self.records.get, platform_name, user_id, CERTIFICATION)
-        session, now = self.session, self.clock()
+        platform_name, user_id = delivery.recipient(job)
+        active = await asyncio.to_thread(
+            self.courier.records.get, platform_name, user_id, CERTIFICATION
+        )
+        session, now = self.session, self.courier.clock()
         if active is None:
             log.info("event=certification_notice_dropped key=%s reason=unsubscribed", job.key)
             return
@@ -128,17 +114,10 @@ class CertificationNotices:
         if now >= notices.deadline_end(session, ZONE):
             log.info("event=certification_notice_dropped key=%s reason=closed", job.key)
             return
-        platform = self.platforms.get(platform_name)
         text = notices.notice_text(
             session, str(job.payload["message"]), now.astimezone(ZONE).date()
         )
-        try:
-            await platform.send_direct(
-                user_id, speak(Reply(text), platform.dialect), key=job.key, retry=job.attempts > 1
-            )
-        except NoSuchUser:
-            await self.left(platform_name, user_id)
-            raise Permanent(f"user {user_id} not found on {platform_name}") from None
+        await self.courier.send(job, text)
         log.info(
             "event=certification_notice_sent key=%s platform=%s user_id=%s",
             job.key,

@@ -14,21 +14,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-from bot.chat import NoSuchUser, Platforms, Reply
-from bot.clock import Clock, utc_now
 from bot.club.agenda import Occurrence, rule_date
 from bot.club.service import LOOKBACK, ClubService
 from bot.outbox.store import Effect, Job
-from bot.outbox.worker import OutboxWorker, Permanent
-from bot.speech import speak
-from bot.subscriptions import calendar, club_notices
+from bot.subscriptions import calendar, club_notices, delivery
 from bot.subscriptions.quiet import QuietHours, release_time
-from bot.subscriptions.records import SubscriptionRecords
 from bot.subscriptions.schema import CLUB
 from bot.subscriptions.told import Told, ToldRecords
 
@@ -48,22 +42,15 @@ class ClubNoticeSettings:
 class ClubNotices:
     def __init__(
         self,
+        courier: delivery.Courier,
         club: ClubService,
-        records: SubscriptionRecords,
-        platforms: Platforms,
-        outbox: OutboxWorker,
         settings: ClubNoticeSettings,
-        left: Callable[[str, str], Awaitable[None]],
-        clock: Clock = utc_now,
     ) -> None:
+        self.courier = courier
         self.club = club
-        self.records = records
-        self.platforms = platforms
-        self.outbox = outbox
         self.settings = settings
-        self.left = left  # the person is gone from the platform: every subscription ends
-        self.clock = clock
-        self.told = ToldRecords(records.store)
+        self.told = ToldRecords(courier.records.store)
+        outbox = courier.outbox
         outbox.register(club_notices.CLUB_NOTICE, self.send)
         outbox.register(club_notices.CLUB_CHANGE, self.send_change)
 
@@ -84,14 +71,14 @@ class ClubNotices:
 
     async def sweep(self) -> int:
         """Queue the notices due now, and the changes to tell; the number newly queued."""
-        now = self.clock()
+        now = self.courier.clock()
         return await self._sweep_notices(now) + await self._sweep_changes(now)
 
     async def _sweep_notices(self, now: dt.datetime) -> int:
         due = await asyncio.to_thread(self.due, now)
         if not due:
             return 0
-        subscribers = await asyncio.to_thread(self.records.of_kind, CLUB)
+        subscribers = await asyncio.to_thread(self.courier.records.of_kind, CLUB)
         effects = [
             Effect(
                 club_notices.notice_key(sub.platform, sub.user_id, occurrence.key),
@@ -101,15 +88,14 @@ class ClubNotices:
             for occurrence in due
             for sub in subscribers
         ]
-        added = await asyncio.to_thread(self.outbox.store.add_all, effects, now)
+        added = await self.courier.queue(effects, now)
         if added:
             log.info(
                 "event=club_notices_queued count=%d occurrences=%s",
-                len(added),
+                added,
                 ",".join(o.key for o in due),
             )
-            self.outbox.kick()
-        return len(added)
+        return added
 
     def changes(self, now: dt.datetime) -> list[Effect]:
         """A change message for each subscriber told of an occurrence since moved (not yet
@@ -142,21 +128,20 @@ class ClubNotices:
 
     async def _sweep_changes(self, now: dt.datetime) -> int:
         effects = await asyncio.to_thread(self.changes, now)
-        if not effects:
-            return 0
-        added = await asyncio.to_thread(self.outbox.store.add_all, effects, now)
+        added = await self.courier.queue(effects, now)
         if added:
-            log.info("event=club_changes_queued count=%d", len(added))
-            self.outbox.kick()
-        return len(added)
+            log.info("event=club_changes_queued count=%d", added)
+        return added
 
     async def send_change(self, job: Job) -> None:
         """Tell a subscriber their club moved or was cancelled since they were told."""
-        platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
+        platform_name, user_id = delivery.recipient(job)
         key = str(job.payload["occurrence"])
-        subscription = await asyncio.to_thread(self.records.get, platform_name, user_id, CLUB)
+        subscription = await asyncio.to_thread(
+            self.courier.records.get, platform_name, user_id, CLUB
+        )
         told = await asyncio.to_thread(self.told.get, platform_name, user_id, key)
-        now = self.clock()
+        now = self.courier.clock()
         occurrence = self._find(key, now)
         if subscription is None or told is None or told.start is None:
             log.info("event=club_change_dropped key=%s reason=unsubscribed_or_told", job.key)
@@ -171,14 +156,7 @@ class ClubNotices:
             if occurrence is not None
             else club_notices.cancelled_text(told.start, club, url)
         )
-        platform = self.platforms.get(platform_name)
-        try:
-            await platform.send_direct(
-                user_id, speak(Reply(text), platform.dialect), key=job.key, retry=job.attempts > 1
-            )
-        except NoSuchUser:
-            await self.left(platform_name, user_id)
-            raise Permanent(f"user {user_id} not found on {platform_name}") from None
+        await self.courier.send(job, text)
         start = occurrence.start if occurrence is not None else None
         await asyncio.to_thread(self.told.record, platform_name, user_id, key, start, now)
         log.info(
@@ -190,31 +168,26 @@ class ClubNotices:
         )
 
     async def send(self, job: Job) -> None:
-        platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
+        platform_name, user_id = delivery.recipient(job)
         key = str(job.payload["occurrence"])
-        subscription = await asyncio.to_thread(self.records.get, platform_name, user_id, CLUB)
+        subscription = await asyncio.to_thread(
+            self.courier.records.get, platform_name, user_id, CLUB
+        )
         if subscription is None:
             log.info("event=club_notice_dropped key=%s reason=unsubscribed", job.key)
             return
-        now = self.clock()
+        now = self.courier.clock()
         occurrence = self._find(key, now)
         if occurrence is None or occurrence.start <= now:
             log.info("event=club_notice_dropped key=%s reason=cancelled_or_past", job.key)
             return
-        platform = self.platforms.get(platform_name)
         today = now.astimezone(self.zone).date()
         text = club_notices.notice_text(
             occurrence, self.club.club, self.calendar_url(subscription.token, key), today
         )
-        try:
-            await platform.send_direct(
-                user_id, speak(Reply(text), platform.dialect), key=job.key, retry=job.attempts > 1
-            )
-        except NoSuchUser:
-            await self.left(platform_name, user_id)
-            raise Permanent(f"user {user_id} not found on {platform_name}") from None
+        await self.courier.send(job, text)
         await asyncio.to_thread(
-            self.told.record, platform_name, user_id, key, occurrence.start, self.clock()
+            self.told.record, platform_name, user_id, key, occurrence.start, self.courier.clock()
         )
         log.info(
             "event=club_notice_sent key=%s platform=%s user_id=%s occurrence=%s",
@@ -236,11 +209,11 @@ class ClubNotices:
         cancellation; None for a link that is no one's (or no longer: stopped)."""
         if not (name.startswith("club-") and name.endswith(".ics")):
             return None
-        subscription = self.records.by_token(token)
+        subscription = self.courier.records.by_token(token)
         if subscription is None or subscription.kind != CLUB:
             return None
         key = unquote(name[len("club-") : -len(".ics")])
-        now = self.clock()
+        now = self.courier.clock()
         occurrence = self._find(key, now)
         if occurrence is not None:
             return calendar.invitation(occurrence, agenda_url=self.club.club.agenda_url, now=now)

@@ -12,21 +12,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from bot import french
-from bot.chat import NoSuchUser, Platforms, Reply
-from bot.clock import Clock, utc_now
 from bot.club import agenda
 from bot.club.service import ClubService
 from bot.content.typography import french as typography
 from bot.outbox.store import Effect, Job
-from bot.outbox.worker import OutboxWorker, Permanent
-from bot.speech import speak
+from bot.subscriptions import delivery
 from bot.subscriptions.club_notices import person_digest
 from bot.subscriptions.quiet import QuietHours
-from bot.subscriptions.records import SubscriptionRecords
 from bot.subscriptions.schema import NEWCOMER
 
 log = logging.getLogger(__name__)
@@ -58,37 +53,29 @@ def follow_up_text(onboarding_url: str, next_club: str) -> str:
 class NewcomerFollowUps:
     def __init__(
         self,
+        courier: delivery.Courier,
         club: ClubService,
-        records: SubscriptionRecords,
-        platforms: Platforms,
-        outbox: OutboxWorker,
         quiet: QuietHours,
         after: dt.timedelta | None,
-        left: Callable[[str, str], Awaitable[None]],
-        clock: Clock = utc_now,
     ) -> None:
+        self.courier = courier
         self.club = club
-        self.records = records
-        self.platforms = platforms
-        self.outbox = outbox
         self.quiet = quiet
         self.after = after  # None: no follow-up
-        self.left = left
-        self.clock = clock
-        outbox.register(FOLLOW_UP, self.send)
+        courier.outbox.register(FOLLOW_UP, self.send)
 
     async def joined(self, platform: str, user_id: str) -> None:
         """Someone was welcomed just now: follow them up later."""
         if self.after is not None:
             await asyncio.to_thread(
-                self.records.subscribe, platform, user_id, NEWCOMER, self.clock()
+                self.courier.records.subscribe, platform, user_id, NEWCOMER, self.courier.clock()
             )
 
     async def sweep(self) -> int:
-        now = self.clock()
+        now = self.courier.clock()
         if self.after is None or self.quiet.is_quiet(now):
             return 0
-        waiting = await asyncio.to_thread(self.records.of_kind, NEWCOMER)
+        waiting = await asyncio.to_thread(self.courier.records.of_kind, NEWCOMER)
         effects = [
             Effect(
                 f"subscription:newcomer:{person_digest(row.platform, row.user_id)}",
@@ -98,27 +85,24 @@ class NewcomerFollowUps:
             for row in waiting
             if row.created_at <= now - self.after
         ]
-        added = await asyncio.to_thread(self.outbox.store.add_all, effects, now)
+        added = await self.courier.queue(effects, now)
         if added:
-            log.info("event=newcomer_follow_ups_queued count=%d", len(added))
-            self.outbox.kick()
-        return len(added)
+            log.info("event=newcomer_follow_ups_queued count=%d", added)
+        return added
 
     async def send(self, job: Job) -> None:
-        platform_name, user_id = str(job.payload["platform"]), str(job.payload["user_id"])
-        if await asyncio.to_thread(self.records.get, platform_name, user_id, NEWCOMER) is None:
+        platform_name, user_id = delivery.recipient(job)
+        if (
+            await asyncio.to_thread(self.courier.records.get, platform_name, user_id, NEWCOMER)
+            is None
+        ):
             log.info("event=newcomer_follow_up_dropped key=%s reason=forgotten", job.key)
             return
-        platform = self.platforms.get(platform_name)
         text = follow_up_text(self._onboarding_url(), self._next_club())
-        try:
-            await platform.send_direct(
-                user_id, speak(Reply(text), platform.dialect), key=job.key, retry=job.attempts > 1
-            )
-        except NoSuchUser:
-            await self.left(platform_name, user_id)
-            raise Permanent(f"user {user_id} not found on {platform_name}") from None
-        await asyncio.to_thread(self.records.unsubscribe, platform_name, user_id, [NEWCOMER])
+        await self.courier.send(job, text)
+        await asyncio.to_thread(
+            self.courier.records.unsubscribe, platform_name, user_id, [NEWCOMER]
+        )
         log.info(
             "event=newcomer_followed_up key=%s platform=%s user_id=%s",
             job.key,
@@ -134,7 +118,7 @@ class NewcomerFollowUps:
         return links[0] if links else ""
 
     def _next_club(self) -> str:
-        now = self.clock()
+        now = self.courier.clock()
         upcoming = agenda.upcoming(self.club.occurrences(now), now, 1)
         if not upcoming:
             return ""

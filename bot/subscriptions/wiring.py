@@ -20,6 +20,7 @@ from bot.store import Store
 from bot.subscriptions.certification_delivery import ANNOUNCE_WINDOW, CertificationNotices
 from bot.subscriptions.club_delivery import ClubNotices, ClubNoticeSettings
 from bot.subscriptions.club_notices import NoticeTiming
+from bot.subscriptions.delivery import Courier
 from bot.subscriptions.newcomers import NewcomerFollowUps
 from bot.subscriptions.quiet import QuietHours
 from bot.subscriptions.records import SubscriptionRecords
@@ -80,43 +81,26 @@ def build(
         parse_duration(config.club_before),
         dt.time.fromisoformat(config.club_at) if config.club_at else None,
     )
+    courier = Courier(records, platforms, outbox, service.left, clock)
     notices = ClubNotices(
+        courier,
         club,
-        records,
-        platforms,
-        outbox,
         ClubNoticeSettings(
             timing,
             dt.timedelta(hours=config.grace_hours),
             quiet,
             settings.http.public_url,
         ),
-        service.left,
-        clock,
     )
     certification = CertificationNotices(
+        courier,
         club.content,
-        records,
-        platforms,
-        outbox,
         quiet,
         config.certification_reminder_days,
-        service.left,
-        store,
         min(ANNOUNCE_WINDOW, dt.timedelta(days=settings.outbox.retention_days)),
-        clock,
     )
     days = config.newcomer_follow_up_days
-    newcomers = NewcomerFollowUps(
-        club,
-        records,
-        platforms,
-        outbox,
-        quiet,
-        dt.timedelta(days=days) if days else None,
-        service.left,
-        clock,
-    )
+    newcomers = NewcomerFollowUps(courier, club, quiet, dt.timedelta(days=days) if days else None)
     return Subscriptions(records, service, notices, certification, newcomers)
 
 
