@@ -21,8 +21,9 @@ from tests.services.subscription_bed import NOTICE_AT, PUBLIC_URL, Bed, make_bed
 
 
 @pytest.fixture
-def bed(tmp_path: Path) -> Iterator[Bed]:
-    made = make_bed(tmp_path)
+def bed(content_copy: Path, tmp_path: Path) -> Iterator[Bed]:
+    """The bed on a copy of the content, which some tests edit."""
+    made = make_bed(tmp_path, content_copy)
     yield made
     made.close()
 
@@ -124,93 +125,79 @@ def _edit_club(content_dir: Path, exception: dict[str, object]) -> None:
 
 
 async def test_a_moved_club_is_told_at_its_new_date_and_a_cancelled_one_cancels_the_event(
-    content_copy: Path, tmp_path: Path
+    content_copy: Path, bed: Bed
 ) -> None:
-    bed = make_bed(tmp_path, content_copy)
-    try:
-        await bed.push("club prevenez-moi", CAMILLE)
-        bed.clock.now = NOTICE_AT
-        await bed.subscriptions.club_notices.sweep()
-        # Moved to Friday the 4th at 10 h after the notice was queued: it says the new date.
-        _edit_club(
-            content_copy,
-            {"date": dt.date(2026, 12, 3), "moved_to": dt.date(2026, 12, 4), "start": "10:00"},
-        )
-        assert bed.content.reload() is None
-        await bed.deliver()
-        [(_, notice)] = bed.mattermost.sent
-        assert "vendredi 4 décembre de 10\u00a0h" in notice.text
-        assert "date inhabituelle" in notice.text
-        moved = calendar_of(bed, notice.text)
-        assert moved is not None
-        [event] = moved.walk("VEVENT")
-        assert event.decoded("dtstart") == dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
-        first_sequence = int(event["SEQUENCE"])
-        # Then cancelled: the same link now removes it from the person's calendar.
-        _edit_club(content_copy, {"date": dt.date(2026, 12, 3), "cancelled": True})
-        assert bed.content.reload() is None
-        cancelled = calendar_of(bed, notice.text)
-        assert cancelled is not None and str(cancelled["METHOD"]) == "CANCEL"
-        [gone] = cancelled.walk("VEVENT")
-        assert str(gone["UID"]) == str(event["UID"]) and str(gone["STATUS"]) == "CANCELLED"
-        assert int(gone["SEQUENCE"]) > first_sequence
-    finally:
-        bed.close()
+    await bed.push("club prevenez-moi", CAMILLE)
+    bed.clock.now = NOTICE_AT
+    await bed.subscriptions.club_notices.sweep()
+    # Moved to Friday the 4th at 10 h after the notice was queued: it says the new date.
+    _edit_club(
+        content_copy,
+        {"date": dt.date(2026, 12, 3), "moved_to": dt.date(2026, 12, 4), "start": "10:00"},
+    )
+    assert bed.content.reload() is None
+    await bed.deliver()
+    [(_, notice)] = bed.mattermost.sent
+    assert "vendredi 4 décembre de 10\u00a0h" in notice.text
+    assert "date inhabituelle" in notice.text
+    moved = calendar_of(bed, notice.text)
+    assert moved is not None
+    [event] = moved.walk("VEVENT")
+    assert event.decoded("dtstart") == dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
+    first_sequence = int(event["SEQUENCE"])
+    # Then cancelled: the same link now removes it from the person's calendar.
+    _edit_club(content_copy, {"date": dt.date(2026, 12, 3), "cancelled": True})
+    assert bed.content.reload() is None
+    cancelled = calendar_of(bed, notice.text)
+    assert cancelled is not None and str(cancelled["METHOD"]) == "CANCEL"
+    [gone] = cancelled.walk("VEVENT")
+    assert str(gone["UID"]) == str(event["UID"]) and str(gone["STATUS"]) == "CANCELLED"
+    assert int(gone["SEQUENCE"]) > first_sequence
 
 
 async def test_a_club_cancelled_before_its_notice_went_out_is_not_told(
-    content_copy: Path, tmp_path: Path
+    content_copy: Path, bed: Bed
 ) -> None:
-    bed = make_bed(tmp_path, content_copy)
-    try:
-        await bed.push("club prevenez-moi", CAMILLE)
-        bed.clock.now = NOTICE_AT
-        assert await bed.subscriptions.club_notices.sweep() == 1
-        _edit_club(content_copy, {"date": dt.date(2026, 12, 3), "cancelled": True})
-        assert bed.content.reload() is None
-        await bed.deliver()
-        assert bed.mattermost.sent == []
-    finally:
-        bed.close()
+    await bed.push("club prevenez-moi", CAMILLE)
+    bed.clock.now = NOTICE_AT
+    assert await bed.subscriptions.club_notices.sweep() == 1
+    _edit_club(content_copy, {"date": dt.date(2026, 12, 3), "cancelled": True})
+    assert bed.content.reload() is None
+    await bed.deliver()
+    assert bed.mattermost.sent == []
 
 
 async def test_a_club_moved_or_cancelled_after_the_notice_is_told_once_each_time(
-    content_copy: Path, tmp_path: Path
+    content_copy: Path, bed: Bed
 ) -> None:
-    bed = make_bed(tmp_path, content_copy)
-    try:
-        await bed.push("club prevenez-moi", CAMILLE)
-        await bed.push("club prevenez-moi", MARINE)
-        notices = bed.subscriptions.club_notices
-        bed.clock.now = NOTICE_AT
-        assert await notices.sweep() == 2
-        await bed.deliver()
-        assert await notices.sweep() == 0  # told, unchanged: nothing more
-        await bed.push("club stop", MARINE)  # she will hear of no change
-        _edit_club(
-            content_copy,
-            {"date": dt.date(2026, 12, 3), "moved_to": dt.date(2026, 12, 4), "start": "10:00"},
-        )
-        assert bed.content.reload() is None
-        assert await notices.sweep() == 1
-        await bed.deliver()
-        assert await notices.sweep() == 0  # told once
-        [_, _, (to, moved)] = bed.mattermost.sent
-        text = moved.text.replace("\u00a0", " ")
-        assert to == CAMILLE.id and "change de date" in text
-        assert (
-            "vendredi 4 décembre de 10 h" in text and "au lieu du jeudi 3 décembre à 16 h" in text
-        )
-        assert "`/intra club stop`" in text and PUBLIC_URL in text
-        _edit_club(content_copy, {"date": dt.date(2026, 12, 3), "cancelled": True})
-        assert bed.content.reload() is None
-        assert await notices.sweep() == 1
-        await bed.deliver()
-        assert await notices.sweep() == 0
-        [(to, cancelled)] = bed.mattermost.sent[3:]
-        text = cancelled.text.replace("\u00a0", " ")
-        assert "Le club intras du vendredi 4 décembre à 10 h est annulé" in text
-        calendar = calendar_of(bed, cancelled.text)
-        assert calendar is not None and str(calendar["METHOD"]) == "CANCEL"
-    finally:
-        bed.close()
+    await bed.push("club prevenez-moi", CAMILLE)
+    await bed.push("club prevenez-moi", MARINE)
+    notices = bed.subscriptions.club_notices
+    bed.clock.now = NOTICE_AT
+    assert await notices.sweep() == 2
+    await bed.deliver()
+    assert await notices.sweep() == 0  # told, unchanged: nothing more
+    await bed.push("club stop", MARINE)  # she will hear of no change
+    _edit_club(
+        content_copy,
+        {"date": dt.date(2026, 12, 3), "moved_to": dt.date(2026, 12, 4), "start": "10:00"},
+    )
+    assert bed.content.reload() is None
+    assert await notices.sweep() == 1
+    await bed.deliver()
+    assert await notices.sweep() == 0  # told once
+    [_, _, (to, moved)] = bed.mattermost.sent
+    text = moved.text.replace("\u00a0", " ")
+    assert to == CAMILLE.id and "change de date" in text
+    assert "vendredi 4 décembre de 10 h" in text and "au lieu du jeudi 3 décembre à 16 h" in text
+    assert "`/intra club stop`" in text and PUBLIC_URL in text
+    _edit_club(content_copy, {"date": dt.date(2026, 12, 3), "cancelled": True})
+    assert bed.content.reload() is None
+    assert await notices.sweep() == 1
+    await bed.deliver()
+    assert await notices.sweep() == 0
+    [(to, cancelled)] = bed.mattermost.sent[3:]
+    text = cancelled.text.replace("\u00a0", " ")
+    assert "Le club intras du vendredi 4 décembre à 10 h est annulé" in text
+    calendar = calendar_of(bed, cancelled.text)
+    assert calendar is not None and str(calendar["METHOD"]) == "CANCEL"
