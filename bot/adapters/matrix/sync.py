@@ -240,6 +240,8 @@ class SyncLoop:
             timeline = room.get("timeline") or {}
             if not timeline.get("limited") or not timeline.get("prev_batch"):
                 continue
+            if _begins_here(room):
+                continue
             missed = await self._missed(RoomID(room_id), timeline["prev_batch"], since)
             self.status.gaps += 1
             log.warning("event=matrix_timeline_gap room_id=%s fetched=%d", room_id, len(missed))
@@ -268,6 +270,16 @@ class SyncLoop:
                 len(events),
             )
         return list(reversed(events))
+
+
+def _begins_here(room: dict[str, Any]) -> bool:
+    """Whether the room's whole life is in this batch: its `m.room.create` is here (a DM
+    room the bot has just made: its own events are filtered out of the timeline, which
+    comes `limited`). Nothing before it was missed: no /messages to fetch back, one
+    request and one warning less per new DM."""
+    state = (room.get("state") or {}).get("events") or []
+    timeline = (room.get("timeline") or {}).get("events") or []
+    return any(event.get("type") == "m.room.create" for event in [*state, *timeline])
 
 
 def _limited(data: dict[str, Any]) -> bool:
