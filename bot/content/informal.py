@@ -83,6 +83,24 @@ SMS_FORMS: dict[str, str] = {
     "kan": "quand",
     "kand": "quand",
     "pourkoi": "pourquoi",
+    # written as heard (« kes ke sai », « conbien »): the same function words
+    "kes": "qu est",
+    "kesk": "qu est ce que",
+    "sai": "c est",
+    "kel": "quel",
+    "kelle": "quelle",
+    "kels": "quels",
+    "kelles": "quelles",
+    "conbien": "combien",
+    "konbien": "combien",
+    "sui": "suis",
+    "ele": "elle",
+    "eles": "elles",
+    "fo": "faut",
+    "fau": "faut",
+    "oci": "aussi",
+    "ossi": "aussi",
+    "pourkoa": "pourquoi",
 }
 
 # The community's abbreviations, read before folding because their lower-case form is

@@ -21,6 +21,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from bot.content.analysis import MAX_TERMS, Analyzer, content_words
+from bot.content.phonetic import sound
 from bot.content.shapes import Shapes
 from bot.content.units import ITEM, Unit
 
@@ -28,6 +29,9 @@ from bot.content.units import ITEM, Unit
 WEIGHTS = {"questions": 4.0, "title": 3.0, "keywords": 1.0, "text": 1.0, "context": 0.4}
 K1, B = 1.2, 0.75
 TYPO_FACTOR = 0.8  # a term found through a typo counts a little less
+# A term found by its sound (« sertificassion ») counts less still: more of a guess.
+SOUND_FACTOR = 0.7
+MIN_SOUND_WORD = 5  # « fer » and « faire »: a short word's sound is too many words'
 # In a question's coverage, an everyday word (« exactement », « poser », « ligne ») weighs
 # this share of its weight: it rarely says what the question is about.
 EVERYDAY_FACTOR = 0.5
@@ -140,6 +144,20 @@ class Retriever:
                 self.word_deletions[variant].add(word)
 
     @cached_property
+    def sounds(self) -> dict[str, tuple[str, ...]]:
+        """The content's terms by the sound of their words (bot/content/phonetic.py); built
+        at the first word that needs it."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for unit in self.units:
+            for field in (unit.title, unit.text, unit.context, *unit.questions, *unit.keywords):
+                for word in content_words(field, None):
+                    if len(word) >= MIN_SOUND_WORD:
+                        term = self.analyzer.term(word)
+                        if term in self.postings:
+                            found[sound(word)].add(term)
+        return {key: tuple(sorted(terms)) for key, terms in found.items()}
+
+    @cached_property
     def shapes(self) -> Shapes:
         """Built at the first question that asks for it: a cold `ask` rarely does."""
         return Shapes(self.units)
@@ -246,6 +264,8 @@ class Retriever:
             found, weight = ((unglued, 1.0),), self.idf[unglued]
         else:
             found = tuple(sorted({*self._near(term), *self._near_word(typed)}))
+            if not found:
+                found = self._sounding(typed)
             # A word the content lacks weighs as its rarest word, even when a word one
             # letter away is found: a guess must not make a question look well covered.
             weight = self.idf.get(term, self.rarest)
@@ -273,6 +293,13 @@ class Retriever:
                 close.add(variant)
             close.update(self.word_deletions.get(variant, ()))
         return tuple((self.word_terms[word], TYPO_FACTOR) for word in close)
+
+    def _sounding(self, typed: str) -> tuple[tuple[str, float], ...]:
+        """The terms of the content's words that sound like a word written as heard; none
+        for a word of the dictionary (a real word is not a misspelling of another)."""
+        if len(typed) < MIN_SOUND_WORD or typed in self.everyday:
+            return ()
+        return tuple((term, SOUND_FACTOR) for term in self.sounds.get(sound(typed), ()))
 
     @lru_cache(maxsize=4096)  # noqa: B019 (one retriever per content load; bounded)
     def _near(self, term: str) -> tuple[tuple[str, float], ...]:

@@ -38,11 +38,17 @@ DEVELOPMENT_FLOORS = {
     EVAL_SET.with_name("blind-dev-2.yaml"): 0.78,
     # 69.1 % before any tuning on it (a second held-out measure, taken once).
     EVAL_SET.with_name("blind-dev-3.yaml"): 0.78,
+    # 61.5 % when it arrived, before any tuning on it (a third held-out measure, taken once):
+    # phonetic spellings, two questions in one, rumours to check, formal and dictated French.
+    EVAL_SET.with_name("blind-dev-4.yaml"): 0.63,
 }
-# The share of out-of-scope questions answered honestly: all of them, but on the newest set,
-# whose three out of 36 (« combien de fonctionnaires en France ? ») are made of the content's
-# own words.
-HONEST_FLOORS = {EVAL_SET.with_name("blind-dev-3.yaml"): 0.9}
+# The share of out-of-scope questions answered honestly: all of them, but on the two newest
+# sets, whose few misses (« combien de fonctionnaires en France ? », « mon service RH »,
+# « le badge de l'immeuble de la DINUM ») are made of the content's own words.
+HONEST_FLOORS = {
+    EVAL_SET.with_name("blind-dev-3.yaml"): 0.9,
+    EVAL_SET.with_name("blind-dev-4.yaml"): 0.9,
+}
 DEVELOPMENT_SETS = tuple(DEVELOPMENT_FLOORS)
 PASS_MARK = DEVELOPMENT_FLOORS[EVAL_SET]
 # The held-out set (never tuned on) may only go up: 57.0 % when written, 78.3 % after the
