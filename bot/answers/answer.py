@@ -23,7 +23,7 @@ from bot.answers.decision import (
     search,
 )
 from bot.answers.render import cap
-from bot.answers.replies import no_answer, overview, unit_reply
+from bot.answers.replies import no_answer, overview, two_units_reply, unit_reply
 from bot.answers.resources_filter import resources_reply
 from bot.answers.search import search_reply
 from bot.answers.small_talk import small_talk
@@ -31,6 +31,7 @@ from bot.answers.suggestions import did_you_mean, suggestions
 from bot.answers.topic_actions import ELSEWHERE as SUBSCRIPTIONS_ELSEWHERE
 from bot.answers.topic_actions import action_target, topic_action
 from bot.answers.topic_actions import elsewhere as subscriptions_elsewhere
+from bot.answers.two_questions import two_answers
 from bot.chat import Reply
 from bot.config import DEFAULT_PRIVATE_CHANNEL
 from bot.content.analysis import MAX_QUESTION_CHARS, STOP_WORDS, content_words, words
@@ -182,6 +183,16 @@ def _free_text(text: str, content: Content) -> Answer:
             Reply(cap(f"{did_you_mean(close)}\n\n{shown.reply.text}")),
             topic_id=shown.topic_id,
             unit_id=shown.unit_id,
+            question=True,
+        )
+    both = two_answers(text, content)
+    if both is not None:
+        first, second = both
+        return Answer(
+            Reply(two_units_reply(content, first.unit.id, second.unit.id)),
+            topic_id=first.unit.topic_id,
+            unit_id=first.unit.id,
+            score=first.score,
             question=True,
         )
     result, tied, tying = search(text, content)

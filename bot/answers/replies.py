@@ -58,6 +58,20 @@ def _unit_reply(content: Content, best_id: str, close_ids: tuple[str, ...]) -> s
 
 
 @lru_cache(maxsize=1024)
+def two_units_reply(content: Content, first_id: str, second_id: str) -> str:
+    """Two questions asked at once (bot/answers/two_questions.py): each one's unit, in the
+    order asked, then where to read more of each topic."""
+    units = [content.retriever.by_id[first_id], content.retriever.by_id[second_id]]
+    bodies = [
+        overview(content, unit.topic_id) if unit.kind == OVERVIEW else _unit_body(content, unit.id)
+        for unit in units
+    ]
+    topics = dict.fromkeys(unit.topic_id for unit in units)
+    more = f"Plus{NBSP}: " + " · ".join(f"`/intra {topic}`" for topic in topics)
+    return cap("\n\n".join([*bodies, more]))
+
+
+@lru_cache(maxsize=1024)
 def _see_also_line(content: Content, unit_id: str) -> str:
     unit = content.retriever.by_id[unit_id]
     title = content.topics[unit.topic_id].title if unit.kind == OVERVIEW else unit.title
