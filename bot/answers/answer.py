@@ -162,7 +162,8 @@ def _about_topic(text: str, rest: str, topic_id: str, content: Content) -> Answe
     if topic_id == "ressources":
         return Answer(resources_reply(rest, content), topic_id=topic_id, question=True)
     result = content.retriever.search(text)
-    if confident(result, [topic_id]):
+    # The topic's own unit answers nothing more than `/intra <sujet>` did: a fallback too.
+    if confident(result, [topic_id]) and result.ranked[0].unit.id != topic_id:
         return _unit_answer(result.ranked, content)
     # The topic's overview is a fallback, not an answer: recorded as unanswered for editors.
     best = result.best

@@ -34,8 +34,10 @@ def test_a_common_word_shared_with_the_content_is_no_answer(content: Content) ->
 
 
 def test_a_topic_named_in_unknown_words_gets_its_overview(content: Content) -> None:
+    # The topic's own unit or its overview as a fallback (« certif » alone scores about the
+    # threshold, moving with the content's size): either way the reader gets the overview.
     outcome = respond("c koi la certif exactement", content)
-    assert outcome.topic_id == "certification" and not outcome.answered
+    assert outcome.topic_id == "certification" and outcome.unit_id == "certification"
     assert outcome.reply.text.startswith("### La certification")
 
 
