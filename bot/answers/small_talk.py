@@ -13,10 +13,14 @@ from bot.content.analysis import STOP_WORDS
 
 # Words that open or close a conversation (folded, after the SMS forms are read).
 GREETINGS = frozenset(
-    ["bonjour", "bonsoir", "salut", "hello", "hi", "hey", "coucou", "yo", "re", "bjr", "cc"]
+    ["bonjour", "bonsoir", "salut", "hello", "hi", "hey", "coucou", "yo", "re", "bjr", "cc", "allo"]
 )
 THANKS = frozenset(["merci", "thanks", "thank", "thx", "remercie", "remerciements"])
-FAREWELLS = frozenset(["journee", "soiree", "weekend", "bye", "ciao", "tchao", "revoir"])
+# Letters' closings count too: « Bien cordialement », « Je vous prie d'agréer… ».
+FAREWELLS = frozenset(
+    ["journee", "soiree", "weekend", "bye", "ciao", "tchao", "revoir"]
+    + ["cordialement", "salutations", "agreer"]
+)
 # What may come with them without making a question (« merci beaucoup pour ton aide »,
 # « hey ça va ? », « bonne journée », « cool merci », « salut le bot »).
 COURTESY = frozenset(
@@ -28,6 +32,8 @@ COURTESY = frozenset(
             "aide infiniment encore madame monsieur equipe l un une mille fois c est",
             "tres clair clear great nice excellent sympa pratique utile efficace rapide there",
             "espere allez vais vas comment how are",
+            "prie expression consideration distinguee distinguees sinceres respectueuses",
+            "meilleures eclaircissements precisions reponse reponses explications",
         )
     ).split()
 )

@@ -23,6 +23,9 @@ from bot.content.loader import Content
         ("merci beaucoup pour ton aide", THANKS_REPLY),
         ("bonne journée", FAREWELL_REPLY),
         ("a+", FAREWELL_REPLY),
+        ("Allô !", GREETING_REPLY),
+        ("Je vous remercie pour ces éclaircissements. Bien cordialement.", THANKS_REPLY),
+        ("Je vous prie d'agréer l'expression de ma considération distinguée.", FAREWELL_REPLY),
     ],
 )
 def test_small_talk_gets_a_short_reply_pointing_to_help(
@@ -40,6 +43,7 @@ def test_small_talk_gets_a_short_reply_pointing_to_help(
         "traduis bonjour en espagnol",  # two other words: a request
         "bonjour, qui sont les référents ?",
         "merci pour l'info sur la certif",  # tied to a topic
+        "Cordialement, quelles sont les dates de la prochaine session ?",
     ],
 )
 def test_a_greeting_with_a_question_is_the_question(message: str, content: Content) -> None:
