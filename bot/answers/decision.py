@@ -27,6 +27,10 @@ MIN_UNTIED_COVERAGE = 0.6  # a question with none of its words
 # get a second opinion from the words' shapes.
 SETTLED_COVERAGE = 0.6
 SETTLED_MARGIN = 1.3
+# A unit matched by the tying words alone still answers when it covers this much of the
+# question with a first this far ahead (`says_more`).
+CLEAR_COVERAGE = 0.5
+CLEAR_MARGIN = 2.0
 TIED_SHARE_DIVISOR = 3  # more than one word in three names the topic, for its overview
 ROLE = "role"  # « intra » names the role only when nothing else is named
 # Where a sentence ends: « . », « ! », « ? », « … » followed by a space or the end.
@@ -69,7 +73,14 @@ def says_more(result: Result, tying: frozenset[str]) -> bool:
     best = result.best
     if best is None or len(result.terms) <= len(tying) + 1:
         return True
-    return any(match.typed not in tying for match in best.matches)
+    if any(match.typed not in tying for match in best.matches):
+        return True
+    # Half the question and far ahead of the rest (« Benjamin Doberset est toujours
+    # référent ? » and the team's history): the tying words are what it is about.
+    ranked = result.ranked
+    return result.coverage >= CLEAR_COVERAGE and (
+        len(ranked) == 1 or best.score >= CLEAR_MARGIN * ranked[1].score
+    )
 
 
 def settled(result: Result) -> bool:

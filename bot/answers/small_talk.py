@@ -18,8 +18,18 @@ GREETINGS = frozenset(
 THANKS = frozenset(["merci", "thanks", "thank", "thx", "remercie", "remerciements"])
 # Letters' closings count too: « Bien cordialement », « Je vous prie d'agréer… ».
 FAREWELLS = frozenset(
-    ["journee", "soiree", "weekend", "bye", "ciao", "tchao", "revoir"]
-    + ["cordialement", "salutations", "agreer"]
+    [
+        "journee",
+        "soiree",
+        "weekend",
+        "bye",
+        "ciao",
+        "tchao",
+        "revoir",
+        "cordialement",
+        "salutations",
+        "agreer",
+    ]
 )
 # What may come with them without making a question (« merci beaucoup pour ton aide »,
 # « hey ça va ? », « bonne journée », « cool merci », « salut le bot »).

@@ -94,3 +94,15 @@ def test_asks_next_club_needs_a_when_word() -> None:
 def test_the_honest_reply_names_the_contact_that_fits(content: Content) -> None:
     weather = answer("quel temps fera-t-il demain à Brest ?", content).text
     assert HONEST in weather and "contact@beta.gouv.fr" not in weather.split("\n\n")[1]
+
+
+def test_a_unit_matched_only_by_tying_words_answers_when_it_clearly_leads(
+    content: Content,
+) -> None:
+    # « Benjamin Doberset » and « référent » all tie the question to the referents; the
+    # team's history covers most of it, far ahead of anything else.
+    outcome = respond(
+        "Mon chef dit que Benjamin Doberset est toujours notre référent, exact ?", content
+    )
+    assert outcome.answered and outcome.unit_id == "referents/historique"
+    assert "19 mars 2026" in outcome.reply.text.replace("\u00a0", " ")[:600]
