@@ -34,13 +34,13 @@ HELDOUT_SET = Path(__file__).resolve().parent / "heldout.yaml"
 # content (tuned on since, like the first). Their floors only go up.
 DEVELOPMENT_FLOORS = {
     EVAL_SET: 0.90,
-    EVAL_SET.with_name("blind-dev.yaml"): 0.88,
-    EVAL_SET.with_name("blind-dev-2.yaml"): 0.78,
+    EVAL_SET.with_name("blind-dev.yaml"): 0.89,
+    EVAL_SET.with_name("blind-dev-2.yaml"): 0.80,
     # 69.1 % before any tuning on it (a second held-out measure, taken once).
-    EVAL_SET.with_name("blind-dev-3.yaml"): 0.78,
+    EVAL_SET.with_name("blind-dev-3.yaml"): 0.80,
     # 61.5 % when it arrived, before any tuning on it (a third held-out measure, taken once):
     # phonetic spellings, two questions in one, rumours to check, formal and dictated French.
-    EVAL_SET.with_name("blind-dev-4.yaml"): 0.63,
+    EVAL_SET.with_name("blind-dev-4.yaml"): 0.72,
 }
 # The share of out-of-scope questions answered honestly: all of them, but on the two newest
 # sets, whose few misses (« combien de fonctionnaires en France ? », « mon service RH »,
@@ -52,8 +52,9 @@ HONEST_FLOORS = {
 DEVELOPMENT_SETS = tuple(DEVELOPMENT_FLOORS)
 PASS_MARK = DEVELOPMENT_FLOORS[EVAL_SET]
 # The held-out set (never tuned on) may only go up: 57.0 % when written, 78.3 % after the
-# first round of issue 20. Issue 20's target is TARGET with a gap of at most MAX_GAP.
-HELDOUT_FLOOR = 0.76
+# first round of issue 20, 80.0 % after the second. Issue 20's target is TARGET with a gap
+# of at most MAX_GAP.
+HELDOUT_FLOOR = 0.78
 TARGET = 0.90
 MAX_GAP = 0.05
 GREETING_LENGTH = 300
