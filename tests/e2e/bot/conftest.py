@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.e2e.bot_process import (
     free_port,
     run_setup,
 )
+from tests.e2e.tcp_proxy import TcpProxy
 from tests.mattermost_server import MattermostServer
 
 
@@ -59,3 +61,13 @@ def alice(mattermost: MattermostServer) -> Iterator[MattermostUser]:
     user = MattermostUser(mattermost, "alice.intra")
     yield user
     user.close()
+
+
+@pytest.fixture
+def proxied(mattermost: MattermostServer) -> Iterator[TcpProxy]:
+    """A loopback proxy in front of Mattermost, to cut or hold what a bot sends through it."""
+    parts = urlsplit(mattermost.url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 80)
+    yield proxy
+    proxy.release()
+    proxy.close()

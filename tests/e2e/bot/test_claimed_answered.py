@@ -5,9 +5,7 @@ same store: the question is answered, exactly once."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,15 +17,6 @@ from tests.mattermost_server import MattermostServer
 pytestmark = pytest.mark.e2e
 
 LEASE_S = 4
-
-
-@pytest.fixture
-def proxied(mattermost: MattermostServer) -> Iterator[TcpProxy]:
-    parts = urlsplit(mattermost.url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 80)
-    yield proxy
-    proxy.release()
-    proxy.close()
 
 
 def killed_while_replying(

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -68,15 +67,6 @@ def events_of(process: BotProcess) -> str:
     """The bot's own log lines (not the HTTP client's debug ones), for a failure message."""
     lines = process.log_path.read_text(errors="replace").splitlines()
     return "\n".join(line for line in lines if "logger=bot." in line)[-8000:]
-
-
-@pytest.fixture
-def proxied(mattermost: MattermostServer) -> Iterator[TcpProxy]:
-    parts = urlsplit(mattermost.url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 80)
-    yield proxy
-    proxy.release()
-    proxy.close()
 
 
 def sigkill(process: BotProcess) -> None:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -36,17 +34,8 @@ SUBSCRIBERS = 6
 NOTICE = "Club intras aujourd'hui"
 
 
-@pytest.fixture
-def proxy(mattermost: MattermostServer) -> Iterator[TcpProxy]:
-    parts = urlsplit(mattermost.url)
-    opened = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 80)
-    yield opened
-    opened.release()
-    opened.close()
-
-
 def test_a_replica_killed_while_sending_the_club_notices_doubles_none_and_loses_none(
-    mattermost: MattermostServer, proxy: TcpProxy, tmp_path: Path
+    mattermost: MattermostServer, proxied: TcpProxy, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     intras = [Intra(mattermost, f"rep{n}-{tag}") for n in range(SUBSCRIBERS)]
@@ -76,14 +65,14 @@ def test_a_replica_killed_while_sending_the_club_notices_doubles_none_and_loses_
             INTRA_BOT_OUTBOX__LEASE_SECONDS="3",
         )
 
-    proxy.hold_response(b"POST /api/v4/posts ")
-    first = BotProcess(environment(proxy.url), tmp_path / "first.log").start()
+    proxied.hold_response(b"POST /api/v4/posts ")
+    first = BotProcess(environment(proxied.url), tmp_path / "first.log").start()
     second = BotProcess(environment(mattermost.url), tmp_path / "second.log")
     try:
-        assert proxy.held.wait(30), first.logs()
+        assert proxied.held.wait(30), first.logs()
         second.start()
         sigkill(first)  # its DM is on Mattermost; the answer never reached it
-        proxy.release()
+        proxied.release()
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline and not all(i.bot_posts(NOTICE) for i in intras):
             time.sleep(0.5)
