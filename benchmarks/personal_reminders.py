@@ -42,11 +42,22 @@ Each run:
 - then removes what it made (unless --keep): Mattermost, the accounts (permanently);
   Synapse, the DM rooms (purged), the users (deactivated) and the bot's new device.
 
-Prints one line per run: N, seconds, DMs per second, requests per DM, doubles and losses;
+Prints one line per run: N, seconds, DMs per second (overall, and in the first and the
+second half of the notices: does it slow down?), requests per DM, doubles and losses;
 on Matrix also the pace's floor, (requests - burst) / rate, and the time over it; on
 Mattermost the floor its rate limit would set, were it on (requests - 100) / 10. With
 --rounds > 1 the runs alternate (the order reversed every other round) and a summary gives
 each configuration's median, min and max.
+
+Measured on 2026-12-07 (2 cores, shared servers), 500 subscribers, no double, no loss:
+Mattermost 72-81 s (4 runs, median of 3: 77.8 s), 6.2-6.9 DMs/s, 2.01 requests/DM (DM
+channel + post), a little slower in the second half; Synapse lifted 370 s, 1.35 DMs/s,
+7.00 requests/DM (before the sync fix of the same day; 6.02 after, N=100), bound by
+Synapse's createRoom (0.44 s of the 0.74 s of each DM, one DM at a time); Synapse at
+Tchap's pace 2992 s (50 min), 0.17 DMs/s, 6.00 requests/DM: exactly the pace's floor.
+Per DM at Tchap's pace: createRoom, keys/query, members, keys/query again, sendToDevice
+(the room key to the bot's other devices), send. Subscribers with devices would add a
+keys/claim.
 
 Mattermost's own rate limit (RateLimitSettings, 10 requests/s and a burst of 100 per
 token when enabled) is off on the test server (scripts/mattermost.sh exports
@@ -133,6 +144,7 @@ class Run:
     requests: int = 0
     throttled: float = 0.0
     sent_lines: int = 0
+    halves: tuple[float, float] = (float("nan"), float("nan"))  # DMs/s, first and second half
     doubles: list[str] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
     troubles: list[str] = field(default_factory=list)
@@ -149,7 +161,7 @@ class Run:
             f"{self.label:<20} N={n}  {self.seconds:7.1f} s  {rate:6.2f} DMs/s  "
             f"{self.requests / n:.2f} requests/DM ({self.requests})  "
             f"sent lines {self.sent_lines}  doubles {len(self.doubles)}  "
-            f"losses {len(self.losses)}"
+            f"losses {len(self.losses)}  halves {self.halves[0]:.2f}/{self.halves[1]:.2f} DMs/s"
         )
         if not self.pace:  # what Mattermost's rate limit would allow, were it on
             per_second, burst = MATTERMOST_LIMIT
@@ -197,6 +209,7 @@ def follow(bot: BotProcess, run: Run) -> dict[str, int]:
     per_user: Counter[str] = Counter()
     queued_at: float | None = None
     last_at: float | None = None
+    sent_at: list[float] = []
     last_progress = time.monotonic()
     with bot.log_path.open(errors="replace") as log:
         pending = ""
@@ -211,6 +224,8 @@ def follow(bot: BotProcess, run: Run) -> dict[str, int]:
                 elif (found := SENT.search(line)) is not None:
                     per_user[found[1]] += 1
                     last_at = log_time(line)
+                    if last_at is not None:
+                        sent_at.append(last_at)
                     last_progress = time.monotonic()
                     done = sum(per_user.values())
                     if done % 100 == 0:
@@ -231,6 +246,10 @@ def follow(bot: BotProcess, run: Run) -> dict[str, int]:
     run.sent_lines = sum(per_user.values())
     if queued_at is not None and last_at is not None:
         run.seconds = last_at - queued_at
+        half = len(sent_at) // 2
+        if half:
+            middle = sent_at[half - 1]
+            run.halves = (half / (middle - queued_at), (len(sent_at) - half) / (last_at - middle))
     return dict(per_user)
 
 
